@@ -1,0 +1,92 @@
+"""Optimizer settings of the three papers: the one place they are written down.
+
+The trainer, the experiment tables, the report and the README all read :data:`SETTINGS`;
+nothing else repeats these numbers. Each entry cites where it comes from.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Adam hyperparameters and update ratio, named as in the papers.
+
+    ``n_dis`` is the number of discriminator updates per generator update (SNGAN Table 1).
+    ``lr_d`` differs from ``lr_g`` only under the two time-scale update rule (TTUR).
+    """
+
+    lr_g: float
+    lr_d: float
+    beta1: float
+    beta2: float
+    n_dis: int
+    source: str
+    batch_size: int = 64
+    linear_decay: bool = False  # decay both lrs linearly to 0 over training
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_SNGAN_T1 = "SNGAN (Miyato et al. 2018) Table 1"
+
+
+def _sngan(lr: float, beta1: float, beta2: float, n_dis: int, setting: str) -> Setting:
+    return Setting(lr, lr, beta1, beta2, n_dis, source=f"{_SNGAN_T1}, setting {setting}")
+
+
+SETTINGS: dict[str, Setting] = {
+    # SNGAN Table 1: the standard-CNN sweep of Figures 1-2 and Table 2.
+    "A": _sngan(1e-4, 0.5, 0.9, 5, "A (Gulrajani et al. 2017)"),
+    "B": _sngan(1e-4, 0.5, 0.999, 1, "B (Warde-Farley & Bengio 2017)"),
+    "C": _sngan(2e-4, 0.5, 0.999, 1, "C (Radford et al. 2016)"),
+    "D": _sngan(1e-3, 0.5, 0.9, 5, "D (aggressive lr)"),
+    "E": _sngan(1e-3, 0.5, 0.999, 5, "E (aggressive lr)"),
+    "F": _sngan(1e-3, 0.9, 0.999, 5, "F (aggressive lr, high momentum)"),
+    # SNGAN App. B.2: the ResNet experiments use Gulrajani et al.'s hyperparameters, with the
+    # learning rate decayed linearly to 0 as in their (and the SNGAN authors') code.
+    "sngan_resnet": Setting(
+        2e-4, 2e-4, 0.0, 0.9, 5, linear_decay=True,
+        source="SNGAN (Miyato et al. 2018) App. B.2; linear decay per chainer-gan-lib",
+    ),
+    # SAGAN Sec. 5: TTUR with lr_D = 4e-4, lr_G = 1e-4, Adam(0, 0.9), 1:1 updates; batch 256
+    # (Sec. 5, "Implementation details"). The official TF code leaves beta2 at 0.999.
+    "sagan_ttur": Setting(
+        1e-4, 4e-4, 0.0, 0.9, 1, batch_size=256,
+        source="SAGAN (Zhang et al. 2019) Sec. 5",
+    ),
+    # SAGAN's baseline without TTUR (Sec. 5.1 ablation "SN on G/D"): equal learning rates.
+    "sagan_1to1": Setting(
+        1e-4, 1e-4, 0.0, 0.9, 1, batch_size=256,
+        source="SAGAN (Zhang et al. 2019) Sec. 5.1, SN ablation without TTUR",
+    ),
+    # LSGAN official code (xudonmao/LSGAN, lsun/): Adam lr 1e-3, beta1 0.5 for both networks.
+    "lsgan_lsun": Setting(
+        1e-3, 1e-3, 0.5, 0.999, 1,
+        source="LSGAN official code (xudonmao/LSGAN, lsun)",
+    ),
+    # LSGAN official mixture-of-Gaussians code (stability_comparison/mixture_gaussian):
+    # D lr 1e-4, G lr 1e-3, Adam beta1 0.5, batch 512, both nets updated in the same step.
+    "lsgan_mog": Setting(
+        1e-3, 1e-4, 0.5, 0.999, 1, batch_size=512,
+        source="LSGAN official code (stability_comparison/mixture_gaussian)",
+    ),
+}
+
+#: The six settings of SNGAN's sweep, in the paper's order.
+SNGAN_SWEEP = ("A", "B", "C", "D", "E", "F")
+
+
+def get_setting(name: str) -> Setting:
+    try:
+        return SETTINGS[name]
+    except KeyError:
+        raise KeyError(f"unknown setting {name!r}; known settings: {', '.join(SETTINGS)}") from None
+
+
+def settings_table() -> "pandas.DataFrame":  # noqa: F821 - pandas is imported lazily
+    """The settings as a DataFrame (README, docs, reports render this; nothing re-types it)."""
+    import pandas as pd
+
+    return pd.DataFrame({k: v.to_dict() for k, v in SETTINGS.items()}).T.rename_axis("setting")
