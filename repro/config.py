@@ -1,0 +1,199 @@
+"""The run config: one cell of a paper table with one seed.
+
+``RunConfig.from_dict`` rejects unknown keys, wrong types and impossible values at once, naming
+the key and what is allowed; :meth:`RunConfig.resolved` expands the named setting (from
+:mod:`repro.settings`, the only place its numbers live) into explicit optimizer values, and
+:meth:`RunConfig.hash` identifies the run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from . import data, losses, norms, settings
+
+OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    # what is trained
+    dataset: str
+    arch: str
+    resolution: int = 32
+    norm: str = "none"  # the D treatment (SNGAN's comparison set)
+    norm_g: str = "none"  # SAGAN puts spectral norm in G too
+    loss: str = "standard"
+    ls_coding: str = "iccv"  # least squares only: LSGAN's (a, b, c) coding
+    z_dim: int | None = None  # None: the architecture's paper value
+    ch: int | None = None  # base width; None: the paper's
+    n_classes: int = 0  # > 0: class-conditional (SAGAN / projection D)
+    attention: int | None = None  # SAGAN: feature-map size of the self-attention block
+    arch_kwargs: dict = dataclasses.field(default_factory=dict)  # e.g. LSGAN's bn_g / bn_d
+    # how it is optimized: a named setting, each value overridable
+    setting: str | None = None
+    lr_g: float | None = None
+    lr_d: float | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    n_dis: int | None = None
+    batch_size: int | None = None
+    linear_decay: bool | None = None
+    update: str = "alternating"  # or "simultaneous": both nets from one forward (LSGAN MoG code)
+    g_updates: int = 1000  # number of generator updates
+    seed: int = 0
+    # evaluation, logging and checkpoints (in generator updates)
+    eval_every: int = 0  # 0: only at the end
+    eval_protocol: str | None = None  # None: the dataset's default curve protocol
+    final_protocol: str | None = None  # None: the dataset's default protocol
+    sample_every: int = 0
+    log_every: int = 50
+    ckpt_every: int = 500
+    keep_ckpts: int = 2
+    # where and how
+    data_root: str | None = None
+    data_subdir: str = ""
+    download: bool = False
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    precision: str = "fp32"  # fp32 (the reproduction path) | bf16 (autocast)
+    compile: bool = False  # torch.compile the networks
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown config key(s) {unknown}; allowed keys: {', '.join(sorted(known))}")
+        missing = [f.name for f in fields(cls)
+                   if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                   and f.name not in d]
+        if missing:
+            raise ConfigError(f"missing required config key(s) {missing}")
+        hints = typing.get_type_hints(cls)
+        for k, v in d.items():
+            _check_type(k, v, hints[k])
+        cfg = cls(**d)
+        cfg.validate()
+        return cfg
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RunConfig":
+        """Read a config from JSON or YAML; a resolved ``config.json`` of a run reads back too."""
+        text = Path(path).read_text()
+        if str(path).endswith((".yaml", ".yml")):
+            import yaml
+
+            d = yaml.safe_load(text)
+        else:
+            d = json.loads(text)
+        d = d.get("config", d)  # config.json of a run directory: {"config": ..., "hash": ...}
+        return cls.from_dict(d)
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        def bad(key, value, allowed):
+            raise ConfigError(f"config key {key!r}: {value!r} is not allowed; allowed: {allowed}")
+
+        if self.dataset not in data.DATASETS:
+            bad("dataset", self.dataset, ", ".join(data.DATASETS))
+        spec = data.DATASETS[self.dataset]
+        if spec["resolutions"] is not None and self.resolution not in spec["resolutions"]:
+            bad("resolution", self.resolution, f"{spec['resolutions']} for dataset {self.dataset}")
+        if self.norm not in norms.NORMS:
+            bad("norm", self.norm, ", ".join(norms.NORMS))
+        if self.norm_g not in norms.NORMS:
+            bad("norm_g", self.norm_g, ", ".join(norms.NORMS))
+        if self.loss not in losses.LOSS_NAMES:
+            bad("loss", self.loss, ", ".join(losses.LOSS_NAMES))
+        if self.ls_coding not in losses.LS_CODINGS:
+            bad("ls_coding", self.ls_coding, ", ".join(losses.LS_CODINGS))
+        if self.setting is not None and self.setting not in settings.SETTINGS:
+            bad("setting", self.setting, ", ".join(settings.SETTINGS))
+        if self.update not in ("alternating", "simultaneous"):
+            bad("update", self.update, "alternating, simultaneous")
+        if self.precision not in ("fp32", "bf16"):
+            bad("precision", self.precision, "fp32, bf16")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            bad("device", self.device, "auto, cpu, cuda, cuda:N")
+        if spec["n_classes"] is not None and self.n_classes not in (0, spec["n_classes"]):
+            bad("n_classes", self.n_classes, f"0 (unconditional) or {spec['n_classes']} for {self.dataset}")
+        opt = self.optimizer()
+        for k in ("lr_g", "lr_d"):
+            if not opt[k] > 0:
+                bad(k, opt[k], "a learning rate > 0")
+        for k in ("beta1", "beta2"):
+            if not 0 <= opt[k] < 1:
+                bad(k, opt[k], "0 <= beta < 1")
+        for k, v in [("n_dis", opt["n_dis"]), ("batch_size", opt["batch_size"]), ("g_updates", self.g_updates),
+                     ("log_every", self.log_every), ("ckpt_every", self.ckpt_every), ("keep_ckpts", self.keep_ckpts)]:
+            if v < 1:
+                bad(k, v, "an integer >= 1")
+        for k in ("eval_every", "sample_every", "seed"):
+            if getattr(self, k) < 0:
+                bad(k, getattr(self, k), "an integer >= 0")
+        if self.update == "simultaneous" and opt["n_dis"] != 1:
+            bad("n_dis", opt["n_dis"], "1 with update 'simultaneous'")
+        from . import models
+
+        try:
+            models.check(self.arch, self.resolution, self.norm, self.norm_g, self.n_classes, self.attention)
+        except ValueError as e:
+            raise ConfigError(f"config key 'arch' ({self.arch}): {e}") from None
+        for name in (self.eval_protocol, self.final_protocol):
+            if name is not None:
+                from .metrics import protocol
+
+                if name not in protocol.PROTOCOLS:
+                    bad("protocol", name, ", ".join(protocol.PROTOCOLS))
+
+    # ------------------------------------------------------------------ derived values
+    def optimizer(self) -> dict:
+        """lr_g, lr_d, beta1, beta2, n_dis, batch_size, linear_decay: explicit values win over the
+        named setting; with neither, SNGAN's setting A and batch 64 (SNGAN's default)."""
+        base = settings.get_setting(self.setting or "A").to_dict()
+        return {k: (getattr(self, k) if getattr(self, k) is not None else base[k]) for k in OPTIMIZER_KEYS}
+
+    @property
+    def channels(self) -> int | None:
+        """Image channels of the dataset (None for 2-D points)."""
+        return data.DATASETS[self.dataset]["channels"]
+
+    def resolved(self) -> dict:
+        """Every value the run uses, settings expanded: what ``config.json`` records."""
+        d = dataclasses.asdict(self)
+        d.update(self.optimizer())
+        return d
+
+    def hash(self) -> str:
+        """sha256 (first 16 hex digits) of the resolved config, minus keys that cannot change
+        the result (where the data lives)."""
+        d = {k: v for k, v in self.resolved().items() if k not in ("data_root", "download")}
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _check_type(key: str, value, hint) -> None:
+    """Reject a value whose type does not match the field (bool is not an int here)."""
+    args = typing.get_args(hint) or (hint,)
+    ok = []
+    for t in args:
+        t = typing.get_origin(t) or t
+        if t is type(None):
+            ok.append(value is None)
+        elif t is float:
+            ok.append(isinstance(value, (int, float)) and not isinstance(value, bool))
+        elif t is int:
+            ok.append(isinstance(value, int) and not isinstance(value, bool))
+        else:
+            ok.append(isinstance(value, t))
+    if not any(ok):
+        names = " or ".join(getattr(typing.get_origin(t) or t, "__name__", str(t)) for t in args)
+        raise ConfigError(f"config key {key!r}: {value!r} has type {type(value).__name__}; expected {names}")

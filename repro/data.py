@@ -1,0 +1,238 @@
+"""Training data: the papers' image sets and the offline sources that ship or are generated.
+
+Every source becomes a :class:`Source` that draws batches by random index from one tensor kept on
+the training device (CIFAR-10 is 150 MB of uint8: it fits on any GPU), so the inner loop has no
+DataLoader, no workers and no host-to-device copies. Mixtures of Gaussians are sampled afresh
+each batch, as in the LSGAN official code.
+
+Missing files raise :class:`DataNotFoundError` -- naming the file, the paths searched and how to
+provide it -- before any network is built.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+
+
+class DataNotFoundError(FileNotFoundError):
+    pass
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The data root: the argument, else ``$REPRO_DATA``, else ``./data``."""
+    return Path(root or os.environ.get("REPRO_DATA") or "data")
+
+
+# --------------------------------------------------------------------------- sources
+@dataclass
+class Source:
+    """A dataset held as one tensor; ``sample`` returns a batch in the networks' value range.
+
+    Images are uint8 (N, C, H, W) and come out as float in [-1, 1]; 2-D points (N, 2) come out
+    as they are. ``labels`` (N,) are present for labelled sets (class-conditional training).
+    """
+
+    name: str
+    data: Tensor | None  # None for sources sampled afresh (mixtures of Gaussians)
+    labels: Tensor | None = None
+    n_classes: int = 0
+    mixture: "Mixture | None" = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def is_image(self) -> bool:
+        return self.mixture is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (2,) if self.mixture is not None else tuple(self.data.shape[1:])
+
+    def to(self, device: torch.device | str) -> "Source":
+        if self.data is not None:
+            self.data = self.data.to(device)
+        if self.labels is not None:
+            self.labels = self.labels.to(device)
+        if self.mixture is not None:
+            self.mixture = self.mixture.to(device)
+        return self
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor | None]:
+        """A batch of n examples drawn uniformly with replacement (and their labels)."""
+        if self.mixture is not None:
+            return self.mixture.sample(n, generator), None
+        idx = torch.randint(len(self.data), (n,), device=self.data.device, generator=generator)
+        x = self.data[idx].float().div_(127.5).sub_(1.0)
+        return x, (self.labels[idx] if self.labels is not None else None)
+
+
+@dataclass
+class Mixture:
+    """An isotropic mixture of 2-D Gaussians with equal component weights."""
+
+    centers: Tensor  # (K, 2), may repeat a centre (LSGAN's ring does)
+    sigma: float
+
+    def to(self, device) -> "Mixture":
+        return Mixture(self.centers.to(device), self.sigma)
+
+    @property
+    def modes(self) -> Tensor:
+        """The distinct centres: what mode-coverage metrics count."""
+        return torch.unique(self.centers.round(decimals=6), dim=0)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        c = self.centers
+        k = torch.randint(len(c), (n,), device=c.device, generator=generator)
+        return c[k] + self.sigma * torch.randn(n, 2, device=c.device, generator=generator)
+
+
+def ring_mixture(sigma: float = 0.01) -> Mixture:
+    """LSGAN official code (after poolio/unrolled_gan): 9 components at angles
+    linspace(0, 2*pi, 9) on the unit circle -- first and last coincide, so 8 distinct modes, one
+    with double weight -- each with std ``sigma`` = 0.01."""
+    t = torch.linspace(0, 2 * math.pi, 9, dtype=torch.float64)
+    centers = torch.stack([torch.cos(t), torch.sin(t)], 1).float()
+    return Mixture(centers, sigma)
+
+
+def grid_mixture(side: int = 5, spacing: float = 2.0, sigma: float = 0.05) -> Mixture:
+    """A side x side grid of modes centred on 0 (the 25-mode grid of the mode-collapse
+    literature, e.g. VEEGAN; spacing 2 on [-4, 4]^2, std 0.05)."""
+    ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing
+    centers = torch.cartesian_prod(ticks, ticks)
+    return Mixture(centers, sigma)
+
+
+# --------------------------------------------------------------------------- image sets
+def _resize_uint8(x: Tensor, resolution: int) -> Tensor:
+    """Resize a uint8 batch with antialiased bilinear filtering (area-like when shrinking)."""
+    if x.shape[-1] == resolution:
+        return x
+    y = F.interpolate(x.float(), size=(resolution, resolution), mode="bilinear",
+                      antialias=True, align_corners=False)
+    return y.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def digits(resolution: int = 16) -> Source:
+    """scikit-learn's 1,797 handwritten digits (8x8, values 0..16, ships with the package),
+    scaled to 0..255 and upsampled bilinearly to ``resolution``; 1 channel, 10 classes."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.from_numpy(d.images.astype(np.float32) * (255.0 / 16.0)).round_().to(torch.uint8)
+    x = _resize_uint8(x[:, None], resolution)
+    return Source("digits", x, torch.from_numpy(d.target).long(), n_classes=10)
+
+
+def synthetic(resolution: int = 32, n: int = 2048, channels: int = 3, seed: int = 0) -> Source:
+    """Procedural images for tests: a bright disc of random colour, centre and radius on a dark
+    background of random colour; two classes (disc in the left or right half)."""
+    g = torch.Generator().manual_seed(seed)
+    r = resolution
+    yy, xx = torch.meshgrid(torch.arange(r), torch.arange(r), indexing="ij")
+    cx = torch.rand(n, generator=g) * r
+    cy = torch.rand(n, generator=g) * r
+    rad = (0.15 + 0.2 * torch.rand(n, generator=g)) * r
+    inside = ((xx - cx[:, None, None]) ** 2 + (yy - cy[:, None, None]) ** 2) <= rad[:, None, None] ** 2
+    fg = 128 + 127 * torch.rand(n, channels, 1, 1, generator=g)
+    bg = 100 * torch.rand(n, channels, 1, 1, generator=g)
+    x = torch.where(inside[:, None], fg, bg).round().to(torch.uint8)
+    return Source("synthetic", x, (cx >= r / 2).long(), n_classes=2)
+
+
+_TORCHVISION = {
+    # name: (torchvision class, directory torchvision expects, archive, what to say)
+    "cifar10": ("CIFAR10", "cifar-10-batches-py", "cifar-10-python.tar.gz"),
+    "stl10": ("STL10", "stl10_binary", "stl10_binary.tar.gz"),
+}
+
+
+def _missing(name: str, root: Path, expected: Path, url: str, archive: str,
+             problem: str = "not found") -> DataNotFoundError:
+    return DataNotFoundError(
+        f"{name}: {expected} {problem} (data root {root.resolve()}, from the run config's "
+        f"'data_root', else $REPRO_DATA, else ./data).\n"
+        f"  To provide it: on a machine with internet run the same command with download: true "
+        f"(or `repro download {name} --root DIR`), or fetch {url} and unpack {archive} into "
+        f"{root.resolve()} so that {expected.name}/ lies directly under it."
+    )
+
+
+def torchvision_set(name: str, resolution: int, root: str | os.PathLike | None = None,
+                    download: bool = False) -> Source:
+    """CIFAR-10 (train split, 32x32) or STL-10 (unlabeled split, 96 -> 48 as in SNGAN Sec. 4)."""
+    import torchvision.datasets as tvd
+
+    cls_name, folder, archive = _TORCHVISION[name]
+    cls = getattr(tvd, cls_name)
+    root = data_root(root)
+    expected = root / folder
+    if not download and not expected.is_dir():
+        raise _missing(name, root, expected, cls.url, archive)
+    try:
+        if name == "cifar10":
+            ds = cls(str(root), train=True, download=download)
+            x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
+            labels, n_classes = torch.tensor(ds.targets), 10
+        else:
+            ds = cls(str(root), split="unlabeled", download=download)
+            x, labels, n_classes = torch.from_numpy(ds.data), None, 0
+    except RuntimeError as e:  # torchvision: "Dataset not found or corrupted"
+        raise _missing(name, root, expected, cls.url, archive, f"is corrupted or incomplete ({e})") from e
+    return Source(name, _resize_uint8(x, resolution), labels, n_classes)
+
+
+def image_folder(resolution: int, root: str | os.PathLike | None = None, subdir: str = "") -> Source:
+    """An ImageNet/LSUN-style folder of images (SAGAN 128x128, LSGAN 112x112): centre-cropped to
+    a square and resized; class-per-subfolder labels when there are subfolders."""
+    import torchvision.datasets as tvd
+    import torchvision.transforms.v2 as T
+
+    path = data_root(root) / subdir
+    if not path.is_dir():
+        raise DataNotFoundError(
+            f"image_folder: directory {path.resolve()} not found. Put the images in class "
+            f"subfolders under it (torchvision ImageFolder layout) or set 'data_root'/'data_subdir'."
+        )
+    tf = T.Compose([T.PILToTensor(), T.Resize(resolution, antialias=True), T.CenterCrop(resolution)])
+    ds = tvd.ImageFolder(str(path), transform=tf)
+    x = torch.stack([ds[i][0] for i in range(len(ds))])
+    return Source("image_folder", x, torch.tensor(ds.targets), n_classes=len(ds.classes))
+
+
+#: name -> (kind, channels, resolutions it can be trained at, labelled)
+DATASETS: dict[str, dict] = {
+    "cifar10": dict(channels=3, resolutions=(32,), n_classes=10, offline=False),
+    "stl10": dict(channels=3, resolutions=(48,), n_classes=0, offline=False),
+    "image_folder": dict(channels=3, resolutions=None, n_classes=None, offline=False),
+    "digits": dict(channels=1, resolutions=(8, 16, 32), n_classes=10, offline=True),
+    "synthetic": dict(channels=3, resolutions=None, n_classes=2, offline=True),
+    "mog_ring": dict(channels=None, resolutions=(0,), n_classes=0, offline=True),
+    "mog_grid": dict(channels=None, resolutions=(0,), n_classes=0, offline=True),
+}
+
+
+def load(name: str, resolution: int, root: str | os.PathLike | None = None, download: bool = False,
+         subdir: str = "") -> Source:
+    """Load a data source by name; a missing file fails here, before any network exists."""
+    if name == "cifar10" or name == "stl10":
+        return torchvision_set(name, resolution, root, download)
+    if name == "image_folder":
+        return image_folder(resolution, root, subdir)
+    if name == "digits":
+        return digits(resolution)
+    if name == "synthetic":
+        return synthetic(resolution)
+    if name == "mog_ring":
+        return Source("mog_ring", None, mixture=ring_mixture())
+    if name == "mog_grid":
+        return Source("mog_grid", None, mixture=grid_mixture())
+    raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")

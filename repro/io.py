@@ -1,0 +1,123 @@
+"""Atomic file writes and provenance: what every result file is written with.
+
+A killed job leaves either the old file or the new one, never half of one: every writer goes
+through :func:`atomic_write` (temporary file in the same directory, fsync, rename, fsync of the
+directory).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, IO
+
+import torch
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
+    """Call ``write(f)`` on a temporary binary file, then move it over ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    return path
+
+
+def write_text(path, text: str) -> Path:
+    return atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def write_json(path, obj) -> Path:
+    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def torch_save(path, obj) -> Path:
+    return atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def save_figure(path, fig, **kw) -> Path:
+    """Save a matplotlib figure atomically (format from the suffix)."""
+    def write(f):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=Path(path).suffix.lstrip("."), **kw)
+        f.write(buf.getvalue())
+    return atomic_write(path, write)
+
+
+def _jsonable(o):
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+# --------------------------------------------------------------------------- provenance
+_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "clean-fid", "scikit-learn", "pandas", "snakemake")
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    try:
+        out["gan-repro"] = metadata.version("gan-repro")
+    except metadata.PackageNotFoundError:
+        out["gan-repro"] = None
+    out["torch"] = torch.__version__  # with its build tag, e.g. +cu132
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the repro checkout (with '+dirty' for local changes), if it is one."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (sha + ("+dirty" if dirty else "")) or None
+
+
+def device_info(device: torch.device) -> dict:
+    """The device and every numerics switch that changes a GAN's trajectory (TF32 included)."""
+    info = {
+        "device": str(device),
+        "cpu": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+        "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["cuda"] = torch.version.cuda
+        info["cudnn"] = torch.backends.cudnn.version()
+    return info

@@ -1,0 +1,477 @@
+"""The training loop: one run config in, one self-describing run directory out.
+
+Run directory (what other steps may rely on)::
+
+    config.json   resolved config, its hash, library versions, device and numerics switches
+    status.json   {"state": running | completed | diverged, "step": ..., ...}
+    train.csv     step, loss_d, loss_g, seconds, it_per_s, img_per_s (every ``log_every`` steps)
+    curve.csv     step and metrics at every evaluation (learning curve)
+    scores.json   final and best scores with their protocol (written at the end)
+    samples/      PNG grids (and .npy points for 2-D data) at a fixed noise
+    G_final.pt    the generator's final weights (G_best.pt: best checkpoint by the protocol)
+
+Checkpoints go to ``ckpt_dir`` (default ``<out>/checkpoints``), which the workflow does not
+declare as an output, so a rerun that deletes the outputs keeps them. Re-running the same command
+continues from the newest readable checkpoint; on a CPU the result is bit-identical to an
+uninterrupted run.
+
+The inner loop keeps the device busy: data on the device, no host sync per step (losses are
+summed on the device and read every ``log_every`` steps), the first non-finite loss's step is
+recorded on the device without a sync.
+"""
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import math
+import random
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import data, io, losses, models, norms
+from .config import ConfigError, RunConfig
+
+TRAIN_FIELDS = ["step", "loss_d", "loss_g", "seconds", "it_per_s", "img_per_s"]
+
+
+class RunDirError(RuntimeError):
+    pass
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"config key 'device': {name!r} asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def rng_state() -> dict:
+    s = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        s["cuda"] = torch.cuda.get_rng_state_all()
+    return s
+
+
+def set_rng_state(s: dict) -> None:
+    random.setstate(s["python"])
+    np.random.set_state(s["numpy"])
+    torch.set_rng_state(s["torch"])
+    if "cuda" in s and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(s["cuda"])
+
+
+# --------------------------------------------------------------------------- checkpoints
+class Checkpoints:
+    """Numbered checkpoints in one directory, written atomically, the newest ``keep`` kept.
+
+    ``load_latest`` falls back to an older checkpoint when the newest cannot be read.
+    """
+
+    def __init__(self, directory: Path, keep: int):
+        self.dir, self.keep = Path(directory), keep
+
+    def paths(self) -> list[Path]:
+        return sorted(self.dir.glob("ckpt_*.pt"))
+
+    def save(self, step: int, state: dict) -> Path:
+        path = io.torch_save(self.dir / f"ckpt_{step:09d}.pt", state)
+        for old in self.paths()[:-self.keep]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def load_latest(self, map_location) -> dict | None:
+        for path in reversed(self.paths()):
+            try:
+                return torch.load(path, map_location=map_location, weights_only=False)
+            except Exception as e:  # a damaged file: say so and use the one before
+                warnings.warn(f"checkpoint {path} is unreadable ({type(e).__name__}: {e}); "
+                              f"falling back to the previous one")
+        return None
+
+
+# --------------------------------------------------------------------------- logs
+class CsvLog:
+    """An append-only CSV whose rows past a step can be dropped (on resume)."""
+
+    def __init__(self, path: Path, fields: list[str]):
+        self.path, self.fields = Path(path), fields
+
+    def rows(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def truncate_after(self, step: int) -> None:
+        rows = [r for r in self.rows() if int(r["step"]) <= step]
+        self._rewrite(rows)
+
+    def _rewrite(self, rows: list[dict]) -> None:
+        buf = _io.StringIO()
+        w = csv.DictWriter(buf, self.fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        io.write_text(self.path, buf.getvalue())
+
+    def append(self, row: dict) -> None:
+        new_fields = [k for k in row if k not in self.fields]
+        if new_fields or not self.path.exists():  # header changes: rewrite the whole file atomically
+            old = self.rows()
+            self.fields = self.fields + new_fields
+            self._rewrite(old + [row])
+            return
+        with open(self.path, "a", newline="") as f:
+            csv.DictWriter(f, self.fields, extrasaction="ignore").writerow(row)
+
+
+# --------------------------------------------------------------------------- the trainer
+@dataclass
+class Run:
+    cfg: RunConfig
+    out: Path
+    source: data.Source
+    device: torch.device
+    G: nn.Module
+    D: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    sched_g: torch.optim.lr_scheduler.LRScheduler | None
+    sched_d: torch.optim.lr_scheduler.LRScheduler | None
+    fixed_z: torch.Tensor
+    fixed_y: torch.Tensor | None
+
+
+def setup(cfg: RunConfig, out: Path) -> Run:
+    """Load data (a missing file fails here, before any network exists), then build the nets."""
+    device = pick_device(cfg.device)
+    source = data.load(cfg.dataset, cfg.resolution, cfg.data_root, cfg.download, cfg.data_subdir).to(device)
+    if cfg.n_classes and source.labels is None:
+        raise ConfigError(f"config key 'n_classes': dataset {cfg.dataset} has no labels")
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    seed_everything(cfg.seed)
+    G, D = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=cfg.z_dim,
+                        ch=cfg.ch, norm_d=cfg.norm, norm_g=cfg.norm_g, n_classes=cfg.n_classes,
+                        attention=cfg.attention, **cfg.arch_kwargs)
+    G, D = G.to(device), D.to(device)
+    o = cfg.optimizer()
+    fused = {"fused": True} if device.type == "cuda" else {}
+    opt_g = torch.optim.Adam(G.parameters(), lr=o["lr_g"], betas=(o["beta1"], o["beta2"]), **fused)
+    opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=o["lr_d"],
+                             betas=(o["beta1"], o["beta2"]), **fused)
+    sched_g = sched_d = None
+    if o["linear_decay"]:  # linear decay to 0 over the run, stepped once per generator update
+        decay = lambda step: 1.0 - step / cfg.g_updates  # noqa: E731
+        sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, decay)
+        sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, decay)
+    # fixed noise for sample grids, from its own generator so it never shifts the training RNG
+    g = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
+    n_fixed = 2500 if not source.is_image else 64
+    fixed_z = G.sample_z(n_fixed, generator=g).to(device)
+    fixed_y = (torch.arange(n_fixed) % cfg.n_classes).to(device) if cfg.n_classes else None
+    return Run(cfg, out, source, device, G, D, opt_g, opt_d, sched_g, sched_d, fixed_z, fixed_y)
+
+
+def _write_config(cfg: RunConfig, out: Path, device: torch.device) -> None:
+    path = out / "config.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old.get("hash") != cfg.hash():
+            raise RunDirError(
+                f"{out} holds a run of another config (hash {old.get('hash')}, this one {cfg.hash()}); "
+                f"use another --out, or delete {out} to start over")
+        return
+    io.write_json(path, {"config": cfg.resolved(), "hash": cfg.hash(), "versions": io.versions(),
+                         "git_commit": io.git_commit(), "numerics": io.device_info(device)})
+
+
+class _Steps:
+    """The optimizer steps of one generator update; all losses stay on the device."""
+
+    def __init__(self, run: Run):
+        self.run, cfg = run, run.cfg
+        self.loss = losses.get_loss(cfg.loss, cfg.ls_coding)
+        self.norm = norms.get_norm(cfg.norm)
+        o = cfg.optimizer()
+        self.n_dis, self.bs = o["n_dis"], o["batch_size"]
+        self.G = torch.compile(run.G) if cfg.compile else run.G
+        self.D = torch.compile(run.D) if cfg.compile else run.D
+        self.autocast = torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+
+    def _fake_labels(self, n):
+        c = self.run.cfg.n_classes
+        return torch.randint(c, (n,), device=self.run.device) if c else None
+
+    def _d_loss(self, real, y_real, fake, y_fake):
+        d_real, d_fake = self.D(real, y_real), self.D(fake, y_fake)
+        loss = self.loss.d(d_real.float(), d_fake.float())
+        pen = norms.d_penalty(self.norm, lambda x: self.D(x, y_real), self.run.D, real, fake)
+        return loss if pen is None else loss + pen, d_fake
+
+    def alternating(self):
+        """SNGAN Algorithm: n_dis D updates on fresh batches, then one G update."""
+        run = self.run
+        for _ in range(self.n_dis):
+            real, y_real = run.source.sample(self.bs)
+            y_fake = self._fake_labels(self.bs)
+            with self.autocast:
+                with torch.no_grad():
+                    fake = self.G(run.G.sample_z(self.bs, device=run.device), y_fake)
+                loss_d, _ = self._d_loss(real, y_real, fake, y_fake)
+            run.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            run.opt_d.step()
+            norms.after_d_step(self.norm, run.D)
+        y_fake = self._fake_labels(self.bs)
+        with self.autocast:
+            fake = self.G(run.G.sample_z(self.bs, device=run.device), y_fake)
+            loss_g = self.loss.g(self.D(fake, y_fake).float())
+        run.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        run.opt_g.step()
+        return loss_d.detach(), loss_g.detach()
+
+    def simultaneous(self):
+        """LSGAN official MoG code: both networks step from the same forward pass (two TF train
+        ops run together), each with the gradient of its own loss at the pre-update weights."""
+        run = self.run
+        real, y_real = run.source.sample(self.bs)
+        y_fake = self._fake_labels(self.bs)
+        with self.autocast:
+            fake = self.G(run.G.sample_z(self.bs, device=run.device), y_fake)
+            loss_d, d_fake = self._d_loss(real, y_real, fake, y_fake)
+            loss_g = self.loss.g(d_fake.float())
+        d_params = [p for p in run.D.parameters() if p.requires_grad]
+        g_params = list(run.G.parameters())
+        grads_d = torch.autograd.grad(loss_d, d_params, retain_graph=True)
+        grads_g = torch.autograd.grad(loss_g, g_params)
+        for p, gr in zip(d_params, grads_d):
+            p.grad = gr
+        for p, gr in zip(g_params, grads_g):
+            p.grad = gr
+        run.opt_d.step()
+        run.opt_g.step()
+        norms.after_d_step(self.norm, run.D)
+        return loss_d.detach(), loss_g.detach()
+
+
+def _finite_weights(*nets: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for net in nets for p in net.parameters())
+
+
+@torch.no_grad()
+def generate(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None, batch: int = 500) -> torch.Tensor:
+    """G's samples with BN in inference mode (running averages), as the SNGAN authors'
+    evaluation code samples; G's training mode is restored afterwards."""
+    was_training = G.training
+    G.eval()
+    try:
+        return torch.cat([G(z[i:i + batch], None if y is None else y[i:i + batch])
+                          for i in range(0, len(z), batch)])
+    finally:
+        G.train(was_training)
+
+
+def save_samples(run: Run, step: int) -> Path:
+    x = generate(run.G, run.fixed_z, run.fixed_y).float().cpu()
+    out = run.out / "samples"
+    if x.dim() == 2:  # 2-D points: keep the numbers (for density plots) and a scatter plot
+        io.atomic_write(out / f"step_{step:07d}.npy", lambda f: np.save(f, x.numpy()))
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(3, 3))
+        ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.3)
+        ax.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), title=f"step {step}", aspect="equal")
+        path = io.save_figure(out / f"step_{step:07d}.png", fig, dpi=80)
+        plt.close(fig)
+        return path
+    from torchvision.utils import make_grid
+    from PIL import Image
+
+    grid = make_grid(x, nrow=8, normalize=True, value_range=(-1, 1))
+    img = Image.fromarray(grid.mul(255).round().byte().permute(1, 2, 0).squeeze(-1).numpy())
+    return io.atomic_write(out / f"step_{step:07d}.png", lambda f: img.save(f, format="PNG"))
+
+
+Evaluator = Callable[[Run, int, bool], dict]
+
+
+def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
+          evaluator: Evaluator | None = None, progress: bool | None = None,
+          stop_after: int | None = None) -> dict:
+    """Train (or resume) the run; return the final status dict.
+
+    ``evaluator(run, step, final)`` returns metrics for ``curve.csv`` / ``scores.json``
+    (default: :func:`repro.evaluation.evaluate_run`). ``stop_after`` ends the process early
+    after that many generator updates (tests use it to interrupt a run cleanly).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = pick_device(cfg.device)
+    _write_config(cfg, out, device)
+    run = setup(cfg, out)
+    ckpts = Checkpoints(Path(ckpt_dir) if ckpt_dir else out / "checkpoints", cfg.keep_ckpts)
+    train_log, curve = CsvLog(out / "train.csv", TRAIN_FIELDS), CsvLog(out / "curve.csv", ["step"])
+    if evaluator is None:
+        from .evaluation import evaluate_run as evaluator
+    status_path = out / "status.json"
+    if status_path.exists():
+        prev = json.loads(status_path.read_text())
+        if prev["state"] in ("completed", "diverged") and (out / "scores.json").exists():
+            return prev  # finished results are never redone or lost
+
+    # ---- resume
+    start = 0
+    acc = torch.zeros(2, device=device)  # summed (loss_d, loss_g) since the last log line
+    n_acc = 0
+    state = ckpts.load_latest(map_location=device)
+    if state is not None:
+        if state["config_hash"] != cfg.hash():
+            raise RunDirError(f"checkpoints in {ckpts.dir} belong to config {state['config_hash']}, "
+                              f"not {cfg.hash()}")
+        run.G.load_state_dict(state["G"])
+        run.D.load_state_dict(state["D"])
+        run.opt_g.load_state_dict(state["opt_g"])
+        run.opt_d.load_state_dict(state["opt_d"])
+        if run.sched_g:
+            run.sched_g.load_state_dict(state["sched_g"])
+            run.sched_d.load_state_dict(state["sched_d"])
+        set_rng_state(state["rng"])
+        start, acc, n_acc = state["step"], state["acc"].to(device), state["n_acc"]
+    train_log.truncate_after(start)
+    curve.truncate_after(start)
+    io.write_json(status_path, {"state": "running", "step": start})
+
+    steps = _Steps(run)
+    update = steps.simultaneous if cfg.update == "simultaneous" else steps.alternating
+    first_bad = torch.full((), -1, dtype=torch.long, device=device)
+    bar = _progress(progress, start, cfg.g_updates)
+    t_last, step_last, wall0 = time.perf_counter(), start, time.perf_counter()
+    status = {"state": "running"}
+
+    def checkpoint(step):
+        ckpts.save(step, {"step": step, "G": run.G.state_dict(), "D": run.D.state_dict(),
+                          "opt_g": run.opt_g.state_dict(), "opt_d": run.opt_d.state_dict(),
+                          "sched_g": run.sched_g.state_dict() if run.sched_g else None,
+                          "sched_d": run.sched_d.state_dict() if run.sched_d else None,
+                          "rng": rng_state(), "acc": acc.cpu(), "n_acc": n_acc,
+                          "config_hash": cfg.hash()})
+
+    step = start
+    while step < cfg.g_updates:
+        loss_d, loss_g = update()
+        step += 1
+        if run.sched_g:
+            run.sched_g.step()
+            run.sched_d.step()
+        pair = torch.stack([loss_d, loss_g]).float()
+        acc += pair
+        n_acc += 1
+        bad = ~torch.isfinite(pair).all()
+        first_bad = torch.where(bad & (first_bad < 0), torch.full_like(first_bad, step), first_bad)
+
+        last = step == cfg.g_updates
+        # a checkpoint is only written after the divergence check, so it never holds NaNs
+        if step % cfg.log_every == 0 or step % cfg.ckpt_every == 0 or last:
+            fb = int(first_bad)  # the one host sync, every log_every steps
+            if fb >= 0 or not _finite_weights(run.G, run.D):
+                status = {"state": "diverged", "step": fb if fb >= 0 else step,
+                          "reason": "non-finite loss" if fb >= 0 else "non-finite weight"}
+                break
+            now = time.perf_counter()
+            rate = (step - step_last) / max(now - t_last, 1e-9)
+            mean = (acc / n_acc).tolist()
+            train_log.append({"step": step, "loss_d": f"{mean[0]:.6g}", "loss_g": f"{mean[1]:.6g}",
+                              "seconds": f"{now - wall0:.3f}", "it_per_s": f"{rate:.4g}",
+                              "img_per_s": f"{rate * steps.bs * (steps.n_dis + 1):.4g}"})
+            acc.zero_()
+            n_acc, t_last, step_last = 0, now, step
+            bar(step, mean, rate)
+        if cfg.sample_every and (step % cfg.sample_every == 0 or last):
+            save_samples(run, step)
+        if cfg.eval_every and step % cfg.eval_every == 0 and not last:
+            curve.append({"step": step, **evaluator(run, step, False)})
+        if step % cfg.ckpt_every == 0 or last:
+            checkpoint(step)
+        if stop_after is not None and step >= stop_after and not last:
+            bar.close()
+            return {"state": "running", "step": step}
+    bar.close()
+
+    if status["state"] == "diverged":
+        scores = {"status": "diverged", "diverged_at": status["step"], "reason": status["reason"]}
+    else:
+        io.torch_save(out / "G_final.pt", run.G.state_dict())
+        final = evaluator(run, step, True)
+        curve.append({"step": step, **{k: v for k, v in final.items() if not isinstance(v, dict)}})
+        status = {"state": "completed", "step": step}
+        scores = {"status": "completed", "final": final, "best": _best(curve.rows(), final)}
+    scores.update(config_hash=cfg.hash(), seed=cfg.seed, wall_seconds=round(time.perf_counter() - wall0, 3),
+                  steps_this_session=step - start, numerics=io.device_info(device), versions=io.versions(),
+                  git_commit=io.git_commit())
+    io.write_json(out / "scores.json", scores)
+    io.write_json(status_path, status)
+    return status
+
+
+def _best(rows: list[dict], final: dict) -> dict:
+    """The best evaluation of the learning curve by the protocol's headline metric."""
+    key, sign = ("fid", 1) if "fid" in final else ("modes", -1) if "modes" in final else (None, 1)
+    if key is None or not rows:
+        return {}
+    vals = [(sign * float(r[key]), r) for r in rows if r.get(key) not in (None, "", "nan")]
+    vals = [(v, r) for v, r in vals if math.isfinite(v)]
+    if not vals:
+        return {}
+    _, row = min(vals, key=lambda t: t[0])
+    return {"step": int(row["step"]), key: float(row[key])}
+
+
+def _progress(enabled: bool | None, start: int, total: int):
+    """tqdm on a terminal, plain log lines otherwise."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+
+    class Bar:
+        def __init__(self):
+            self.tq = None
+            if enabled:
+                from tqdm import tqdm
+
+                self.tq = tqdm(total=total, initial=start, unit="it", dynamic_ncols=True)
+            self.last = start
+
+        def __call__(self, step, mean, rate):
+            if self.tq is not None:
+                self.tq.update(step - self.last)
+                self.tq.set_postfix(loss_d=f"{mean[0]:.3f}", loss_g=f"{mean[1]:.3f}")
+            else:
+                eta = (total - step) / rate if rate > 0 else float("nan")
+                print(f"step {step}/{total}  loss_d {mean[0]:.4f}  loss_g {mean[1]:.4f}  "
+                      f"{rate:.2f} it/s  eta {eta:.0f}s", file=sys.stderr, flush=True)
+            self.last = step
+
+        def close(self):
+            if self.tq is not None:
+                self.tq.close()
+
+    return Bar()

@@ -1,0 +1,77 @@
+"""Run configs: bad input fails at once naming the key and the allowed values."""
+import json
+
+import pytest
+
+from repro.config import ConfigError, RunConfig
+from repro.settings import SETTINGS
+
+BASE = {"dataset": "digits", "resolution": 16, "arch": "sngan_cnn", "norm": "spectralnorm", "setting": "C"}
+
+
+def test_setting_expands_and_explicit_values_win():
+    cfg = RunConfig.from_dict(BASE)
+    r = cfg.resolved()
+    c = SETTINGS["C"]
+    assert (r["lr_g"], r["lr_d"], r["beta1"], r["beta2"], r["n_dis"]) == (c.lr_g, c.lr_d, c.beta1, c.beta2, c.n_dis)
+    r2 = RunConfig.from_dict({**BASE, "lr_d": 4e-4, "n_dis": 2}).resolved()
+    assert r2["lr_d"] == 4e-4 and r2["n_dis"] == 2 and r2["lr_g"] == c.lr_g
+
+
+def test_hash_is_stable_and_sensitive():
+    a, b = RunConfig.from_dict(BASE), RunConfig.from_dict(dict(BASE))
+    assert a.hash() == b.hash() and len(a.hash()) == 16
+    assert RunConfig.from_dict({**BASE, "seed": 1}).hash() != a.hash()
+    # explicit values equal to the setting's give the same run, hence the same hash
+    assert RunConfig.from_dict({**BASE, "lr_g": SETTINGS["C"].lr_g}).hash() == a.hash()
+    # where the data lives does not change the result
+    assert RunConfig.from_dict({**BASE, "data_root": "/elsewhere"}).hash() == a.hash()
+
+
+def test_roundtrip_through_config_json(tmp_path):
+    cfg = RunConfig.from_dict(BASE)
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps({"config": cfg.resolved(), "hash": cfg.hash()}))
+    assert RunConfig.load(p).hash() == cfg.hash()
+
+
+@pytest.mark.parametrize("override, key, allowed", [
+    ({"colour": "red"}, "colour", "allowed keys"),
+    ({"norm": "spectral"}, "norm", "spectralnorm"),
+    ({"loss": "ls"}, "loss", "least_squares"),
+    ({"setting": "G"}, "setting", "sngan_resnet"),
+    ({"lr_g": -1e-4}, "lr_g", "> 0"),
+    ({"n_dis": 0}, "n_dis", ">= 1"),
+    ({"beta2": 1.0}, "beta2", "0 <= beta < 1"),
+    ({"g_updates": "many"}, "g_updates", "expected int"),
+    ({"n_dis": True}, "n_dis", "expected int"),
+    ({"dataset": "mnist"}, "dataset", "digits"),
+    ({"resolution": 12}, "resolution", "(8, 16, 32)"),
+    ({"arch": "biggan"}, "arch", "sngan_cnn"),
+    ({"device": "tpu"}, "device", "cuda:N"),
+    ({"n_classes": 7}, "n_classes", "10"),
+    ({"update": "simultaneous"}, "n_dis", "simultaneous"),  # setting C has n_dis 1, so set A:
+])
+def test_bad_values_name_the_key_and_allowed(override, key, allowed):
+    d = {**BASE, **override}
+    if override.get("update") == "simultaneous":
+        d["setting"] = "A"
+    with pytest.raises(ConfigError) as e:
+        RunConfig.from_dict(d)
+    assert key in str(e.value) and allowed in str(e.value)
+
+
+def test_missing_required_key():
+    with pytest.raises(ConfigError, match="dataset"):
+        RunConfig.from_dict({"arch": "mlp"})
+
+
+def test_normalization_the_architecture_cannot_take():
+    from repro import models
+
+    spec = models.ARCHS["sngan_resnet"]
+    refused = [n for n in ("batchnorm", "layernorm") if n not in spec.norms_d]
+    if not refused:
+        pytest.skip("sngan_resnet accepts every treatment")
+    with pytest.raises(ConfigError, match=refused[0]):
+        RunConfig.from_dict({"dataset": "synthetic", "resolution": 32, "arch": "sngan_resnet", "norm": refused[0]})

@@ -1,0 +1,196 @@
+"""The trainer: run directory contract, determinism, kill-and-resume bit-identity, atomic
+checkpoints with fallback, divergence as a result, config errors before any work."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from repro import io, losses
+from repro.config import RunConfig
+from repro.train import Checkpoints, RunDirError, train
+
+MOG = dict(dataset="mog_ring", resolution=0, arch="mlp", setting="lsgan_mog", update="simultaneous",
+           batch_size=64, g_updates=60, log_every=10, ckpt_every=20, sample_every=30)
+DIGITS = dict(dataset="digits", resolution=16, arch="sngan_cnn", ch=4, norm="spectralnorm", setting="A",
+              batch_size=16, g_updates=6, log_every=2, ckpt_every=3)
+NO_EVAL = lambda run, step, final: {}  # noqa: E731
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _weights(path):
+    return torch.load(path, weights_only=True)
+
+
+def _same(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_run_directory_contract(tmp_path):
+    cfg = RunConfig.from_dict(MOG)
+    status = train(cfg, tmp_path, evaluator=lambda run, step, final: {"score": float(step)}, progress=False)
+    assert status == {"state": "completed", "step": 60}
+    conf = json.loads((tmp_path / "config.json").read_text())
+    assert conf["hash"] == cfg.hash() and conf["config"]["lr_d"] == 1e-4 and conf["config"]["lr_g"] == 1e-3
+    assert conf["versions"]["torch"] == torch.__version__
+    assert "tf32_matmul" in conf["numerics"]
+    rows = (tmp_path / "train.csv").read_text().splitlines()
+    assert rows[0] == "step,loss_d,loss_g,seconds,it_per_s,img_per_s"
+    assert [int(r.split(",")[0]) for r in rows[1:]] == [10, 20, 30, 40, 50, 60]
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["status"] == "completed" and scores["final"] == {"score": 60.0}
+    assert scores["seed"] == 0 and scores["config_hash"] == cfg.hash() and "versions" in scores
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
+        "step_0000030.npy", "step_0000030.png", "step_0000060.npy", "step_0000060.png"]
+    assert len(list((tmp_path / "checkpoints").glob("ckpt_*.pt"))) == cfg.keep_ckpts
+    assert json.loads((tmp_path / "status.json").read_text())["state"] == "completed"
+    assert (tmp_path / "G_final.pt").exists()
+
+
+def test_same_config_same_weights(tmp_path):
+    cfg = RunConfig.from_dict(DIGITS)
+    train(cfg, tmp_path / "a", evaluator=NO_EVAL, progress=False)
+    train(cfg, tmp_path / "b", evaluator=NO_EVAL, progress=False)
+    assert _same(_weights(tmp_path / "a" / "G_final.pt"), _weights(tmp_path / "b" / "G_final.pt"))
+    other = RunConfig.from_dict({**DIGITS, "seed": 1})
+    train(other, tmp_path / "c", evaluator=NO_EVAL, progress=False)
+    assert not _same(_weights(tmp_path / "a" / "G_final.pt"), _weights(tmp_path / "c" / "G_final.pt"))
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path):
+    cfg = RunConfig.from_dict(DIGITS)
+    train(cfg, tmp_path / "full", evaluator=NO_EVAL, progress=False)
+    assert train(cfg, tmp_path / "cut", evaluator=NO_EVAL, progress=False, stop_after=3)["state"] == "running"
+    train(cfg, tmp_path / "cut", evaluator=NO_EVAL, progress=False)
+    assert _same(_weights(tmp_path / "full" / "G_final.pt"), _weights(tmp_path / "cut" / "G_final.pt"))
+    # the log was not doubled by the resume
+    steps = [l.split(",")[0] for l in (tmp_path / "cut" / "train.csv").read_text().splitlines()[1:]]
+    assert steps == ["2", "3", "4", "6"]
+
+
+def _cli_train(cfg: dict, out: Path, ckpt_dir: Path) -> subprocess.Popen:
+    config = out.parent / f"{out.name}.json"
+    config.write_text(json.dumps(cfg))
+    return subprocess.Popen([sys.executable, "-m", "repro", "train", str(config), "--out", str(out),
+                             "--ckpt-dir", str(ckpt_dir), "--no-progress"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+def test_sigkill_and_resume_is_bit_identical(tmp_path):
+    """A real process, killed with SIGKILL mid-run, resumed by re-running the same command."""
+    cfg = {**MOG, "g_updates": 3000, "ckpt_every": 200, "log_every": 100, "sample_every": 0,
+           "eval_every": 0}
+    ref = _cli_train(cfg, tmp_path / "ref", tmp_path / "ref_ckpt")
+    assert ref.wait(timeout=600) == 0, ref.stderr.read().decode()
+
+    p = _cli_train(cfg, tmp_path / "run", tmp_path / "run_ckpt")
+    deadline = time.time() + 300
+    while not list((tmp_path / "run_ckpt").glob("ckpt_*.pt")) and time.time() < deadline:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL
+    status = json.loads((tmp_path / "run" / "status.json").read_text())
+    assert status["state"] == "running" and not (tmp_path / "run" / "G_final.pt").exists()
+    resumed = _cli_train(cfg, tmp_path / "run", tmp_path / "run_ckpt")
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read().decode()
+    assert _same(_weights(tmp_path / "ref" / "G_final.pt"), _weights(tmp_path / "run" / "G_final.pt"))
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    assert 0 < scores["steps_this_session"] < 3000  # it really resumed
+
+
+def test_damaged_newest_checkpoint_falls_back(tmp_path):
+    cfg = RunConfig.from_dict({**DIGITS, "ckpt_every": 2})
+    train(cfg, tmp_path / "full", evaluator=NO_EVAL, progress=False)
+    train(cfg, tmp_path / "cut", evaluator=NO_EVAL, progress=False, stop_after=4)
+    ckpts = sorted((tmp_path / "cut" / "checkpoints").glob("ckpt_*.pt"))
+    assert [c.name for c in ckpts] == ["ckpt_000000002.pt", "ckpt_000000004.pt"]
+    newest = ckpts[-1]
+    newest.write_bytes(newest.read_bytes()[:100])  # truncated, as by a full disk
+    with pytest.warns(UserWarning, match="unreadable"):
+        train(cfg, tmp_path / "cut", evaluator=NO_EVAL, progress=False)
+    assert _same(_weights(tmp_path / "full" / "G_final.pt"), _weights(tmp_path / "cut" / "G_final.pt"))
+
+
+def test_checkpoints_keep_last_k(tmp_path):
+    c = Checkpoints(tmp_path, keep=2)
+    for step in (1, 2, 3, 4):
+        c.save(step, {"step": step})
+    assert [p.name for p in c.paths()] == ["ckpt_000000003.pt", "ckpt_000000004.pt"]
+    assert c.load_latest("cpu") == {"step": 4}
+
+
+def test_atomic_write_leaves_old_file_when_writer_dies(tmp_path):
+    path = tmp_path / "scores.json"
+    io.write_json(path, {"fid": 1.0})
+
+    def dies(f):
+        f.write(b"{half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        io.atomic_write(path, dies)
+    assert json.loads(path.read_text()) == {"fid": 1.0}
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.json"]  # no temp file left behind
+
+
+def test_real_divergence_is_a_result(tmp_path):
+    """lr 1e30 makes the first update overflow the weights. With simultaneous updates the step-1
+    losses are computed before any update, so the first non-finite loss is at step 2."""
+    cfg = RunConfig.from_dict({**MOG, "loss": "least_squares", "lr_g": 1e30, "lr_d": 1e30})
+    status = train(cfg, tmp_path, evaluator=NO_EVAL, progress=False)
+    assert status["state"] == "diverged" and status["step"] == 2
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["status"] == "diverged" and scores["diverged_at"] == 2
+    assert not (tmp_path / "G_final.pt").exists()
+    # a rerun does not redo a finished run
+    assert train(cfg, tmp_path, evaluator=NO_EVAL, progress=False) == status
+
+
+def test_divergence_step_is_exact_between_log_lines(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = losses.LOSSES["standard"]
+
+    def g(fake):
+        calls["n"] += 1
+        return real.g(fake) * (float("nan") if calls["n"] == 13 else 1.0)
+
+    monkeypatch.setitem(losses.LOSSES, "standard", losses.Loss("standard", real.d, g))
+    cfg = RunConfig.from_dict({**MOG, "loss": "standard", "setting": "C", "update": "alternating",
+                               "log_every": 25})
+    status = train(cfg, tmp_path, evaluator=NO_EVAL, progress=False)
+    assert status == {"state": "diverged", "step": 13, "reason": "non-finite loss"}
+
+
+def test_other_config_in_same_directory_is_refused(tmp_path):
+    train(RunConfig.from_dict({**MOG, "g_updates": 10}), tmp_path, evaluator=NO_EVAL, progress=False)
+    with pytest.raises(RunDirError, match="another config"):
+        train(RunConfig.from_dict({**MOG, "g_updates": 10, "seed": 3}), tmp_path, evaluator=NO_EVAL)
+
+
+def test_missing_data_fails_before_any_network_is_built(tmp_path, monkeypatch):
+    from repro import models
+
+    monkeypatch.setattr(models, "build", lambda *a, **k: pytest.fail("built a network"))
+    cfg = RunConfig.from_dict({"dataset": "cifar10", "arch": "sngan_cnn", "data_root": str(tmp_path)})
+    from repro.data import DataNotFoundError
+
+    with pytest.raises(DataNotFoundError, match="cifar-10-batches-py"):
+        train(cfg, tmp_path / "run", evaluator=NO_EVAL)
+
+
+def test_cli_help_and_errors(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "repro", "train", "--help"], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0 and "setting: C" in out.stdout and "newest checkpoint" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "repro", "train", "--out", str(tmp_path / "r"),
+                          "--set", "dataset=digits", "--set", "arch=sngan_cnn", "--set", "norm=spectral"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "'norm'" in bad.stderr and "spectralnorm" in bad.stderr
+    assert not (tmp_path / "r").exists()
