@@ -29,8 +29,8 @@ class RunConfig:
     dataset: str
     arch: str
     resolution: int = 32
-    norm: str = "none"  # the D treatment (SNGAN's comparison set)
-    norm_g: str = "none"  # SAGAN puts spectral norm in G too
+    norm: str | None = None  # the D treatment (SNGAN's comparison set); None: the arch's default
+    norm_g: str | None = None  # G's weight treatment; None: the arch's (SAGAN: spectral norm)
     loss: str = "standard"
     ls_coding: str = "iccv"  # least squares only: LSGAN's (a, b, c) coding
     z_dim: int | None = None  # None: the architecture's paper value
@@ -108,10 +108,8 @@ class RunConfig:
         spec = data.DATASETS[self.dataset]
         if spec["resolutions"] is not None and self.resolution not in spec["resolutions"]:
             bad("resolution", self.resolution, f"{spec['resolutions']} for dataset {self.dataset}")
-        if self.norm not in norms.NORMS:
+        if self.norm is not None and self.norm not in norms.NORMS:
             bad("norm", self.norm, ", ".join(norms.NORMS))
-        if self.norm_g not in norms.NORMS:
-            bad("norm_g", self.norm_g, ", ".join(norms.NORMS))
         if self.loss not in losses.LOSS_NAMES:
             bad("loss", self.loss, ", ".join(losses.LOSS_NAMES))
         if self.ls_coding not in losses.LS_CODINGS:
@@ -145,7 +143,8 @@ class RunConfig:
         from . import models
 
         try:
-            models.check(self.arch, self.resolution, self.norm, self.norm_g, self.n_classes, self.attention)
+            models.check(self.arch, self.resolution, self.norm, self.norm_g, self.n_classes, self.attention,
+                         ch=self.ch, z_dim=self.z_dim, channels=self.channels, **self.arch_kwargs)
         except ValueError as e:
             raise ConfigError(f"config key 'arch' ({self.arch}): {e}") from None
         for name in (self.eval_protocol, self.final_protocol):
@@ -167,10 +166,21 @@ class RunConfig:
         """Image channels of the dataset (None for 2-D points)."""
         return data.DATASETS[self.dataset]["channels"]
 
+    def networks(self) -> dict:
+        """The network arguments with the architecture's defaults filled in."""
+        from . import models
+
+        spec = models.ARCHS[self.arch]
+        return {"norm": self.norm or spec.default_norm_d, "norm_g": self.norm_g or spec.default_norm_g,
+                "z_dim": self.z_dim or spec.z_dim, "ch": self.ch or spec.ch,
+                "arch_kwargs": {**dict(spec.arch_kwargs), **self.arch_kwargs}}
+
     def resolved(self) -> dict:
-        """Every value the run uses, settings expanded: what ``config.json`` records."""
+        """Every value the run uses, settings and defaults expanded: what ``config.json``
+        records, and what the hash is taken of (so spelling a default out changes nothing)."""
         d = dataclasses.asdict(self)
         d.update(self.optimizer())
+        d.update(self.networks())
         return d
 
     def hash(self) -> str:

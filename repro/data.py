@@ -167,8 +167,9 @@ def _missing(name: str, root: Path, expected: Path, url: str, archive: str,
 
 
 def torchvision_set(name: str, resolution: int, root: str | os.PathLike | None = None,
-                    download: bool = False) -> Source:
-    """CIFAR-10 (train split, 32x32) or STL-10 (unlabeled split, 96 -> 48 as in SNGAN Sec. 4)."""
+                    download: bool = False, split: str | None = None) -> Source:
+    """CIFAR-10 (train split, 32x32) or STL-10 (unlabeled split, 96 -> 48 as in SNGAN Sec. 4);
+    ``split`` picks another split (e.g. "test" for an evaluation protocol's reference set)."""
     import torchvision.datasets as tvd
 
     cls_name, folder, archive = _TORCHVISION[name]
@@ -179,11 +180,11 @@ def torchvision_set(name: str, resolution: int, root: str | os.PathLike | None =
         raise _missing(name, root, expected, cls.url, archive)
     try:
         if name == "cifar10":
-            ds = cls(str(root), train=True, download=download)
+            ds = cls(str(root), train=(split or "train") == "train", download=download)
             x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
             labels, n_classes = torch.tensor(ds.targets), 10
         else:
-            ds = cls(str(root), split="unlabeled", download=download)
+            ds = cls(str(root), split=split or "unlabeled", download=download)
             x, labels, n_classes = torch.from_numpy(ds.data), None, 0
     except RuntimeError as e:  # torchvision: "Dataset not found or corrupted"
         raise _missing(name, root, expected, cls.url, archive, f"is corrupted or incomplete ({e})") from e

@@ -21,6 +21,7 @@ recorded on the device without a sync.
 """
 from __future__ import annotations
 
+import copy
 import csv
 import io as _io
 import json
@@ -166,9 +167,10 @@ def setup(cfg: RunConfig, out: Path) -> Run:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     seed_everything(cfg.seed)
-    G, D = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=cfg.z_dim,
-                        ch=cfg.ch, norm_d=cfg.norm, norm_g=cfg.norm_g, n_classes=cfg.n_classes,
-                        attention=cfg.attention, **cfg.arch_kwargs)
+    net = cfg.networks()
+    G, D = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=net["z_dim"],
+                        ch=net["ch"], norm_d=net["norm"], norm_g=net["norm_g"], n_classes=cfg.n_classes,
+                        attention=cfg.attention, **net["arch_kwargs"])
     G, D = G.to(device), D.to(device)
     o = cfg.optimizer()
     fused = {"fused": True} if device.type == "cuda" else {}
@@ -207,7 +209,7 @@ class _Steps:
     def __init__(self, run: Run):
         self.run, cfg = run, run.cfg
         self.loss = losses.get_loss(cfg.loss, cfg.ls_coding)
-        self.norm = norms.get_norm(cfg.norm)
+        self.norm = norms.get_norm(cfg.networks()["norm"])
         o = cfg.optimizer()
         self.n_dis, self.bs = o["n_dis"], o["batch_size"]
         self.G = torch.compile(run.G) if cfg.compile else run.G
@@ -312,32 +314,34 @@ def save_samples(run: Run, step: int) -> Path:
     return io.atomic_write(out / f"step_{step:07d}.png", lambda f: img.save(f, format="PNG"))
 
 
-Evaluator = Callable[[Run, int, bool], dict]
-
-
 def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
-          evaluator: Evaluator | None = None, progress: bool | None = None,
+          evaluator: Callable[[nn.Module, str], dict] | None = None, progress: bool | None = None,
           stop_after: int | None = None) -> dict:
     """Train (or resume) the run; return the final status dict.
 
-    ``evaluator(run, step, final)`` returns metrics for ``curve.csv`` / ``scores.json``
-    (default: :func:`repro.evaluation.evaluate_run`). ``stop_after`` ends the process early
-    after that many generator updates (tests use it to interrupt a run cleanly).
+    ``evaluator(G, kind)`` scores G under the run's "curve" or "final" protocol (default:
+    :func:`repro.evaluation.make_evaluator`, built before the first step so a missing feature
+    network fails before any training). ``stop_after`` ends the call early after that many
+    generator updates (tests use it to interrupt a run cleanly).
     """
+    from . import evaluation
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if evaluator is None:
+        evaluation.preflight(cfg)
     device = pick_device(cfg.device)
+    status_path = out / "status.json"
+    if status_path.exists() and (out / "scores.json").exists():
+        prev = json.loads(status_path.read_text())
+        if prev["state"] in ("completed", "diverged"):
+            return prev  # finished results are never redone or lost
+    out.mkdir(parents=True, exist_ok=True)
     _write_config(cfg, out, device)
     run = setup(cfg, out)
+    if evaluator is None:
+        evaluator = evaluation.make_evaluator(cfg, run.source, device)
     ckpts = Checkpoints(Path(ckpt_dir) if ckpt_dir else out / "checkpoints", cfg.keep_ckpts)
     train_log, curve = CsvLog(out / "train.csv", TRAIN_FIELDS), CsvLog(out / "curve.csv", ["step"])
-    if evaluator is None:
-        from .evaluation import evaluate_run as evaluator
-    status_path = out / "status.json"
-    if status_path.exists():
-        prev = json.loads(status_path.read_text())
-        if prev["state"] in ("completed", "diverged") and (out / "scores.json").exists():
-            return prev  # finished results are never redone or lost
 
     # ---- resume
     start = 0
@@ -359,6 +363,7 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
         start, acc, n_acc = state["step"], state["acc"].to(device), state["n_acc"]
     train_log.truncate_after(start)
     curve.truncate_after(start)
+    best = _Best(curve.rows())
     io.write_json(status_path, {"state": "running", "step": start})
 
     steps = _Steps(run)
@@ -375,6 +380,12 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
                           "sched_d": run.sched_d.state_dict() if run.sched_d else None,
                           "rng": rng_state(), "acc": acc.cpu(), "n_acc": n_acc,
                           "config_hash": cfg.hash()})
+
+    def evaluate_curve(step):
+        scores = evaluator(run.G, "curve")
+        curve.append({"step": step, **_flat(scores)})
+        if best.update(step, scores):
+            io.torch_save(out / "G_best.pt", run.G.state_dict())
 
     step = start
     while step < cfg.g_updates:
@@ -408,8 +419,8 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
             bar(step, mean, rate)
         if cfg.sample_every and (step % cfg.sample_every == 0 or last):
             save_samples(run, step)
-        if cfg.eval_every and step % cfg.eval_every == 0 and not last:
-            curve.append({"step": step, **evaluator(run, step, False)})
+        if cfg.eval_every and (step % cfg.eval_every == 0 or last):
+            evaluate_curve(step)
         if step % cfg.ckpt_every == 0 or last:
             checkpoint(step)
         if stop_after is not None and step >= stop_after and not last:
@@ -421,10 +432,12 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
         scores = {"status": "diverged", "diverged_at": status["step"], "reason": status["reason"]}
     else:
         io.torch_save(out / "G_final.pt", run.G.state_dict())
-        final = evaluator(run, step, True)
-        curve.append({"step": step, **{k: v for k, v in final.items() if not isinstance(v, dict)}})
+        scores = {"status": "completed", "final": {"step": step, **evaluator(run.G, "final")}}
+        if best.step is not None:  # the best curve checkpoint, scored under the final protocol
+            G_best = copy.deepcopy(run.G)
+            G_best.load_state_dict(torch.load(out / "G_best.pt", map_location=device, weights_only=True))
+            scores["best"] = {"step": best.step, **evaluator(G_best, "final")}
         status = {"state": "completed", "step": step}
-        scores = {"status": "completed", "final": final, "best": _best(curve.rows(), final)}
     scores.update(config_hash=cfg.hash(), seed=cfg.seed, wall_seconds=round(time.perf_counter() - wall0, 3),
                   steps_this_session=step - start, numerics=io.device_info(device), versions=io.versions(),
                   git_commit=io.git_commit())
@@ -433,17 +446,30 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
     return status
 
 
-def _best(rows: list[dict], final: dict) -> dict:
-    """The best evaluation of the learning curve by the protocol's headline metric."""
-    key, sign = ("fid", 1) if "fid" in final else ("modes", -1) if "modes" in final else (None, 1)
-    if key is None or not rows:
-        return {}
-    vals = [(sign * float(r[key]), r) for r in rows if r.get(key) not in (None, "", "nan")]
-    vals = [(v, r) for v, r in vals if math.isfinite(v)]
-    if not vals:
-        return {}
-    _, row = min(vals, key=lambda t: t[0])
-    return {"step": int(row["step"]), key: float(row[key])}
+def _flat(scores: dict) -> dict:
+    """The scalar entries of a score dict (what a CSV row can hold)."""
+    return {k: v for k, v in scores.items() if isinstance(v, (int, float, str))}
+
+
+class _Best:
+    """The best learning-curve evaluation so far, by its protocol's headline metric."""
+
+    def __init__(self, rows: list[dict]):
+        self.step = self.value = None
+        for r in rows:
+            self.update(int(r["step"]), r)
+
+    def update(self, step: int, scores: dict) -> bool:
+        from .evaluation import headline_of
+
+        key, sign = headline_of(scores)
+        if key is None or scores.get(key) in (None, ""):
+            return False
+        v = sign * float(scores[key])
+        if not math.isfinite(v) or (self.value is not None and v >= self.value):
+            return False
+        self.step, self.value = step, v
+        return True
 
 
 def _progress(enabled: bool | None, start: int, total: int):

@@ -19,7 +19,7 @@ MOG = dict(dataset="mog_ring", resolution=0, arch="mlp", setting="lsgan_mog", up
            batch_size=64, g_updates=60, log_every=10, ckpt_every=20, sample_every=30)
 DIGITS = dict(dataset="digits", resolution=16, arch="sngan_cnn", ch=4, norm="spectralnorm", setting="A",
               batch_size=16, g_updates=6, log_every=2, ckpt_every=3)
-NO_EVAL = lambda run, step, final: {}  # noqa: E731
+NO_EVAL = lambda G, kind: {}  # noqa: E731
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -32,8 +32,14 @@ def _same(a, b):
 
 
 def test_run_directory_contract(tmp_path):
-    cfg = RunConfig.from_dict(MOG)
-    status = train(cfg, tmp_path, evaluator=lambda run, step, final: {"score": float(step)}, progress=False)
+    calls = []
+
+    def evaluator(G, kind):
+        calls.append(kind)
+        return {"fid": 10.0 - len(calls) if kind == "curve" else 1.0, "kind": kind}
+
+    cfg = RunConfig.from_dict({**MOG, "eval_every": 20})
+    status = train(cfg, tmp_path, evaluator=evaluator, progress=False)
     assert status == {"state": "completed", "step": 60}
     conf = json.loads((tmp_path / "config.json").read_text())
     assert conf["hash"] == cfg.hash() and conf["config"]["lr_d"] == 1e-4 and conf["config"]["lr_g"] == 1e-3
@@ -43,7 +49,11 @@ def test_run_directory_contract(tmp_path):
     assert rows[0] == "step,loss_d,loss_g,seconds,it_per_s,img_per_s"
     assert [int(r.split(",")[0]) for r in rows[1:]] == [10, 20, 30, 40, 50, 60]
     scores = json.loads((tmp_path / "scores.json").read_text())
-    assert scores["status"] == "completed" and scores["final"] == {"score": 60.0}
+    assert calls == ["curve", "curve", "curve", "final", "final"]  # 20, 40, 60; final and best
+    assert scores["status"] == "completed" and scores["final"] == {"step": 60, "fid": 1.0, "kind": "final"}
+    assert scores["best"]["step"] == 60  # the curve's FID fell at every evaluation
+    curve = (tmp_path / "curve.csv").read_text().splitlines()
+    assert curve == ["step,fid,kind", "20,9.0,curve", "40,8.0,curve", "60,7.0,curve"]
     assert scores["seed"] == 0 and scores["config_hash"] == cfg.hash() and "versions" in scores
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
         "step_0000030.npy", "step_0000030.png", "step_0000060.npy", "step_0000060.png"]

@@ -1,0 +1,102 @@
+"""How a run is scored: which protocol, which feature network, which real images.
+
+The trainer asks for an :class:`Evaluator` before its first step, so a missing Inception file
+or data split fails before any training. ``evaluator(G, "curve")`` scores G under the run's
+learning-curve protocol, ``evaluator(G, "final")`` under its final protocol; both draw samples
+from their own seeded generator, so evaluating never moves the training RNG.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from . import data
+from .config import RunConfig
+from .metrics import evaluate as ev
+from .metrics.protocol import Protocol, get_protocol
+
+#: dataset -> (final protocol, learning-curve protocol); None: no offline metric exists.
+DEFAULT_PROTOCOLS: dict[str, tuple[str | None, str | None]] = {
+    "cifar10": ("sngan", "curve-inception"),
+    "stl10": ("sngan", "curve-inception"),
+    "image_folder": ("50k-train", "curve-inception"),
+    "digits": ("digits", "curve-digits"),
+    "mog_ring": ("mog", "curve-mog"),
+    "mog_grid": ("mog", "curve-mog"),
+    "synthetic": (None, None),
+}
+
+
+def protocols(cfg: RunConfig) -> dict[str, Protocol | None]:
+    final, curve = DEFAULT_PROTOCOLS[cfg.dataset]
+    final, curve = cfg.final_protocol or final, cfg.eval_protocol or curve
+    return {"final": final and get_protocol(final), "curve": curve and get_protocol(curve)}
+
+
+def headline_of(scores: dict) -> tuple[str | None, int]:
+    """The metric of a score record that picks the best checkpoint, and its direction
+    (+1: lower is better): FID for image protocols, modes covered for mixtures."""
+    if "fid" in scores:
+        return "fid", 1
+    if "modes_covered" in scores:
+        return "modes_covered", -1
+    return None, 1
+
+
+def preflight(cfg: RunConfig) -> None:
+    """Fail now, before data or networks, if a protocol cannot be evaluated here."""
+    for p in protocols(cfg).values():
+        if p is not None:
+            ev.preflight(p)
+
+
+def _real_images(cfg: RunConfig, source: data.Source, split: str) -> Callable[[], torch.Tensor]:
+    """The protocol's real split as a uint8 tensor (loaded only on a reference-stats cache miss)."""
+    if cfg.dataset in ("cifar10", "stl10") and split == "test":
+        return lambda: data.torchvision_set(cfg.dataset, cfg.resolution, cfg.data_root,
+                                            cfg.download, split="test").data
+    return lambda: source.data.cpu()  # the training set: "train" / "all"
+
+
+@dataclass
+class Evaluator:
+    cfg: RunConfig
+    source: data.Source
+    device: torch.device
+    protocols: dict
+    extractors: dict
+    references: dict
+
+    def __call__(self, G: nn.Module, kind: str) -> dict:
+        p = self.protocols[kind]
+        if p is None:
+            return {}
+        n_classes, device = self.cfg.n_classes, self.device
+
+        def sample(n: int, g: torch.Generator) -> torch.Tensor:
+            z = G.sample_z(n, generator=g, device=device)
+            y = torch.randint(n_classes, (n,), generator=g, device=g.device).to(device) if n_classes else None
+            return G(z, y)
+
+        if p.network == "mog":
+            mix = self.source.mixture
+            return ev.evaluate_mog_generator(sample, mix.modes.cpu().numpy(), mix.sigma, p, device,
+                                             seed=self.cfg.seed, generator_module=G)
+        return ev.evaluate_generator(sample, p, self.references[kind], self.extractors[kind], device,
+                                     seed=self.cfg.seed, generator_module=G)
+
+
+def make_evaluator(cfg: RunConfig, source: data.Source, device: torch.device) -> Evaluator:
+    ps = protocols(cfg)
+    extractors, refs = {}, {}
+    for kind, p in ps.items():
+        if p is None or p.network == "mog":
+            continue
+        extractors[kind] = ev.build_extractor(p, device)
+        shape = tuple(source.shape)
+        refs[kind] = ev.reference_stats(_real_images(cfg, source, p.real_split), p, extractors[kind],
+                                        dataset=f"{cfg.dataset}-{cfg.resolution}", image_shape=shape)
+    return Evaluator(cfg, source, device, ps, extractors, refs)

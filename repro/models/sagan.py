@@ -1,0 +1,83 @@
+"""SAGAN (Zhang et al. 2019): the self-attention block (Sec. 3, Fig. 2) and CIFAR-scale
+generator/discriminator built from SNGAN's ResNet blocks.
+
+SAGAN's differences from :mod:`repro.models.sngan_resnet`, each switched on here:
+
+* a self-attention block at the feature map of size ``attention`` in both G and D;
+* spectral norm in G as well as D (Sec. 4: "we apply spectral normalization in both the
+  generator and the discriminator"): the builder's default for this arch, not a hard-wired
+  choice, so the SN-on-D-only ablation (Sec. 5.1) builds from the same classes;
+* conditional BN in G and a projection D when ``n_classes > 0`` (Sec. 5);
+* initialization as the official code (brain-research/self-attention-gan, ``ops.py``,
+  ``non_local.py``): Xavier/Glorot-uniform for every conv, linear and embedding weight, zero
+  biases, a D output layer with a bias (``snlinear``), conditional-BN gains 1 and biases 0.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .blocks import glorot, layer
+from .sngan_resnet import SNGANResNetDiscriminator, SNGANResNetGenerator
+
+Tensor = torch.Tensor
+
+
+class SelfAttention(nn.Module):
+    """Self-attention block, SAGAN Sec. 3, Eqs. (1)-(3).
+
+    With x_i the C features at position i (N = H*W positions) and 1x1 convs
+    f, g, h: C -> C/8 and v: C/8 -> C (W_f, W_g, W_h, W_v of the paper, no biases):
+
+        s_ij     = f(x_i)^T g(x_j)
+        beta_j,i = exp(s_ij) / sum_i exp(s_ij)        (Eq. 1: attention of position j on i)
+        o_j      = v( sum_i beta_j,i h(x_i) )           (Eq. 2)
+        y_j      = gamma * o_j + x_j,  gamma init 0     (Eq. 3: starts as the identity)
+
+    The paper gives h C/8 outputs (C_bar = C/8 "in all our experiments"); the official TF code
+    uses C/2 for h and max-pools the keys/values by 2. ``value_channels`` sets h's width;
+    the default is the paper's. Every conv goes through the network's weight treatment.
+    """
+
+    def __init__(self, channels: int, norm: str = "none", value_channels: int | None = None,
+                 init=glorot):
+        super().__init__()
+        c_bar = channels // 8
+        if c_bar == 0:
+            raise ValueError(f"self-attention needs at least 8 channels, got {channels}")
+        c_v = value_channels or c_bar
+        self.f = layer(nn.Conv2d(channels, c_bar, 1, bias=False), norm, init)
+        self.g = layer(nn.Conv2d(channels, c_bar, 1, bias=False), norm, init)
+        self.h = layer(nn.Conv2d(channels, c_v, 1, bias=False), norm, init)
+        self.v = layer(nn.Conv2d(c_v, channels, 1, bias=False), norm, init)
+        self.gamma = nn.Parameter(torch.zeros(()))
+
+    def attention_map(self, x: Tensor) -> Tensor:
+        """beta, shape (B, N, N), indexed [b, j, i]; each row j sums to 1 over i."""
+        f, g = self.f(x).flatten(2), self.g(x).flatten(2)  # (B, C_bar, N)
+        s = torch.bmm(g.transpose(1, 2), f)  # [b, j, i] = g(x_j) . f(x_i) = s_ij
+        return s.softmax(dim=-1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        beta = self.attention_map(x)
+        h = self.h(x).flatten(2)  # (B, C_v, N)
+        o = torch.bmm(h, beta.transpose(1, 2))  # o[:, :, j] = sum_i beta_j,i h(x_i)
+        o = self.v(o.view(x.shape[0], -1, *x.shape[2:]))
+        return x + self.gamma * o
+
+
+class SAGANGenerator(SNGANResNetGenerator):
+    """SNGAN Table 4 generator (ResBlocks of 4ch = 256) with SAGAN's attention, conditional BN
+    when ``n_classes > 0``, Xavier init. Pass ``norm="spectralnorm"`` for SAGAN's SN in G."""
+
+    Attention = SelfAttention
+    init_residual = init_other = glorot
+
+
+class SAGANDiscriminator(SNGANResNetDiscriminator):
+    """SNGAN Table 4 discriminator (ResBlocks of 2ch = 128) with SAGAN's attention, projection
+    when ``n_classes > 0``, Xavier init and a biased output layer."""
+
+    Attention = SelfAttention
+    init_residual = init_other = glorot
+    psi_bias = True
