@@ -59,6 +59,37 @@ def _load_mapping(path: str) -> dict:
     return d.get("config", d)
 
 
+def cmd_train_row(a) -> int:
+    """Train one row of an experiment table (what the workflow's train rule runs)."""
+    from .experiments import row_config
+    from .train import train
+
+    overrides = {k: v for k, v in (("data_root", a.data_root), ("device", a.device)) if v}
+    cfg = row_config(a.table, a.run_id, **overrides)
+    cfg.validate()
+    print(json.dumps(train(cfg, a.out, ckpt_dir=a.ckpt_dir, progress=a.progress)))
+    return 0
+
+
+def cmd_plan(a) -> int:
+    """The jobs of a suite and their estimated GPU-hours, before anything runs."""
+    import yaml
+
+    from .experiments import plan, runs
+
+    conf = yaml.safe_load(Path(a.config).read_text())
+    suite = a.suite or conf["suite"]
+    if suite not in conf["suites"]:
+        raise SystemExit(f"unknown suite {suite!r}; suites in {a.config}: {', '.join(conf['suites'])}")
+    tables = {t: runs(Path(a.config).parent / "tables" / f"{t}.tsv", conf.get("seeds"))
+              for t in conf["suites"][suite]}
+    df = plan(tables)
+    print(f"suite {suite}: {int(df['runs'].sum())} runs, {int(df['gpu_runs'].sum())} on a GPU, "
+          f"~{df['gpu_hours_est'].sum():.1f} GPU-hours (estimate: repro/experiments.py GPU_S_PER_UPDATE)")
+    print(df.to_markdown(index=False))
+    return 0
+
+
 def cmd_download(a) -> int:
     from . import data
 
@@ -92,6 +123,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="progress bar (default: when stderr is a terminal)")
     t.set_defaults(fn=cmd_train)
 
+    r = sub.add_parser("train-row", help="train one run of an experiment table")
+    r.add_argument("table", help="experiment table (TSV)")
+    r.add_argument("run_id")
+    r.add_argument("--out", required=True, help="run directory")
+    r.add_argument("--ckpt-dir", help="checkpoint directory (default OUT/checkpoints)")
+    r.add_argument("--data-root", help="data root (default $REPRO_DATA or ./data)")
+    r.add_argument("--device", help="auto | cpu | cuda | cuda:N")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    r.set_defaults(fn=cmd_train_row)
+
+    pl = sub.add_parser("plan", help="list a suite's jobs and estimated GPU-hours")
+    pl.add_argument("--config", default="config/config.yaml")
+    pl.add_argument("--suite", help="default: the config's suite")
+    pl.set_defaults(fn=cmd_plan)
+
     d = sub.add_parser("download", help="download a dataset (needs internet)")
     d.add_argument("name", choices=["cifar10", "stl10"])
     d.add_argument("--root", help="data root (default $REPRO_DATA or ./data)")
@@ -103,10 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     from .config import ConfigError
     from .data import DataNotFoundError
+    from .experiments import TableError
+    from .metrics.inception import MissingWeightsError, WeightsChecksumError
 
     try:
         return a.fn(a)
-    except (ConfigError, DataNotFoundError) as e:
+    except (ConfigError, DataNotFoundError, TableError, MissingWeightsError, WeightsChecksumError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,20 @@
+# gan-repro: experiment tables (config/tables/*.tsv) -> training jobs -> paper-style tables,
+# learning curves and a verdict per cell (results/<table>/). The rules only wire `repro`
+# commands together; every decision lives in the repro package, where it is tested.
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        expand(f"{RESULTS}/{{table}}/check.txt", table=TABLES),
+    default_target: True

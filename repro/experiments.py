@@ -1,0 +1,180 @@
+"""Experiment tables: one TSV per paper table, one row per run (cell x seed).
+
+A row holds the paper's labels (``paper, table, row, column``), what is trained (run-config
+keys: ``dataset, arch, norm, loss, setting, ...``), the ``seed`` and the final ``protocol``.
+Empty cells mean "the default". Every row is checked twice before any job starts: against the
+JSON schema in ``workflow/schemas/`` (types, required columns, ranges) and by building its
+:class:`~repro.config.RunConfig` (known names, combinations an architecture cannot take). Errors
+name the file, its line number (1 = the header) and the column.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ConfigError, RunConfig
+
+#: Columns that label a run rather than configure it.
+LABELS = ("run_id", "paper", "table", "row", "column")
+#: Table columns whose name differs from the run-config key.
+RENAMED = {"protocol": "final_protocol"}
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "experiments.schema.yaml"
+#: run-config keys that a table may not set: the workflow decides where things go.
+NOT_IN_TABLES = ("data_root", "download", "device")
+
+
+class TableError(ValueError):
+    pass
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read an experiment TSV as strings-with-types: ints stay ints, empty cells become NA."""
+    path = Path(path)
+    if not path.is_file():
+        raise TableError(f"experiment table {path} not found")
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    return df.apply(lambda col: col.map(_parse_cell)).astype(object)
+
+
+def _parse_cell(text: str):
+    text = text.strip()
+    if text == "":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    if text in ("true", "false", "True", "False"):
+        return text.lower() == "true"
+    return text
+
+
+def _line(df: pd.DataFrame, i: int) -> int:
+    """File line of the i-th data row (the header is line 1)."""
+    return i + 2
+
+
+def validate(path: str | Path, schema: str | Path = SCHEMA) -> pd.DataFrame:
+    """Read and check a table; raise :class:`TableError` naming file, line and column."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate as snakemake_validate
+
+    df = read_table(path)
+    try:
+        snakemake_validate(df, str(schema), set_default=False)
+    except WorkflowError as e:  # its message holds the 0-based row and a dump of the schema
+        m = re.search(r"row (\d+)", str(e))
+        if not m:
+            raise TableError(f"{path}: {e}") from None
+        i = int(m.group(1))
+        column, msg = _schema_error(df.iloc[i], schema)
+        raise TableError(f"{path}, line {_line(df, i)}, column {column!r}: {msg}") from None
+    dup = df["run_id"][df["run_id"].duplicated()]
+    if len(dup):
+        i = dup.index[0]
+        first = df.index[df["run_id"] == dup.iloc[0]][0]
+        raise TableError(f"{path}, line {_line(df, i)}, column 'run_id': duplicate run id "
+                         f"{dup.iloc[0]!r} (first on line {_line(df, first)})")
+    for i, row in df.iterrows():
+        try:
+            run_config(row)
+        except ConfigError as e:
+            key = re.search(r"config key '?(\w+)'?", str(e))
+            column = key.group(1) if key else "?"
+            column = {v: k for k, v in RENAMED.items()}.get(column, column)
+            raise TableError(f"{path}, line {_line(df, i)}, column {column!r}: {e}") from None
+    return df
+
+
+def _schema_error(row: pd.Series, schema: str | Path) -> tuple[str, str]:
+    """The column and message of the first schema violation of one row (snakemake's error
+    carries only the row number, so the row is checked once more for the details)."""
+    import jsonschema
+    import yaml
+
+    record = {k: v for k, v in row.items() if v is not None}
+    validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
+    err = jsonschema.exceptions.best_match(validator.iter_errors(record))
+    if err is None:
+        return "?", "rejected by the schema"
+    if err.validator == "required":
+        return err.message.split("'")[1], err.message
+    return "/".join(map(str, err.path)) or "?", err.message
+
+
+def run_config(row: pd.Series | dict) -> RunConfig:
+    """The run config of one table row (labels dropped, empty cells left to defaults)."""
+    known = {f.name for f in dataclasses.fields(RunConfig)}
+    d = {}
+    for key, value in dict(row).items():
+        if key in LABELS or value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        key = RENAMED.get(key, key)
+        if key in NOT_IN_TABLES or key not in known:
+            raise ConfigError(f"config key {key!r} cannot be set in an experiment table; "
+                              f"allowed columns: {', '.join(sorted((known - set(NOT_IN_TABLES)) | set(LABELS)))}")
+        d[key] = value
+    return RunConfig.from_dict(d)
+
+
+def runs(path: str | Path, seeds: list[int] | None = None) -> pd.DataFrame:
+    """The validated rows of a table, restricted to ``seeds`` when given."""
+    df = validate(path)
+    if seeds is not None:
+        df = df[df["seed"].isin(seeds)]
+    return df.set_index("run_id", drop=False)
+
+
+def row_config(path: str | Path, run_id: str, **overrides) -> RunConfig:
+    """The run config of ``run_id`` in the table at ``path`` (what ``repro train-row`` trains)."""
+    df = read_table(path)
+    match = df[df["run_id"] == run_id]
+    if match.empty:
+        raise TableError(f"{path}: no run with run_id {run_id!r}")
+    cfg = run_config(match.iloc[0])
+    return dataclasses.replace(cfg, **overrides) if overrides else cfg
+
+
+# --------------------------------------------------------------------------- job sizes
+#: Seconds per generator update on one GPU, per architecture, at the paper's width and batch
+#: size and n_dis = 1 (a D step costs about as much as a G step, so a run costs
+#: ~ g_updates * (n_dis + 1) / 2 of these). ASSUMED, not measured: no GPU was available when
+#: these were written; replace them with BENCHMARKS.md figures once measured.
+GPU_S_PER_UPDATE = {"sngan_cnn": 0.004, "sngan_resnet": 0.012, "sagan": 0.05, "lsgan": 0.03, "mlp": 0.001}
+
+
+def resources(row: pd.Series | dict) -> dict:
+    """Snakemake resources of one run: a GPU for the papers' image data (none offline),
+    memory, and a runtime estimate in minutes (for SLURM's time limit)."""
+    from . import data
+
+    cfg = run_config(row)
+    offline = data.DATASETS[cfg.dataset]["offline"]
+    hours = estimate_hours(cfg)
+    return {"gpu": 0 if offline else 1, "mem_mb": 4000 if offline else 16000,
+            "runtime": max(10, math.ceil(hours * 60 * 1.5))}  # 50% headroom for evaluation
+
+
+def estimate_hours(cfg: RunConfig) -> float:
+    o = cfg.optimizer()
+    per_update = GPU_S_PER_UPDATE[cfg.arch] * (o["n_dis"] + 1) / 2 * max(1, o["batch_size"] / 64)
+    return cfg.g_updates * per_update / 3600
+
+
+def plan(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One line per table: runs, GPU runs, and the estimated GPU-hours (see GPU_S_PER_UPDATE)."""
+    from . import data
+
+    lines = []
+    for name, df in tables.items():
+        cfgs = [run_config(r) for _, r in df.iterrows()]
+        gpu = [c for c in cfgs if not data.DATASETS[c.dataset]["offline"]]
+        lines.append({"table": name, "runs": len(cfgs), "gpu_runs": len(gpu),
+                      "gpu_hours_est": round(sum(estimate_hours(c) for c in gpu), 1),
+                      "cpu_runs": len(cfgs) - len(gpu)})
+    return pd.DataFrame(lines)

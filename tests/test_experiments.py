@@ -1,0 +1,110 @@
+"""Experiment tables: bad rows stop everything with file, line and column; good rows become
+run configs; the plan counts jobs."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from repro import experiments
+from repro.experiments import TableError
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "config" / "tables" / "smoke_digits.tsv"
+
+
+def _doctored(tmp_path, line: int, column: str, value: str) -> Path:
+    """A copy of the smoke digits table with one cell changed (line 1 is the header)."""
+    lines = SMOKE.read_text().splitlines()
+    header = lines[0].split("\t")
+    cells = lines[line - 1].split("\t")
+    cells[header.index(column)] = value
+    lines[line - 1] = "\t".join(cells)
+    path = tmp_path / "bad.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_shipped_tables_are_valid():
+    for tsv in sorted((ROOT / "config" / "tables").glob("*.tsv")):
+        df = experiments.runs(tsv)
+        assert len(df) > 0 and df.index.is_unique, tsv
+
+
+@pytest.mark.parametrize("column, value, expect", [
+    ("arch", "biggan", "sngan_cnn"),           # unknown model: the allowed ones are named
+    ("norm", "spectral", "spectralnorm"),
+    ("setting", "Z", "A, B, C"),
+    ("seed", "-1", "minimum"),                 # schema: out of range
+    ("g_updates", "many", "integer"),          # schema: wrong type
+    ("run_id", "has space", "does not match"),
+])
+def test_bad_cell_names_file_line_and_column(tmp_path, column, value, expect):
+    path = _doctored(tmp_path, 4, column, value)
+    with pytest.raises(TableError) as e:
+        experiments.validate(path)
+    msg = str(e.value)
+    assert str(path) in msg and "line 4" in msg and f"'{column}'" in msg and expect in msg
+
+
+def test_duplicate_run_id_names_both_lines(tmp_path):
+    first = SMOKE.read_text().splitlines()[1].split("\t")[0]
+    path = _doctored(tmp_path, 5, "run_id", first)
+    with pytest.raises(TableError, match=r"line 5, column 'run_id': duplicate run id .* \(first on line 2\)"):
+        experiments.validate(path)
+
+
+def test_missing_column(tmp_path):
+    lines = [l.split("\t") for l in SMOKE.read_text().splitlines()]
+    i = lines[0].index("dataset")
+    path = tmp_path / "no_dataset.tsv"
+    path.write_text("\n".join("\t".join(c[:i] + c[i + 1:]) for c in lines) + "\n")
+    with pytest.raises(TableError, match=r"line 2, column 'dataset'.*required"):
+        experiments.validate(path)
+
+
+def test_table_may_not_choose_the_device(tmp_path):
+    lines = SMOKE.read_text().splitlines()
+    path = tmp_path / "device.tsv"
+    path.write_text("\n".join([lines[0] + "\tdevice"] + [l + "\tcuda" for l in lines[1:]]) + "\n")
+    with pytest.raises(TableError, match="'device'.*cannot be set"):
+        experiments.validate(path)
+
+
+def test_row_config_and_seed_filter():
+    df = experiments.runs(ROOT / "config" / "tables" / "smoke_mog.tsv", seeds=[1])
+    assert list(df["seed"]) == [1, 1]
+    cfg = experiments.row_config(ROOT / "config" / "tables" / "smoke_mog.tsv", df.index[0], device="cpu")
+    assert cfg.seed == 1 and cfg.device == "cpu" and cfg.final_protocol == "mog"
+    with pytest.raises(TableError, match="no run"):
+        experiments.row_config(SMOKE, "nope")
+
+
+def test_plan_counts_runs_and_gpu_hours():
+    tables = {"smoke_digits": experiments.runs(SMOKE)}
+    p = experiments.plan(tables)
+    assert p.loc[0, "runs"] == 4 and p.loc[0, "gpu_runs"] == 0 and p.loc[0, "gpu_hours_est"] == 0
+    cfg = experiments.run_config({"dataset": "cifar10", "arch": "sngan_cnn", "setting": "A", "g_updates": 100000})
+    # setting A: n_dis 5, so 100k updates cost 3x the per-update figure
+    assert experiments.estimate_hours(cfg) == pytest.approx(100000 * 0.004 * 3 / 3600)
+
+
+@pytest.mark.slow
+def test_snakemake_stops_on_a_bad_row_before_any_job(tmp_path):
+    """The workflow's own validation reports the user's file line, and nothing runs."""
+    import subprocess
+    import sys
+
+    work = tmp_path / "wf"
+    shutil.copytree(ROOT / "workflow", work / "workflow")
+    shutil.copy(ROOT / "Snakefile", work / "Snakefile")
+    (work / "config" / "tables").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "config.yaml", work / "config" / "config.yaml")
+    shutil.copy(ROOT / "config" / "tables" / "smoke_mog.tsv", work / "config" / "tables")
+    bad = _doctored(tmp_path, 3, "arch", "biggan")
+    shutil.copy(bad, work / "config" / "tables" / "smoke_digits.tsv")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-n"], cwd=work,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert "smoke_digits.tsv, line 3, column 'arch'" in text and "biggan" in text
+    assert not (work / "runs").exists()

@@ -1,0 +1,22 @@
+rule train:
+    """One run: one cell of a paper table with one seed."""
+    input:
+        table_tsv,
+    output:
+        f"{RUNS}/{{table}}/{{run}}/scores.json",
+    log:
+        f"{RUNS}/{{table}}/{{run}}/train.log",
+    params:
+        ckpt=lambda w: f"{CKPT}/{w.table}/{w.run}",
+        out=lambda w: f"{RUNS}/{w.table}/{w.run}",
+        data_root=f"--data-root {config['data_root']}" if config["data_root"] else "",
+    threads: 1
+    resources:
+        gpu=lambda w: train_resources(w)["gpu"],
+        mem_mb=lambda w: train_resources(w)["mem_mb"],
+        runtime=lambda w: train_resources(w)["runtime"],
+    retries: 1
+    shell:
+        "OMP_NUM_THREADS={threads} python -m repro.gpus -- "
+        "repro train-row {input} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
+        "--device {config[device]} {params.data_root} > {log} 2>&1"
