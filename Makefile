@@ -15,11 +15,18 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[test,reports]'
+	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[test,reports,slurm]'
 	touch $(STAMP)
 
+SMOKE  := runs/smoke
+# the rules call `repro` and `python`: the venv's
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
 smoke: $(STAMP)
-	$(VENV)/bin/repro smoke --out runs/smoke
+	snakemake --cores all --config suite=smoke runs_dir=$(SMOKE)/runs \
+		ckpt_dir=$(SMOKE)/checkpoints results_dir=$(SMOKE)/results
+	@echo "smoke suite done: tables, learning curves and verdicts in $(SMOKE)/results/<table>/"
+	@ls $(SMOKE)/results/*/
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -90,6 +90,33 @@ def cmd_plan(a) -> int:
     return 0
 
 
+def cmd_report(a) -> int:
+    """A table's paper-style tables, verdicts, provenance and learning curves."""
+    from .report.tables import write_report
+
+    paths = write_report(a.table, a.runs, a.out, checkpoints=("final", "best"))
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def cmd_check(a) -> int:
+    """The regression check over verdict files; with --out, a record written only on success."""
+    import contextlib
+    import io as _io
+
+    from . import io
+    from .report.check import main as check_main
+
+    buf = _io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = check_main([*a.paths, *(["--strict"] if a.strict else [])])
+    print(buf.getvalue(), end="")
+    if code == 0 and a.out:
+        io.write_text(a.out, buf.getvalue())
+    return code
+
+
 def cmd_download(a) -> int:
     from . import data
 
@@ -137,6 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("--config", default="config/config.yaml")
     pl.add_argument("--suite", help="default: the config's suite")
     pl.set_defaults(fn=cmd_plan)
+
+    rp = sub.add_parser("report", help="assemble a table's results (tables, verdicts, curves)")
+    rp.add_argument("table", help="experiment table (TSV)")
+    rp.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
+    rp.add_argument("--out", required=True, help="output prefix, e.g. results/smoke_mog/smoke_mog")
+    rp.set_defaults(fn=cmd_report)
+
+    ck = sub.add_parser("check", help="fail when a number leaves its reference range")
+    ck.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories")
+    ck.add_argument("--strict", action="store_true", help="inconclusive hard cells fail too")
+    ck.add_argument("--out", help="write the passing record here")
+    ck.set_defaults(fn=cmd_check)
 
     d = sub.add_parser("download", help="download a dataset (needs internet)")
     d.add_argument("name", choices=["cifar10", "stl10"])

@@ -7,6 +7,7 @@ directory).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -26,6 +27,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would (shared caches)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -42,6 +44,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
         finally:
             os.close(dfd)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path, text: str) -> Path:
@@ -71,6 +79,41 @@ def _jsonable(o):
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+# --------------------------------------------------------------------------- cache, hashes
+CACHE_ENV = "REPRO_CACHE"
+
+
+def project_root() -> Path:
+    """The repository root when running from a checkout (editable install), else the cwd, so
+    caches never land inside site-packages."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else Path.cwd()
+
+
+def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The cache directory: ``explicit``, else ``$REPRO_CACHE``, else ``<project root>/cache``
+    (read at call time, so tests and jobs can point it elsewhere)."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else project_root() / "cache"
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stable_hash(obj, length: int = 16) -> str:
+    """Hex sha256 of the canonical JSON of ``obj`` (sorted keys, no whitespace), truncated."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
 # --------------------------------------------------------------------------- provenance

@@ -120,8 +120,11 @@ class CsvLog:
             return list(csv.DictReader(f))
 
     def truncate_after(self, step: int) -> None:
-        rows = [r for r in self.rows() if int(r["step"]) <= step]
-        self._rewrite(rows)
+        """Drop the rows past ``step`` (a resumed run writes them again), keeping every column."""
+        rows = self.rows()
+        if rows:
+            self.fields += [k for k in rows[0] if k not in self.fields]
+        self._rewrite([r for r in rows if int(r["step"]) <= step])
 
     def _rewrite(self, rows: list[dict]) -> None:
         buf = _io.StringIO()

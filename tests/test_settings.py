@@ -35,3 +35,13 @@ def test_lookup_and_table():
     table = settings_table()
     assert list(table.index) == list(SETTINGS)
     assert table.loc["F", "beta1"] == 0.9
+
+
+def test_readme_settings_table_is_rendered_from_the_registry():
+    """The README's table is a copy: it must equal what `repro settings` prints."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("<!-- settings-table -->") + len("<!-- settings-table -->")
+    copy = readme[start:readme.index("<!-- /settings-table -->")].strip()
+    assert copy == settings_table().to_markdown().strip()

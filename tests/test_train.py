@@ -128,6 +128,18 @@ def test_damaged_newest_checkpoint_falls_back(tmp_path):
     assert _same(_weights(tmp_path / "full" / "G_final.pt"), _weights(tmp_path / "cut" / "G_final.pt"))
 
 
+def test_resume_keeps_every_column_of_the_logs(tmp_path):
+    from repro.train import CsvLog
+
+    log = CsvLog(tmp_path / "curve.csv", ["step"])
+    for step in (1, 2, 3):
+        log.append({"step": step, "fid": 10.0 / step})
+    again = CsvLog(tmp_path / "curve.csv", ["step"])  # as a resumed run opens it
+    again.truncate_after(2)
+    again.append({"step": 3, "fid": 3.0})
+    assert (tmp_path / "curve.csv").read_text().splitlines() == ["step,fid", "1,10.0", "2,5.0", "3,3.0"]
+
+
 def test_checkpoints_keep_last_k(tmp_path):
     c = Checkpoints(tmp_path, keep=2)
     for step in (1, 2, 3, 4):

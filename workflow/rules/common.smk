@@ -1,10 +1,15 @@
 # Read and validate the suite's experiment tables before any job starts.
+import sys
+
 from snakemake.utils import validate
 
 from repro import experiments
 
 validate(config, "../schemas/config.schema.yaml")
 
+# jobs run the repro CLI of the Python that runs Snakemake (the venv's), whatever is on PATH
+PY = sys.executable
+REPRO = f"{PY} -m repro"
 RUNS = config["runs_dir"]
 CKPT = config["ckpt_dir"]
 RESULTS = config["results_dir"]

@@ -17,6 +17,6 @@ rule train:
         runtime=lambda w: train_resources(w)["runtime"],
     retries: 1
     shell:
-        "OMP_NUM_THREADS={threads} python -m repro.gpus -- "
-        "repro train-row {input} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
+        "OMP_NUM_THREADS={threads} {PY} -m repro.gpus -- "
+        "{REPRO} train-row {input} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
         "--device {config[device]} {params.data_root} > {log} 2>&1"

@@ -1,0 +1,219 @@
+"""Named evaluation protocols: every score carries the protocol it was computed under.
+
+The same checkpoint reads ~4 FID points apart under two evaluation pipelines (see
+``/work/shared/references/README.md``), so a score is meaningless without its protocol: which
+network (and its exact file), how many generated and real images, which real split, how images were
+quantized and resized, how IS was split, which checkpoint and which generator BN mode. A `Protocol`
+records all of that; `Protocol.key()` is a stable hash of the fields that can change a score, and
+`assert_comparable` refuses to compare scores whose keys differ.
+
+Choices made for the registry (`PROTOCOLS`), with their sources:
+
+* ``sngan`` -- SNGAN paper (Miyato et al. 2018, Sec. 4 / Table 2): IS from 5,000 generated samples
+  with 10 splits; FID between 5,000 generated and 10,000 real images. The paper does not state the
+  real split; we use the CIFAR-10 *test* set (exactly 10,000 images) -- our choice, recorded here.
+  The paper's pipeline is the TF Inception graph, so resizing is ``legacy_tensorflow`` (the TF1
+  bilinear resize inside that graph). Images are quantized like PFN chainer-gan-lib
+  (``uint8(clip(x*127.5+127.5))``) and sampled with G's BN in inference mode, as chainer-gan-lib
+  samples. Reading "5,000 samples x 10 repeats" as ten *independent* 5,000-sample draws instead is
+  possible; we take the common 10-split reading.
+* ``50k-train`` -- 50,000 generated vs 50,000 CIFAR-10 *train* images (mimicry / StudioGAN-style
+  "FID-50k" against train; TF graph -> ``legacy_tensorflow``), IS over the same 50,000 with 10
+  splits. ``50k-train-best`` is the same with the best checkpoint over training (StudioGAN reports
+  best; LSGAN on CIFAR-10 peaks early).
+* ``digits`` -- offline: 1,000 generated digits vs all 1,797 scikit-learn digits through the
+  digits classifier (`digits.py`), "clean" resize to its 16x16 input; IS over the 1,000 with 10
+  splits (IS near 10 is perfect).
+* ``mog`` -- 2,500 samples from a 2-D mixture-of-Gaussians generator (VEEGAN's count, Srivastava et
+  al. 2017, Sec. 5.1); a sample is high quality within 3 sigma of its nearest mode, and a mode is
+  covered when at least ``mog_min_count`` = 1 high-quality sample is nearest to it (VEEGAN's rule).
+* ``curve-*`` -- cheaper versions for learning curves, comparable only with themselves.
+
+`feature_batch` (images per network forward) and `notes` are stored but excluded from the key:
+they cannot change a score (batch-size independence is tested). `name` is excluded as well, so a
+renamed copy with identical settings stays comparable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..io import stable_hash
+from .digits import recipe_hash as _digits_recipe_hash
+from .images import QUANTIZE_RULES, RESIZE_MODES
+from .inception import INCEPTION_SHA256
+
+NETWORKS = ("inception", "digits", "mog")
+_NOT_IN_KEY = ("name", "notes", "feature_batch")
+
+
+class IncomparableScoresError(ValueError):
+    """Two scores were computed under different protocols."""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a score is computed. See the module docstring for the registry's choices.
+
+    Attributes:
+        name: registry name (not part of the key).
+        network: "inception", "digits" or "mog" (no network: 2-D samples are scored directly).
+        n_fake: generated samples for FID (and the MoG metrics).
+        n_real: real images for the reference statistics (first `n_real` of `real_split`,
+            in the data set's order); 0 for "mog".
+        real_split: which real split the reference statistics use ("train", "test", "all", "-").
+        resize: "clean" or "legacy_tensorflow" (see `images.py`); "none" for "mog".
+        network_sha256: identity of the feature network: sha256 of the Inception file, the digits
+            recipe hash; "" for "mog". Extractors with another identity are refused.
+        is_n: generated samples used for IS: the first `is_n` of the `n_fake` (0 = no IS).
+        is_splits: IS splits (in order, no shuffle).
+        checkpoint: "final" or "best" (which checkpoint of a run the score belongs to).
+        g_mode: generator mode while sampling: "eval" (BN running averages, as chainer-gan-lib)
+            or "train" (batch statistics).
+        quantize: "trunc" (chainer-gan-lib) or "round" (StyleGAN2-ADA) for float output -> uint8.
+        mog_hq_sigmas: MoG high-quality radius in units of the mode sigma.
+        mog_min_count: high-quality samples needed for a MoG mode to count as covered.
+        feature_batch: images per network forward (not part of the key).
+        notes: free text (not part of the key).
+    """
+
+    name: str
+    network: str
+    n_fake: int
+    n_real: int
+    real_split: str
+    resize: str
+    network_sha256: str
+    is_n: int
+    is_splits: int = 10
+    checkpoint: str = "final"
+    g_mode: str = "eval"
+    quantize: str = "trunc"
+    mog_hq_sigmas: float = 3.0
+    mog_min_count: int = 1
+    feature_batch: int = 200
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.network not in NETWORKS:
+            problems.append(f"network {self.network!r} not in {NETWORKS}")
+        if self.network == "mog":
+            if self.resize != "none" or self.is_n or self.n_real:
+                problems.append("a mog protocol has resize='none', is_n=0, n_real=0")
+        elif self.resize not in RESIZE_MODES:
+            problems.append(f"resize {self.resize!r} not in {RESIZE_MODES}")
+        if self.quantize not in QUANTIZE_RULES:
+            problems.append(f"quantize {self.quantize!r} not in {QUANTIZE_RULES}")
+        if self.checkpoint not in ("final", "best"):
+            problems.append(f"checkpoint {self.checkpoint!r} not in ('final', 'best')")
+        if self.g_mode not in ("eval", "train"):
+            problems.append(f"g_mode {self.g_mode!r} not in ('eval', 'train')")
+        if self.n_fake < 2 or not 0 <= self.is_n <= self.n_fake:
+            problems.append(f"need n_fake >= 2 and 0 <= is_n <= n_fake (n_fake={self.n_fake}, is_n={self.is_n})")
+        if self.is_n and not 1 <= self.is_splits <= self.is_n:
+            problems.append(f"is_splits={self.is_splits} must be in 1..is_n")
+        if self.feature_batch < 1:
+            problems.append("feature_batch must be >= 1")
+        if problems:
+            raise ValueError(f"invalid protocol {self.name!r}: " + "; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON record of every field (plus the key, for readers without this code)."""
+        record = dataclasses.asdict(self)
+        record["key"] = self.key()
+        return record
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], check_key: bool = True) -> "Protocol":
+        """Inverse of `to_dict`; a stored "key" must match the recomputed one (unless
+        `check_key=False`, e.g. to read records written before a field was added)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(record) - fields - {"key"}
+        if unknown:
+            raise ValueError(f"unknown protocol fields {sorted(unknown)}")
+        protocol = cls(**{k: v for k, v in record.items() if k in fields})
+        if check_key and "key" in record and record["key"] != protocol.key():
+            raise ValueError(f"protocol record key {record['key']} does not match its fields "
+                             f"({protocol.key()}): edited by hand or written by other code")
+        return protocol
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Protocol":
+        return cls.from_dict(json.loads(text))
+
+    def key(self) -> str:
+        """Stable 16-hex-digit hash of every field that can change a score."""
+        record = {k: v for k, v in dataclasses.asdict(self).items() if k not in _NOT_IN_KEY}
+        # floats like 3.0 and ints like 3 must hash alike whatever JSON produced them
+        record = {k: (float(v) if k.startswith("mog_hq") else v) for k, v in record.items()}
+        return stable_hash(record)
+
+    def replace(self, **changes: Any) -> "Protocol":
+        return dataclasses.replace(self, **changes)
+
+
+def _inception(name: str, n_fake: int, n_real: int, split: str, is_n: int, **kw: Any) -> Protocol:
+    return Protocol(name=name, network="inception", n_fake=n_fake, n_real=n_real, real_split=split,
+                    resize=kw.pop("resize", "legacy_tensorflow"), network_sha256=INCEPTION_SHA256,
+                    is_n=is_n, **kw)
+
+
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
+    _inception("sngan", 5_000, 10_000, "test", 5_000,
+               notes="SNGAN paper: IS 5k x 10 splits; FID 5k generated vs 10k real (split not "
+                     "stated: CIFAR-10 test chosen); TF graph -> legacy_tensorflow resize"),
+    _inception("50k-train", 50_000, 50_000, "train", 50_000,
+               notes="FID-50k vs CIFAR-10 train, IS 50k x 10 splits (mimicry/StudioGAN style)"),
+    _inception("50k-train-best", 50_000, 50_000, "train", 50_000, checkpoint="best",
+               notes="as 50k-train, best checkpoint over training"),
+    _inception("curve-inception", 2_000, 10_000, "test", 2_000,
+               notes="cheap learning-curve protocol: comparable only with itself"),
+    Protocol(name="digits", network="digits", n_fake=1_000, n_real=1_797, real_split="all",
+             resize="clean", network_sha256=_digits_recipe_hash(), is_n=1_000, feature_batch=500,
+             notes="offline: scikit-learn digits through the digits classifier (16x16 input)"),
+    Protocol(name="curve-digits", network="digits", n_fake=500, n_real=1_797, real_split="all",
+             resize="clean", network_sha256=_digits_recipe_hash(), is_n=500, feature_batch=500,
+             notes="cheap learning-curve protocol for digits"),
+    Protocol(name="mog", network="mog", n_fake=2_500, n_real=0, real_split="-", resize="none",
+             network_sha256="", is_n=0,
+             notes="VEEGAN-style: 2,500 samples, HQ within 3 sigma, mode covered by >= 1 HQ sample"),
+    Protocol(name="curve-mog", network="mog", n_fake=512, n_real=0, real_split="-", resize="none",
+             network_sha256="", is_n=0, notes="cheap learning-curve protocol for MoG"),
+]}
+
+
+def get_protocol(name: str) -> Protocol:
+    """The registered protocol `name` (KeyError listing the known names otherwise)."""
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise KeyError(f"unknown protocol {name!r}; known: {sorted(PROTOCOLS)}") from None
+
+
+def protocol_of(item: Any) -> Protocol:
+    """The Protocol of a Protocol, a protocol record dict, or a score dict with a "protocol"."""
+    if isinstance(item, Protocol):
+        return item
+    if isinstance(item, Mapping):
+        if "protocol" in item:
+            return protocol_of(item["protocol"])
+        return Protocol.from_dict(item)
+    raise TypeError(f"cannot find a protocol in {type(item).__name__}")
+
+
+def assert_comparable(a: Any, b: Any) -> None:
+    """Raise `IncomparableScoresError` unless `a` and `b` (scores or protocols) share a key."""
+    pa, pb = protocol_of(a), protocol_of(b)
+    if pa.key() != pb.key():
+        diffs = {k: (v, getattr(pb, k)) for k, v in dataclasses.asdict(pa).items()
+                 if k not in _NOT_IN_KEY and getattr(pb, k) != v}
+        raise IncomparableScoresError(
+            f"scores computed under different protocols ({pa.name} {pa.key()} vs {pb.name} "
+            f"{pb.key()}); differing fields: {diffs}")

@@ -1,0 +1,120 @@
+"""From runs to cells: statistics over seeds, the matching reference and the verdict of each cell.
+
+:func:`cell_verdicts` turns the output of :func:`repro.report.collect.collect` into one row per
+cell (table, row, column) x metric x checkpoint -- the long form that the paper table, the
+``.verdicts.csv`` file and :mod:`repro.report.check` all read. The rules themselves live in
+:mod:`repro.report.verdict`; this module only gathers their inputs.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from . import references as refs_mod
+from .collect import CELL
+from .verdict import DIRECTIONS, MIN_SEEDS, decide, is_collapsed, our_interval, summarize
+
+#: Columns of the verdict table, in order.
+VERDICT_COLUMNS = (
+    "paper", "table", "row", "column", "metric", "checkpoint", "n", "n_runs", "n_completed",
+    "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
+    "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
+    "ref_source", "verdict", "reason", "collapsed", "protocol_name", "protocol_key", "g_updates",
+)
+
+
+def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
+               checkpoints: Iterable[str] = ("final",)) -> list[str]:
+    """The judged metrics present in `df` (any checkpoint) or referenced for its cells, in
+    :data:`~repro.report.verdict.DIRECTIONS` order."""
+    found = {m for m in DIRECTIONS for c in checkpoints if f"{c}_{m}" in df.columns
+             and df[f"{c}_{m}"].notna().any()}
+    if references is not None and not references.empty:
+        tables = {refs_mod.norm_label(t) for t in df["table"].unique()}
+        found |= set(references.loc[references["table"].map(refs_mod.norm_label).isin(tables), "metric"])
+    return [m for m in DIRECTIONS if m in found]
+
+
+def _unique(values) -> object:
+    vals = [v for v in pd.unique(pd.Series(list(values))) if v is not None and not pd.isna(v)]
+    if not vals:
+        return None
+    return vals[0] if len(vals) == 1 else "mixed"
+
+
+def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
+                  metrics: str | Sequence[str] | None = None,
+                  checkpoints: str | Sequence[str] = ("final",),
+                  min_seeds: int = MIN_SEEDS) -> pd.DataFrame:
+    """One row per cell x metric x checkpoint, cells in order of first appearance in `df`.
+
+    Args:
+        df: collected runs (:func:`repro.report.collect.collect`).
+        references: validated references (:func:`repro.report.references.load_references`), or
+            None (every verdict then is at best ``inconclusive``).
+        metrics: metric keys to judge (default :func:`metrics_of`).
+        checkpoints: "final" and/or "best".
+        min_seeds: completed runs needed for an interval.
+
+    Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
+    the sample std (ddof=1), ``collapsed`` the number of completed runs whose final score is far
+    worse than their best (:func:`repro.report.verdict.is_collapsed`).
+    """
+    checkpoints = [checkpoints] if isinstance(checkpoints, str) else list(checkpoints)
+    if metrics is None:
+        metrics = metrics_of(df, references, checkpoints)
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    out = []
+    for cell, runs in df.groupby(list(CELL), sort=False, dropna=False):
+        table, row, column = cell
+        status = runs["status"]
+        completed = runs[status == "completed"]
+        n_diverged = int((status == "diverged").sum())
+        n_missing = int((status == "missing").sum())
+        paper = _unique(runs["paper"]) if "paper" in runs else ""
+        protocol_name = _unique(completed["protocol_name"])
+        protocol_key = _unique(completed["protocol_key"])
+        g_updates = _unique(runs["g_updates"]) if "g_updates" in runs else None
+        for metric in metrics:
+            finals = _column(completed, f"final_{metric}")
+            bests = _column(completed, f"best_{metric}")
+            collapsed = sum(is_collapsed(f, b, metric) for f, b in zip(finals, bests))
+            for checkpoint in checkpoints:
+                values = finals if checkpoint == "final" else bests
+                n, mean, std = summarize(values)
+                ref, shown, why = refs_mod.match(references, paper, table, row, column, metric,
+                                                 checkpoint, protocol_name, protocol_key,
+                                                 None if g_updates == "mixed" else g_updates)
+                if g_updates == "mixed" and ref is not None:
+                    ref, why = None, "budget mixed: the cell's runs differ in g_updates"
+                verdict, reason = decide(
+                    values, n_diverged=n_diverged, n_missing=n_missing,
+                    ref_low=None if ref is None else ref["low"],
+                    ref_high=None if ref is None else ref["high"],
+                    direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
+                    min_seeds=min_seeds, no_reference=why)
+                low, high = our_interval(mean, std) if n else (math.nan, math.nan)
+                s = shown if shown is not None else {}
+                out.append({
+                    "paper": paper, "table": table, "row": row, "column": column, "metric": metric,
+                    "checkpoint": checkpoint, "n": n, "n_runs": len(runs),
+                    "n_completed": len(completed), "n_diverged": n_diverged, "n_missing": n_missing,
+                    "mean": mean, "std": std, "ours_low": low, "ours_high": high,
+                    "ref_value": s.get("value", math.nan), "ref_std": s.get("std", math.nan),
+                    "ref_low": s.get("low", math.nan), "ref_high": s.get("high", math.nan),
+                    "ref_tolerance": s.get("tolerance"), "ref_protocol": s.get("protocol"),
+                    "ref_kind": s.get("kind"), "ref_hard": bool(s.get("hard", False)),
+                    "ref_verified": bool(s.get("verified", False)), "ref_source": s.get("source"),
+                    "verdict": verdict, "reason": reason, "collapsed": int(collapsed),
+                    "protocol_name": protocol_name, "protocol_key": protocol_key,
+                    "g_updates": g_updates,
+                })
+    return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
+
+
+def _column(runs: pd.DataFrame, name: str) -> list[float]:
+    if name not in runs.columns:
+        return [math.nan] * len(runs)
+    return [math.nan if v is None or pd.isna(v) else float(v) for v in runs[name]]

@@ -1,0 +1,114 @@
+"""The regression check: which hard-bounded cells did not reproduce their number.
+
+A cell is checked only when its reference row is ``hard`` (verified, and marked hard in
+``config/references/``). What fails depends on the reference's ``kind``:
+
+* ``paper`` -- ``worse`` or ``diverged`` fail; ``better`` than the paper is not a failure.
+  ``inconclusive`` (too few seeds, another protocol or training budget, missing runs) is reported
+  in the verdict table but fails only with ``strict=True``: a paper number often cannot be
+  compared in a given run of the suite, and that is not a regression.
+* ``regression`` -- our own smoke-suite ranges: anything but ``held`` fails, ``better`` and
+  ``inconclusive`` included (a number that leaves its range either way, or a missing result, is a
+  change someone must look at).
+
+Each failure names the cell (table, row, column, metric, checkpoint), our number and interval, and
+the reference value and range.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from .verdict import BETTER, HELD, INCONCLUSIVE
+
+#: Verdicts that pass, by reference kind.
+PASSING = {"paper": (HELD, BETTER), "regression": (HELD,)}
+
+
+def _as_frame(verdicts) -> pd.DataFrame:
+    if isinstance(verdicts, pd.DataFrame):
+        return verdicts
+    if isinstance(verdicts, (str, Path)):
+        verdicts = [verdicts]
+    frames = [v if isinstance(v, pd.DataFrame) else pd.read_csv(v) for v in verdicts]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _truthy(v) -> bool:
+    return str(v).strip().lower() in ("true", "1", "yes")
+
+
+def _num(x, digits=4) -> str:
+    return "nan" if pd.isna(x) else f"{float(x):.{digits}g}"
+
+
+def failure_message(v: pd.Series) -> str:
+    """One line naming the cell, our number and interval, and the reference range."""
+    ours = (f"ours {_num(v['mean'])} ± {_num(v['std'])} (n={int(v['n'])}/{int(v['n_runs'])}, "
+            f"interval [{_num(v['ours_low'])}, {_num(v['ours_high'])}])")
+    ref = (f"reference {_num(v['ref_value'])} range [{_num(v['ref_low'])}, {_num(v['ref_high'])}] "
+           f"({v['ref_kind']}, protocol {v['ref_protocol']})")
+    return (f"{v['table']} / {v['row']} / {v['column']} / {v['metric']} ({v['checkpoint']}): "
+            f"{v['verdict'].upper()}: {ours} vs {ref}; {v['reason']}")
+
+
+def check(verdicts: pd.DataFrame | str | Path | Iterable, strict: bool = False) -> list[str]:
+    """Failure messages for every hard-bounded cell whose verdict does not pass (see module
+    docstring). `verdicts`: a :func:`repro.report.cells.cell_verdicts` frame, a ``.verdicts.csv``
+    path, or several of these. ``strict``: paper-kind ``inconclusive`` cells fail too."""
+    df = _as_frame(verdicts)
+    if df.empty:
+        return []
+    failures = []
+    for _, v in df.iterrows():
+        if not _truthy(v["ref_hard"]):
+            continue
+        kind = v["ref_kind"] if v["ref_kind"] in PASSING else "paper"
+        passing = PASSING[kind] + ((INCONCLUSIVE,) if kind == "paper" and not strict else ())
+        if v["verdict"] not in passing:
+            failures.append(failure_message(v))
+    return failures
+
+
+def find_verdict_files(paths: Sequence[str | Path]) -> list[Path]:
+    """``*.verdicts.csv`` files: the given files, and those under given directories (paths that
+    do not exist are skipped)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(p.rglob("*.verdicts.csv")))
+        elif p.is_file():
+            found.append(p)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``check [--strict] PATH...``: print failures; return 0 (all pass), 1 (failures) or 2 (no
+    verdict files found)."""
+    ap = argparse.ArgumentParser(prog="repro check", description=__doc__.split("\n\n")[0])
+    ap.add_argument("paths", nargs="*", default=["results"],
+                    help="*.verdicts.csv files or directories holding them (default: results)")
+    ap.add_argument("--strict", action="store_true",
+                    help="inconclusive cells with a hard paper reference fail too")
+    args = ap.parse_args(argv)
+    files = find_verdict_files(args.paths)
+    if not files:
+        print(f"check: no *.verdicts.csv under {' '.join(map(str, args.paths))}", file=sys.stderr)
+        return 2
+    df = _as_frame(files)
+    failures = check(df, strict=args.strict)
+    counts = df["verdict"].value_counts().to_dict() if not df.empty else {}
+    hard = int(df["ref_hard"].map(_truthy).sum()) if not df.empty else 0
+    for f in failures:
+        print(f"FAIL {f}")
+    print(f"check: {len(df)} cells in {len(files)} file(s), {hard} hard-bounded, "
+          f"{len(failures)} failure(s); verdicts {counts}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Gather the results of one experiment table into a DataFrame, one row per run.
+
+A run of table ``<name>`` (``config/tables/<name>.tsv``) lives in ``<runs_root>/<name>/<run_id>/``
+(see :mod:`repro.train` for the run-directory contract). :func:`collect` reads each run's
+``scores.json`` (and ``status.json`` for runs still going) and never fails because some runs are
+absent: a run without a directory or without ``scores.json`` gets status ``missing``, so a table
+can be assembled from partial results and a killed job never hides the finished runs of others.
+
+It does fail, loudly, when results cannot be read together:
+
+* the runs of one cell (table, row, column) were scored under different protocols
+  (:class:`MixedProtocolsError`, naming the cell and the keys) -- their numbers are not comparable;
+* a run's ``final`` and ``best`` records carry different protocol keys;
+* the seed recorded in ``scores.json`` differs from the table's ``seed`` (the directory holds
+  another run's results).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..metrics.protocol import IncomparableScoresError
+from .verdict import DIRECTIONS
+
+#: Columns that place a run in the paper's table.
+CELL = ("table", "row", "column")
+#: Label columns of an experiment table, always read as text.
+LABELS = ("run_id", "paper", "table", "row", "column")
+#: Metric keys read from the final/best score records (``final_<m>``, ``best_<m>``).
+METRICS = tuple(DIRECTIONS) + ("is_std",)
+#: Run statuses in the collected frame.
+STATUSES = ("completed", "diverged", "missing")
+#: Provenance columns (also written as the table's provenance CSV).
+PROVENANCE = ("run_id", "table", "row", "column", "seed", "status", "config_hash", "protocol_name",
+              "protocol_key", "git_commit", "device", "torch", "versions", "wall_seconds", "run_dir")
+
+
+class MixedProtocolsError(IncomparableScoresError):
+    """The runs of one cell were scored under different protocols."""
+
+
+def read_experiment_table(table_tsv: str | Path) -> pd.DataFrame:
+    """An experiment TSV as a DataFrame: labels as text, other all-numeric columns as numbers.
+
+    Comment lines start with '#'; empty cells become NA.
+    """
+    df = pd.read_csv(table_tsv, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    df.columns = [c.strip() for c in df.columns]
+    for c in df.columns:
+        df[c] = df[c].str.strip()
+        if c in LABELS:
+            continue
+        blank = df[c] == ""
+        numbers = pd.to_numeric(df[c].where(~blank), errors="coerce")
+        if numbers[~blank].notna().all():
+            df[c] = numbers
+        else:
+            df[c] = df[c].where(~blank, None)
+    if "run_id" not in df.columns or "row" not in df.columns or "column" not in df.columns:
+        raise ValueError(f"{table_tsv}: an experiment table needs the columns run_id, row, column")
+    if df["run_id"].duplicated().any():
+        dup = sorted(set(df.loc[df["run_id"].duplicated(), "run_id"]))
+        raise ValueError(f"{table_tsv}: duplicate run_id(s) {dup}")
+    return df
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _number(v):
+    """A JSON number as float (bools and non-numbers -> NaN)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return math.nan
+    return float(v)
+
+
+def read_run(run_dir: str | Path) -> dict:
+    """The result fields of one run directory (status ``missing`` when it has no scores.json)."""
+    run_dir = Path(run_dir)
+    out: dict = {"status": "missing", "run_dir": str(run_dir)}
+    if not run_dir.is_dir():
+        out["note"] = "no run directory"
+        return out
+    state = _read_json(run_dir / "status.json") or {}
+    out["run_state"] = state.get("state")
+    scores_path = run_dir / "scores.json"
+    if not scores_path.is_file():
+        out["note"] = f"no scores.json (state {state.get('state', '?')}, step {state.get('step', '?')})"
+        return out
+    scores = _read_json(scores_path)
+    if not isinstance(scores, dict) or scores.get("status") not in ("completed", "diverged"):
+        out["note"] = "unreadable scores.json or unknown status"
+        return out
+
+    out["status"] = scores["status"]
+    out["diverged_at"] = _number(scores.get("diverged_at"))
+    keys = {}
+    for kind in ("final", "best"):
+        record = scores.get(kind)
+        if not isinstance(record, dict):
+            continue
+        out[f"{kind}_step"] = _number(record.get("step"))
+        for m in METRICS:
+            if m in record:
+                out[f"{kind}_{m}"] = _number(record[m])
+        if record.get("protocol_key"):
+            keys[kind] = (record.get("protocol_name"), record["protocol_key"])
+    if len(set(keys.values())) > 1:
+        raise MixedProtocolsError(f"{run_dir}: final and best scores under different protocols: {keys}")
+    if keys:
+        out["protocol_name"], out["protocol_key"] = next(iter(keys.values()))
+
+    numerics = scores.get("numerics") or {}
+    versions = scores.get("versions") or {}
+    out.update(
+        config_hash=scores.get("config_hash"),
+        scores_seed=scores.get("seed"),
+        git_commit=scores.get("git_commit"),
+        device=numerics.get("gpu") or numerics.get("device"),
+        torch=versions.get("torch"),
+        versions=json.dumps(versions, sort_keys=True) if versions else None,
+        wall_seconds=_number(scores.get("wall_seconds")),
+    )
+    return out
+
+
+def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = None) -> pd.DataFrame:
+    """One row per run of the experiment table: its TSV columns plus its results.
+
+    Args:
+        table_tsv: the experiment table (``config/tables/<name>.tsv``).
+        runs_root: the directory holding ``<name>/<run_id>/`` run directories.
+        table: the run-directory name of the table (default: the TSV's file stem). When the TSV has
+            no ``table`` column, this name fills it.
+
+    Added columns: status (completed | diverged | missing), run_state (from status.json), note,
+    diverged_at, final_step, final_<metric>, best_step, best_<metric> (for every metric of
+    :data:`METRICS` found), protocol_name, protocol_key, config_hash, git_commit, device (the GPU
+    name when there is one), torch, versions (JSON), wall_seconds, run_dir. ``seed`` is filled from
+    scores.json when the table has none.
+
+    Raises :class:`MixedProtocolsError` when one cell's runs carry different protocol keys.
+    """
+    table_tsv = Path(table_tsv)
+    name = table or table_tsv.stem
+    df = read_experiment_table(table_tsv)
+    if "table" not in df.columns:
+        df["table"] = name
+    if "paper" not in df.columns:
+        df["paper"] = ""
+
+    results = []
+    for run_id, seed in zip(df["run_id"], df["seed"] if "seed" in df.columns else [None] * len(df)):
+        r = read_run(Path(runs_root) / name / str(run_id))
+        scores_seed = r.pop("scores_seed", None)
+        if scores_seed is not None and seed is not None and not pd.isna(seed) and int(seed) != int(scores_seed):
+            raise ValueError(f"run {run_id!r} of {table_tsv}: table seed {seed} but scores.json "
+                             f"seed {scores_seed} in {r['run_dir']}")
+        r["seed"] = seed if seed is not None and not pd.isna(seed) else scores_seed
+        results.append(r)
+    res = pd.DataFrame(results, index=df.index)
+    df["seed"] = res.pop("seed")
+    clash = sorted(set(res.columns) & set(df.columns))
+    if clash:
+        raise ValueError(f"{table_tsv}: columns {clash} are result columns; rename them in the table")
+    df = df.join(res)
+    for c in ("status", "protocol_name", "protocol_key", "note", "run_state"):
+        if c not in df.columns:
+            df[c] = None
+    _check_protocols(df)
+    return df
+
+
+def _check_protocols(df: pd.DataFrame) -> None:
+    """Raise MixedProtocolsError when one cell's runs carry more than one protocol key."""
+    scored = df[df["protocol_key"].notna()]
+    for cell, group in scored.groupby(list(CELL), sort=False, dropna=False):
+        keys = group.groupby("protocol_key", sort=False)["protocol_name"].first()
+        if len(keys) > 1:
+            table, row, column = cell
+            listing = ", ".join(f"{k} ({n}: runs {', '.join(group.loc[group['protocol_key'] == k, 'run_id'])})"
+                                for k, n in keys.items())
+            raise MixedProtocolsError(f"cell table={table!r} row={row!r} column={column!r} mixes "
+                                      f"protocol keys: {listing}")
+
+
+def provenance(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: what produced its numbers (run_id, config hash, seed, protocol, commit,
+    versions, device, ...), in :data:`PROVENANCE` order."""
+    out = df.copy()
+    for c in PROVENANCE:
+        if c not in out.columns:
+            out[c] = None
+    return out[list(PROVENANCE)].reset_index(drop=True)

@@ -1,0 +1,239 @@
+"""Reference numbers: load, validate and look up ``config/references/*.csv``.
+
+One CSV row is one published (or regression) number for one cell of a paper table::
+
+    paper, table, row, column, metric, value, std, direction, protocol, tolerance, source
+    (+ optional: checkpoint, g_updates, tolerance_note, kind, verified, hard, note, source_*)
+
+* ``paper, table, row, column`` name the cell as the experiment tables do (``paper`` and ``table``
+  match case-insensitively, ignoring spaces, '_' and '-': "Table 2" = "table2"; ``row`` and
+  ``column`` match exactly); ``metric`` is a score key of :data:`repro.report.verdict.DIRECTIONS`
+  (``fid``, ``is_mean``, ``modes_covered``, ...), ``direction`` must agree with it.
+* ``protocol`` names the evaluation protocol the number was computed under. Ours are compared with
+  it only under the same protocol: same name, and -- when the name is registered in
+  :data:`repro.metrics.protocol.PROTOCOLS` -- the same key. A cell may hold several references that
+  differ by protocol (third-party benchmarks); the one matching our protocol is used.
+* ``checkpoint`` ("final" by default, or "best") is the checkpoint the number describes.
+* ``g_updates`` (optional): the training budget of the number; ours are compared only when the
+  cell's runs trained for as many generator updates (a shortened run is not a reproduction).
+* ``tolerance``: half-width of the reference range, as ``"10%"`` (of the value), ``"2sd"``
+  (multiples of ``std``) or a plain number (metric units). Range = value ± tolerance.
+* ``verified`` (default: True unless ``source`` says UNVERIFIED): an unverified number is loaded
+  and shown, but never compared -- its cells are ``inconclusive``.
+* ``hard`` (default: ``verified``): whether :mod:`repro.report.check` fails when the cell's verdict
+  is not acceptable. A hard row must be verified. Third-party numbers are typically soft: the
+  verdict is computed and shown, but does not fail the check.
+* ``kind``: ``paper`` (default; ``better`` than the paper is fine) or ``regression`` (our own
+  smoke-suite ranges: leaving the range on either side is a failure).
+
+Rows are unique on (paper, table, row, column, metric, checkpoint, protocol).
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from ..metrics.protocol import PROTOCOLS
+from .verdict import DIRECTIONS
+
+#: The repository's reference directory.
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "config" / "references"
+REQUIRED = ("paper", "table", "row", "column", "metric", "value", "std", "protocol", "source",
+            "tolerance", "direction")
+OPTIONAL_DEFAULTS = {"checkpoint": "final", "g_updates": None, "tolerance_note": "", "kind": "paper",
+                     "verified": None, "hard": None, "note": ""}
+KEY = ("paper", "table", "row", "column", "metric", "checkpoint", "protocol")
+KINDS = ("paper", "regression")
+
+
+class ReferenceError(ValueError):
+    """A reference file is malformed (the message names the file, line and column)."""
+
+
+def norm_label(text) -> str:
+    """Normalised paper/table label: lower case without spaces, '_' or '-' ("Table 2" -> "table2")."""
+    return re.sub(r"[\s_\-]+", "", str(text)).lower()
+
+
+def _bool(v, default: bool | None) -> bool | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "":
+        return default
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes", "y"):
+        return True
+    if s in ("false", "0", "no", "n"):
+        return False
+    raise ValueError(f"not a boolean: {v!r}")
+
+
+def resolve_tolerance(spec: str, value: float, std: float) -> float:
+    """The absolute half-width of a tolerance spec: "10%", "2sd" or a number."""
+    s = str(spec).strip().lower()
+    if s.endswith("%"):
+        tol = float(s[:-1]) / 100 * abs(value)
+    elif s.endswith("sd"):
+        if math.isnan(std):
+            raise ValueError(f"tolerance {spec!r} needs a std")
+        tol = float(s[:-2]) * std
+    else:
+        tol = float(s)
+    if not tol >= 0:
+        raise ValueError(f"tolerance {spec!r} must be >= 0")
+    return tol
+
+
+def validate(df: pd.DataFrame, origin: str = "<references>") -> pd.DataFrame:
+    """Check and complete a reference table; add ``tol``, ``low``, ``high`` (NaN-free for
+    numeric rows). Raises :class:`ReferenceError` naming ``origin``, line and column."""
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise ReferenceError(f"{origin}: missing column(s) {missing}; required: {list(REQUIRED)}")
+    df = df.copy()
+    for c, default in OPTIONAL_DEFAULTS.items():
+        if c not in df.columns:
+            df[c] = default
+    rows = []
+    for i, r in df.iterrows():
+        line = i + 2  # header on line 1
+
+        def bad(column, msg):
+            return ReferenceError(f"{origin}, line {line}, column {column!r}: {msg}")
+
+        r = dict(r)
+        for c in ("paper", "table", "row", "column", "metric", "protocol", "source"):
+            if not str(r[c]).strip():
+                raise bad(c, "must not be empty")
+            r[c] = str(r[c]).strip()
+        try:
+            r["value"] = float(r["value"])
+        except (TypeError, ValueError):
+            raise bad("value", f"not a number: {r['value']!r}") from None
+        if not math.isfinite(r["value"]):
+            raise bad("value", f"not finite: {r['value']!r}")
+        try:
+            r["std"] = float(r["std"]) if str(r["std"]).strip() not in ("", "nan", "None") else math.nan
+        except (TypeError, ValueError):
+            raise bad("std", f"not a number: {r['std']!r}") from None
+        if r["direction"] not in ("lower", "higher"):
+            raise bad("direction", f"must be 'lower' or 'higher', got {r['direction']!r}")
+        if r["metric"] in DIRECTIONS and DIRECTIONS[r["metric"]] != r["direction"]:
+            raise bad("direction", f"{r['metric']} is {DIRECTIONS[r['metric']]}-is-better")
+        r["checkpoint"] = str(r["checkpoint"] or "final").strip()
+        if r["checkpoint"] not in ("final", "best"):
+            raise bad("checkpoint", f"must be 'final' or 'best', got {r['checkpoint']!r}")
+        r["kind"] = str(r["kind"] or "paper").strip()
+        if r["kind"] not in KINDS:
+            raise bad("kind", f"must be one of {KINDS}, got {r['kind']!r}")
+        g = r["g_updates"]
+        if g is None or (isinstance(g, float) and math.isnan(g)) or str(g).strip() == "":
+            r["g_updates"] = math.nan
+        else:
+            try:
+                r["g_updates"] = float(int(float(g)))
+            except (TypeError, ValueError):
+                raise bad("g_updates", f"not an integer: {g!r}") from None
+        unverified_source = "UNVERIFIED" in r["source"].upper()
+        try:
+            verified = _bool(r["verified"], not unverified_source)
+            hard = _bool(r["hard"], verified)
+        except ValueError as e:
+            raise bad("verified/hard", str(e)) from None
+        if verified and unverified_source:
+            raise bad("verified", "the source says UNVERIFIED")
+        if hard and not verified:
+            raise bad("hard", "an unverified number can never be a hard bound")
+        r["verified"], r["hard"] = verified, hard
+        try:
+            r["tol"] = resolve_tolerance(r["tolerance"], r["value"], r["std"])
+        except ValueError as e:
+            raise bad("tolerance", str(e)) from None
+        r["low"], r["high"] = r["value"] - r["tol"], r["value"] + r["tol"]
+        r["origin"] = f"{origin}:{line}"
+        rows.append(r)
+    out = pd.DataFrame(rows, columns=list(df.columns) + ["tol", "low", "high", "origin"])
+    _check_unique(out)
+    return out
+
+
+def _check_unique(df: pd.DataFrame) -> None:
+    key = df[list(KEY)].astype(str).copy()
+    key["paper"] = key["paper"].map(norm_label)
+    key["table"] = key["table"].map(norm_label)
+    dup = key.duplicated(keep=False)
+    if dup.any():
+        raise ReferenceError("duplicate references for one cell/metric/checkpoint/protocol: "
+                             + "; ".join(df.loc[dup, "origin"]))
+
+
+def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> pd.DataFrame:
+    """Load and validate reference CSVs: a file, a directory of ``*.csv``, or several of these
+    (default: :data:`REFERENCE_DIR`). Returns one validated frame (see :func:`validate`)."""
+    if paths is None:
+        paths = [REFERENCE_DIR]
+    elif isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files.extend(sorted(p.glob("*.csv")) if p.is_dir() else [p])
+    frames = []
+    for f in files:
+        raw = pd.read_csv(f, dtype=str, keep_default_na=False)
+        frames.append(validate(raw, origin=str(f)))
+    if not frames:
+        return validate(pd.DataFrame(columns=list(REQUIRED)))
+    out = pd.concat(frames, ignore_index=True)
+    _check_unique(out)
+    return out
+
+
+def candidates(refs: pd.DataFrame | None, paper, table, row, column, metric: str,
+               checkpoint: str = "final") -> pd.DataFrame:
+    """The reference rows of one cell, metric and checkpoint (any protocol)."""
+    if refs is None or refs.empty:
+        return pd.DataFrame(columns=[] if refs is None else refs.columns)
+    m = ((refs["paper"].map(norm_label) == norm_label(paper))
+         & (refs["table"].map(norm_label) == norm_label(table))
+         & (refs["row"] == str(row)) & (refs["column"] == str(column))
+         & (refs["metric"] == metric) & (refs["checkpoint"] == checkpoint))
+    return refs[m]
+
+
+def same_protocol(ref_protocol: str, protocol_name, protocol_key) -> bool:
+    """Whether our scores (protocol name and key) were computed under the reference's protocol."""
+    if protocol_name is None or (isinstance(protocol_name, float) and math.isnan(protocol_name)):
+        return False
+    if ref_protocol != protocol_name:
+        return False
+    registered = PROTOCOLS.get(ref_protocol)
+    return registered is None or registered.key() == protocol_key
+
+
+def match(refs: pd.DataFrame | None, paper, table, row, column, metric: str, checkpoint: str,
+          protocol_name, protocol_key, g_updates=None) -> tuple[pd.Series | None, pd.Series | None, str]:
+    """The reference to compare a cell with.
+
+    Returns ``(usable, shown, reason)``: ``usable`` is the reference row our numbers may be
+    compared with (None when there is none, with ``reason`` saying why); ``shown`` is the row to
+    display in the paper column (the usable one, else the first candidate, preferring hard then
+    verified rows).
+    """
+    cands = candidates(refs, paper, table, row, column, metric, checkpoint)
+    if cands.empty:
+        return None, None, f"no reference for {metric} ({checkpoint})"
+    same = cands[[same_protocol(p, protocol_name, protocol_key) for p in cands["protocol"]]]
+    if same.empty:
+        shown = cands.sort_values(["hard", "verified"], ascending=False, kind="stable").iloc[0]
+        listed = ", ".join(sorted(set(cands["protocol"])))
+        return None, shown, f"protocol mismatch: ours {protocol_name} ({protocol_key}), reference {listed}"
+    ref = same.iloc[0]
+    if not ref["verified"]:
+        return None, ref, f"unverified reference ({ref['source']})"
+    if not math.isnan(ref["g_updates"]) and g_updates is not None and not pd.isna(g_updates) \
+            and float(g_updates) != ref["g_updates"]:
+        return None, ref, (f"budget mismatch: ours {int(float(g_updates))} generator updates, "
+                           f"reference {int(ref['g_updates'])}")
+    return ref, ref, ""

@@ -1,0 +1,186 @@
+"""Re-render a paper table from our runs, and write it as Markdown, CSV and LaTeX.
+
+Layout of :func:`paper_table`: one row per paper row label and, per paper column label, three
+columns ``ours`` / ``paper`` / ``verdict`` (a column MultiIndex (column, field); with several
+metrics (column, metric, field)). Rows and columns keep the order of their first appearance in the
+experiment table. Cells are text:
+
+* ours: ``"29.31 ± 0.42 (n=3)"``; with some runs diverged or missing ``"(n=2; 1/3 diverged)"``;
+  a diverged cell ``"diverged (2/3)"``; no results ``"missing (0/3)"``; runs whose final score
+  collapsed from their best add ``"; 1 collapsed"``;
+* paper: the reference value (``"7.42 ± 0.08"`` when it has a std), ``"(unverified)"`` appended
+  for numbers that are never compared, ``"-"`` when there is none;
+* verdict: one word of :data:`repro.report.verdict.VERDICTS`.
+
+:func:`write_table` writes ``<prefix>.md`` (``to_markdown``, headers flattened to
+"CIFAR-10 ours"), ``<prefix>.csv`` (same flattened header), ``<prefix>.tex`` (``to_latex`` with
+multicolumn headers), and, when given, ``<prefix>.verdicts.csv`` (the long form, one line per
+cell x metric x checkpoint) and ``<prefix>.provenance.csv`` (one line per run). Every file is
+written atomically (:func:`repro.io.write_text`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from .. import io
+from .cells import cell_verdicts
+from .collect import collect, provenance
+from .verdict import DIVERGED, MIN_SEEDS
+
+FIELDS = ("ours", "paper", "verdict")
+#: Floats in the verdicts CSV: 10 significant digits (hides binary noise like 32.230000000000004).
+FLOAT_FORMAT = "%.10g"
+#: Decimals shown for each metric (others: 3).
+DECIMALS = {"fid": 2, "is_mean": 2, "kid": 4, "modes_covered": 2, "hq_fraction": 3,
+            "kl_uniform": 3, "kl_target": 3}
+#: Short metric names for headers.
+METRIC_LABELS = {"fid": "FID", "is_mean": "IS", "kid": "KID", "modes_covered": "modes",
+                 "hq_fraction": "HQ", "kl_uniform": "KL(u)", "kl_target": "KL(target)"}
+
+
+def _fmt(x: float, metric: str) -> str:
+    return f"{x:.{DECIMALS.get(metric, 3)}f}"
+
+
+def format_ours(v: pd.Series) -> str:
+    """The "ours" text of one verdict row."""
+    metric, n_runs = v["metric"], int(v["n_runs"])
+    if v["verdict"] == DIVERGED:
+        return f"diverged ({int(v['n_diverged'])}/{n_runs})"
+    if v["n"] == 0:
+        if v["n_diverged"]:
+            return f"no value ({int(v['n_diverged'])}/{n_runs} diverged)"
+        return f"missing ({int(v['n_completed'])}/{n_runs})" if v["n_completed"] == 0 else f"no value (0/{n_runs})"
+    text = _fmt(v["mean"], metric)
+    if v["n"] >= 2:
+        text += f" ± {_fmt(v['std'], metric)}"
+    notes = [f"n={int(v['n'])}"]
+    if v["n_diverged"]:
+        notes.append(f"{int(v['n_diverged'])}/{n_runs} diverged")
+    if v["n_missing"]:
+        notes.append(f"{int(v['n_missing'])} missing")
+    if v["collapsed"]:
+        notes.append(f"{int(v['collapsed'])} collapsed")
+    return f"{text} ({'; '.join(notes)})"
+
+
+def format_paper(v: pd.Series) -> str:
+    """The "paper" text of one verdict row."""
+    if v["ref_value"] is None or pd.isna(v["ref_value"]):
+        return "-"
+    text = f"{v['ref_value']:g}"
+    if not pd.isna(v["ref_std"]):
+        text += f" ± {v['ref_std']:g}"
+    if not v["ref_verified"]:
+        text += " (unverified)"
+    return text
+
+
+def paper_table(df: pd.DataFrame, references: pd.DataFrame | None = None,
+                metric: str | Sequence[str] = "fid", checkpoint: str = "final",
+                min_seeds: int = MIN_SEEDS, verdicts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The paper's table filled with our numbers: index = row labels (named "row"), columns =
+    (column, field) -- or (column, metric, field) when `metric` is a list of several.
+
+    Args:
+        df: collected runs of one table (:func:`repro.report.collect.collect`).
+        references: validated references, or None.
+        metric: one metric key or several.
+        checkpoint: "final" or "best".
+        verdicts: precomputed :func:`repro.report.cells.cell_verdicts` output (else computed).
+    Cells of the grid that the experiment table does not run are empty strings.
+    """
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    if verdicts is None:
+        verdicts = cell_verdicts(df, references, metrics, [checkpoint], min_seeds)
+    v = verdicts[(verdicts["checkpoint"] == checkpoint) & verdicts["metric"].isin(metrics)]
+    rows = list(dict.fromkeys(df["row"]))
+    columns = list(dict.fromkeys(df["column"]))
+    multi = len(metrics) > 1
+    keys = [(c, *((METRIC_LABELS.get(m, m),) if multi else ()), f) for c in columns for m in metrics
+            for f in FIELDS]
+    names = ["column", *(["metric"] if multi else []), "field"]
+    table = pd.DataFrame("", index=pd.Index(rows, name="row"),
+                         columns=pd.MultiIndex.from_tuples(keys, names=names), dtype=object)
+    for _, r in v.iterrows():
+        prefix = (r["column"], *((METRIC_LABELS.get(r["metric"], r["metric"]),) if multi else ()))
+        table.loc[r["row"], prefix + ("ours",)] = format_ours(r)
+        table.loc[r["row"], prefix + ("paper",)] = format_paper(r)
+        table.loc[r["row"], prefix + ("verdict",)] = r["verdict"]
+    return table
+
+
+def _latex(table: pd.DataFrame, caption: str | None) -> str:
+    """``to_latex`` with special characters escaped and "±" as ``$\\pm$`` (no inputenc needed)."""
+    tex = table.to_latex(escape=True, multicolumn=True, multicolumn_format="c", caption=caption)
+    return tex.replace("±", r"$\pm$")
+
+
+def flat_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with its column MultiIndex joined into single header strings ("CIFAR-10 IS ours")."""
+    flat = table.copy()
+    if isinstance(flat.columns, pd.MultiIndex):
+        flat.columns = [" ".join(str(x) for x in key) for key in flat.columns]
+    return flat
+
+
+def write_table(table: pd.DataFrame, out_prefix: str | Path, *, verdicts: pd.DataFrame | None = None,
+                provenance: pd.DataFrame | None = None, caption: str | None = None) -> dict[str, Path]:
+    """Write `table` as ``<prefix>.md``, ``.csv``, ``.tex`` (and ``.verdicts.csv``,
+    ``.provenance.csv`` when those frames are given), atomically. Returns {kind: path}."""
+    prefix = Path(out_prefix)
+    flat = flat_columns(table)
+    md = flat.to_markdown(disable_numparse=True)  # cells are text: keep "7.40" as written
+    if caption:
+        md = f"{caption}\n\n{md}"
+    paths = {
+        "md": io.write_text(prefix.with_name(prefix.name + ".md"), md + "\n"),
+        "csv": io.write_text(prefix.with_name(prefix.name + ".csv"), flat.to_csv()),
+        "tex": io.write_text(prefix.with_name(prefix.name + ".tex"), _latex(table, caption)),
+    }
+    if verdicts is not None:
+        paths["verdicts"] = io.write_text(prefix.with_name(prefix.name + ".verdicts.csv"),
+                                          verdicts.to_csv(index=False, float_format=FLOAT_FORMAT))
+    if provenance is not None:
+        paths["provenance"] = io.write_text(prefix.with_name(prefix.name + ".provenance.csv"),
+                                            provenance.to_csv(index=False))
+    return paths
+
+
+def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str | Path,
+                 references: pd.DataFrame | None = None, metrics: Sequence[str] | None = None,
+                 checkpoints: Sequence[str] = ("final",), min_seeds: int = MIN_SEEDS,
+                 curves: bool = True, table: str | None = None) -> dict[str, Path]:
+    """Everything for one experiment table: collect the runs, judge every cell, write the paper
+    table (one file set per checkpoint: ``<prefix>`` for final, ``<prefix>.best`` for best),
+    the verdicts and provenance CSVs and the learning-curve figure (``<prefix>.curves.png/.pdf``).
+
+    Returns {kind: path} of everything written.
+    """
+    df = collect(table_tsv, runs_root, table=table)
+    verdicts = cell_verdicts(df, references, metrics, checkpoints, min_seeds)
+    shown = list(dict.fromkeys(verdicts["metric"])) if metrics is None else list(metrics)
+    prefix = Path(out_prefix)
+    paths: dict[str, Path] = {}
+    for checkpoint in checkpoints:
+        t = paper_table(df, references, shown, checkpoint, min_seeds, verdicts=verdicts)
+        p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
+        caption = f"{df['table'].iloc[0]} ({checkpoint} checkpoint)" if len(df) else None
+        written = write_table(t, p, caption=caption)
+        paths.update({(k if checkpoint == "final" else f"{checkpoint}_{k}"): v for k, v in written.items()})
+    paths["verdicts"] = io.write_text(prefix.with_name(prefix.name + ".verdicts.csv"),
+                                      verdicts.to_csv(index=False, float_format=FLOAT_FORMAT))
+    paths["provenance"] = io.write_text(prefix.with_name(prefix.name + ".provenance.csv"),
+                                        provenance(df).to_csv(index=False))
+    if curves:
+        from .curves import collect_curves, plot_curves
+
+        c = collect_curves(table_tsv, runs_root, table=table)
+        if not c.empty:
+            figs = plot_curves(c, prefix.with_name(prefix.name + ".curves"))
+            paths.update({f"curves_{p.suffix.lstrip('.')}": p for p in figs})
+    return paths
+

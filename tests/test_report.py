@@ -1,0 +1,467 @@
+"""repro.report on fake run directories whose numbers the tests choose."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repro.metrics.protocol import get_protocol
+from repro.report import (MixedProtocolsError, cell_verdicts, collect, collect_curves,
+                          load_references, paper_table, plot_curves, provenance, write_report,
+                          write_table)
+from repro.report.check import check
+from repro.report.check import main as check_main
+from repro.report.references import ReferenceError, resolve_tolerance, validate
+from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOOR_REL, VERDICTS,
+                                  WORSE, decide, is_collapsed, our_interval)
+
+SNGAN = get_protocol("sngan")
+MOG = get_protocol("mog")
+CURVE = get_protocol("curve-inception")
+TSV_COLUMNS = ["run_id", "paper", "table", "row", "column", "dataset", "resolution", "arch", "norm",
+               "loss", "setting", "g_updates", "seed", "protocol"]
+
+
+# --------------------------------------------------------------------------- fixtures
+def score(protocol=SNGAN, step=100000, **metrics):
+    return {"step": step, **metrics, "protocol_name": protocol.name, "protocol_key": protocol.key(),
+            "protocol": protocol.to_dict(), "n_fake": protocol.n_fake, "seed": 0}
+
+
+def write_run(root, table, run_id, *, status="completed", final=None, best=None, seed=0,
+              diverged_at=None, curve=None, gpu=None):
+    """A run directory as repro.train leaves it (scores.json, status.json, config.json, curve.csv)."""
+    d = root / table / run_id
+    d.mkdir(parents=True)
+    numerics = {"device": "cuda:0" if gpu else "cpu", **({"gpu": gpu} if gpu else {})}
+    scores = {"status": status, "config_hash": f"hash-{run_id}", "seed": seed, "wall_seconds": 12.5,
+              "numerics": numerics, "versions": {"torch": "2.15.0", "python": "3.11"},
+              "git_commit": "abc123"}
+    if status == "completed":
+        scores["final"] = final
+        if best is not None:
+            scores["best"] = best
+    else:
+        scores["diverged_at"] = diverged_at
+    (d / "scores.json").write_text(json.dumps(scores))
+    (d / "status.json").write_text(json.dumps({"state": status, "step": 100000}))
+    (d / "config.json").write_text(json.dumps({"config": {"seed": seed}, "hash": f"hash-{run_id}"}))
+    if curve is not None:
+        pd.DataFrame(curve).to_csv(d / "curve.csv", index=False)
+    return d
+
+
+def write_tsv(path, rows):
+    df = pd.DataFrame(rows)
+    for c in TSV_COLUMNS:
+        if c not in df.columns:
+            df[c] = ""
+    df[TSV_COLUMNS + [c for c in df.columns if c not in TSV_COLUMNS]].to_csv(path, sep="\t", index=False)
+    return path
+
+
+def run_row(run_id, row, column, seed, g_updates=100000, **kw):
+    return {"run_id": run_id, "paper": "SNGAN", "table": "table2", "row": row, "column": column,
+            "dataset": "cifar10", "resolution": 32, "arch": "sngan_cnn", "norm": "spectralnorm",
+            "loss": "standard", "setting": "C", "g_updates": g_updates, "seed": seed,
+            "protocol": "sngan", **kw}
+
+
+SN_FIDS = [29.0, 30.1, 28.5]
+SN_IS = [7.40, 7.52, 7.31]
+
+
+@pytest.fixture
+def table(tmp_path):
+    """A small SNGAN Table 2: SN-GANs (3 seeds, fine), WGAN-GP (2 of 3 diverged),
+    Weight clipping (1 completed, 1 without directory, 1 still running), Layer Norm. (collapsed)."""
+    runs = tmp_path / "runs"
+    rows = []
+    for s, (fid, is_) in enumerate(zip(SN_FIDS, SN_IS)):
+        rid = f"sn-c10-s{s}"
+        rows.append(run_row(rid, "SN-GANs", "CIFAR-10", s))
+        write_run(runs, "sngan_t2", rid, seed=s, gpu="NVIDIA H100" if s == 0 else None,
+                  final=score(fid=fid, is_mean=is_, is_std=0.1),
+                  best=score(step=90000, fid=fid - 0.5, is_mean=is_ + 0.01, is_std=0.1),
+                  curve={"step": [1000, 2000, 3000], "fid": [90.0 - s, 60.0 - s, 40.0 - s],
+                         "is_mean": [3.0, 5.0, 6.0 + 0.1 * s], "protocol_key": [CURVE.key()] * 3,
+                         "protocol_name": ["curve-inception"] * 3})
+    for s in range(3):
+        rid = f"wgp-c10-s{s}"
+        rows.append(run_row(rid, "WGAN-GP", "CIFAR-10", s))
+        if s < 2:
+            write_run(runs, "sngan_t2", rid, seed=s, status="diverged", diverged_at=1234 + s,
+                      curve={"step": [1000], "fid": [200.0], "is_mean": [2.0]})
+        else:
+            write_run(runs, "sngan_t2", rid, seed=s, final=score(fid=41.0, is_mean=6.6, is_std=0.1))
+    for s in range(3):
+        rid = f"wc-c10-s{s}"
+        rows.append(run_row(rid, "Weight clipping", "CIFAR-10", s))
+    write_run(runs, "sngan_t2", "wc-c10-s0", seed=0, final=score(fid=42.0, is_mean=6.4, is_std=0.1))
+    running = runs / "sngan_t2" / "wc-c10-s2"
+    running.mkdir(parents=True)
+    (running / "status.json").write_text(json.dumps({"state": "running", "step": 500}))
+    for s in range(2):  # Layer Norm.: final much worse than best in one run
+        rid = f"ln-c10-s{s}"
+        rows.append(run_row(rid, "Layer Norm.", "CIFAR-10", s))
+        final_fid = 45.0 if s == 0 else 34.0
+        write_run(runs, "sngan_t2", rid, seed=s, final=score(fid=final_fid, is_mean=7.0, is_std=0.1),
+                  best=score(step=40000, fid=33.0, is_mean=7.2, is_std=0.1))
+    tsv = write_tsv(tmp_path / "sngan_t2.tsv", rows)
+    return tsv, runs
+
+
+@pytest.fixture
+def refs():
+    return load_references()
+
+
+# --------------------------------------------------------------------------- collect
+def test_collect_reads_runs_and_keeps_missing(table):
+    tsv, runs = table
+    df = collect(tsv, runs)
+    assert list(df["run_id"]) == pd.read_csv(tsv, sep="\t")["run_id"].tolist()
+    st = df.set_index("run_id")["status"]
+    assert st["sn-c10-s0"] == "completed"
+    assert st["wgp-c10-s0"] == st["wgp-c10-s1"] == "diverged"
+    assert st["wc-c10-s1"] == st["wc-c10-s2"] == "missing"
+    notes = df.set_index("run_id")["note"]
+    assert notes["wc-c10-s1"] == "no run directory"
+    assert "running" in notes["wc-c10-s2"] and "500" in notes["wc-c10-s2"]
+    d = df.set_index("run_id")
+    assert d.loc["wgp-c10-s1", "diverged_at"] == 1235
+    assert d.loc["sn-c10-s1", "final_fid"] == SN_FIDS[1]
+    assert d.loc["sn-c10-s1", "best_fid"] == pytest.approx(SN_FIDS[1] - 0.5)
+    assert d.loc["sn-c10-s1", "best_step"] == 90000
+    assert d.loc["sn-c10-s0", "protocol_key"] == SNGAN.key()
+    assert d.loc["sn-c10-s0", "protocol_name"] == "sngan"
+    # provenance: the GPU name when there is one, else the device
+    assert d.loc["sn-c10-s0", "device"] == "NVIDIA H100"
+    assert d.loc["sn-c10-s1", "device"] == "cpu"
+    assert d.loc["sn-c10-s1", "torch"] == "2.15.0"
+    assert d.loc["sn-c10-s1", "config_hash"] == "hash-sn-c10-s1"
+    assert d.loc["sn-c10-s1", "git_commit"] == "abc123"
+    assert d.loc["sn-c10-s1", "wall_seconds"] == 12.5
+    assert d.loc["sn-c10-s2", "seed"] == 2
+    prov = provenance(df)
+    assert len(prov) == len(df) and {"run_id", "config_hash", "seed", "protocol_key", "git_commit",
+                                     "versions", "device"} <= set(prov.columns)
+
+
+def test_collect_mixed_protocols_in_one_cell_raise(table):
+    tsv, runs = table
+    p = runs / "sngan_t2" / "sn-c10-s2" / "scores.json"
+    s = json.loads(p.read_text())
+    other = get_protocol("50k-train")
+    s["final"].update(protocol_name=other.name, protocol_key=other.key())
+    s["best"].update(protocol_name=other.name, protocol_key=other.key())
+    p.write_text(json.dumps(s))
+    with pytest.raises(MixedProtocolsError) as e:
+        collect(tsv, runs)
+    msg = str(e.value)
+    assert "SN-GANs" in msg and "CIFAR-10" in msg and SNGAN.key() in msg and other.key() in msg
+
+
+def test_collect_refuses_another_runs_seed(table):
+    tsv, runs = table
+    p = runs / "sngan_t2" / "sn-c10-s1" / "scores.json"
+    s = json.loads(p.read_text())
+    s["seed"] = 7
+    p.write_text(json.dumps(s))
+    with pytest.raises(ValueError, match="sn-c10-s1"):
+        collect(tsv, runs)
+
+
+# --------------------------------------------------------------------------- statistics, verdicts
+def test_cell_mean_and_std_equal_numpy(table, refs):
+    tsv, runs = table
+    v = cell_verdicts(collect(tsv, runs), refs, ["fid", "is_mean"])
+    sn = v[(v["row"] == "SN-GANs")].set_index("metric")
+    assert sn.loc["fid", "n"] == 3
+    assert sn.loc["fid", "mean"] == pytest.approx(np.mean(SN_FIDS))
+    assert sn.loc["fid", "std"] == pytest.approx(np.std(SN_FIDS, ddof=1))
+    assert sn.loc["is_mean", "mean"] == pytest.approx(np.mean(SN_IS))
+    assert sn.loc["is_mean", "std"] == pytest.approx(np.std(SN_IS, ddof=1))
+    # the paper's SN-GANs CIFAR-10: FID 29.3 (±10%), IS 7.42 (±5%)
+    assert sn.loc["fid", "ref_value"] == 29.3 and sn.loc["fid", "verdict"] == HELD
+    assert sn.loc["is_mean", "ref_value"] == 7.42 and sn.loc["is_mean", "verdict"] == HELD
+    assert sn.loc["fid", "ref_low"] == pytest.approx(29.3 * 0.9)
+
+
+def test_cell_verdicts_diverged_missing_and_collapsed(table, refs):
+    tsv, runs = table
+    v = cell_verdicts(collect(tsv, runs), refs, ["fid"]).set_index("row")
+    assert v.loc["WGAN-GP", "verdict"] == DIVERGED
+    assert (v.loc["WGAN-GP", "n_diverged"], v.loc["WGAN-GP", "n_runs"]) == (2, 3)
+    wc = v.loc["Weight clipping"]
+    assert wc["verdict"] == INCONCLUSIVE and wc["n"] == 1 and wc["n_missing"] == 2
+    assert "min_seeds" in wc["reason"]
+    ln = v.loc["Layer Norm."]
+    assert ln["collapsed"] == 1  # 45 > 33 x 1.25 + 1 = 42.25; 34 is not
+    assert v.loc["SN-GANs", "collapsed"] == 0
+
+
+def test_best_checkpoint_is_judged_against_best_references(table, refs):
+    tsv, runs = table
+    v = cell_verdicts(collect(tsv, runs), refs, ["fid"], checkpoints=["final", "best"])
+    best = v[(v["row"] == "SN-GANs") & (v["checkpoint"] == "best")].iloc[0]
+    assert best["mean"] == pytest.approx(np.mean(SN_FIDS) - 0.5)
+    assert best["verdict"] == INCONCLUSIVE and "no reference" in best["reason"]  # SNGAN refs are final
+
+
+@pytest.mark.parametrize("values, low, high, direction, expected", [
+    ([29.0, 30.0, 28.5], 26.0, 32.0, "lower", HELD),
+    ([20.0, 20.5, 19.5], 26.0, 32.0, "lower", BETTER),
+    ([40.0, 41.0, 39.0], 26.0, 32.0, "lower", WORSE),
+    ([7.4, 7.5, 7.3], 7.0, 7.8, "higher", HELD),
+    ([8.5, 8.6, 8.4], 7.0, 7.8, "higher", BETTER),
+    ([6.0, 6.1, 5.9], 7.0, 7.8, "higher", WORSE),
+    ([0.01, 0.02], 0.2, 0.4, "lower", BETTER),     # kl_uniform: lower is better
+    ([7.0, 8.0, 8.0], 7.5, 8.0, "higher", HELD),    # modes covered: overlap at the edge
+])
+def test_decide_both_directions(values, low, high, direction, expected):
+    verdict, _ = decide(values, ref_low=low, ref_high=high, direction=direction)
+    assert verdict == expected
+
+
+def test_decide_overlap_uses_our_std():
+    # mean 34, std 2 -> ours [32, 36] touches the range [26.4, 32.2]: held
+    assert decide([32.0, 34.0, 36.0], ref_low=26.4, ref_high=32.2, direction="lower")[0] == HELD
+    # same mean, no spread: ours 34 ± 0.34 (floor) misses it: worse
+    assert decide([34.0, 34.0, 34.0], ref_low=26.4, ref_high=32.2, direction="lower")[0] == WORSE
+    assert our_interval(34.0, 0.0) == pytest.approx((34 * (1 - STD_FLOOR_REL), 34 * (1 + STD_FLOOR_REL)))
+
+
+def test_decide_diverged_and_inconclusive_rules():
+    kw = dict(ref_low=26.0, ref_high=32.0, direction="lower")
+    assert decide([], n_diverged=3, **kw)[0] == DIVERGED                     # all diverged
+    assert decide([29.0], n_diverged=2, **kw)[0] == DIVERGED                 # 2 of 3
+    assert decide([29.0, 30.0], n_diverged=1, **kw)[0] == HELD               # 1 of 3: judged on 2
+    assert decide([29.0], n_diverged=1, **kw)[0] == INCONCLUSIVE             # 1 of 2: n=1
+    assert decide([29.0, 30.0], n_diverged=2, **kw)[0] == HELD               # 2 of 4: no majority
+    assert decide([], n_missing=3, **kw)[0] == INCONCLUSIVE                  # nothing finished
+    assert decide([29.0], **kw)[0] == INCONCLUSIVE                           # n < min_seeds
+    assert decide([29.0], min_seeds=1, **kw)[0] == HELD
+    assert decide([29.0, float("nan")], **kw)[0] == INCONCLUSIVE             # NaN does not count
+    verdict, reason = decide([29.0, 30.0], no_reference="protocol mismatch: x")
+    assert verdict == INCONCLUSIVE and reason == "protocol mismatch: x"
+    assert set(VERDICTS) == {HELD, BETTER, WORSE, DIVERGED, INCONCLUSIVE}
+
+
+def test_collapsed_flag():
+    assert is_collapsed(40.0, 30.0, "fid")         # 40 > 30 x 1.25 + 1 = 38.5
+    assert not is_collapsed(38.0, 30.0, "fid")
+    assert is_collapsed(5.0, 7.0, "is_mean")       # 5 x 1.25 = 6.25 < 7
+    assert not is_collapsed(6.0, 7.0, "is_mean")
+    assert is_collapsed(4, 8, "modes_covered") and not is_collapsed(7, 8, "modes_covered")
+    assert not is_collapsed(None, 30.0, "fid") and not is_collapsed(math.nan, 30.0, "fid")
+
+
+def test_protocol_and_budget_mismatch_are_inconclusive(tmp_path, refs):
+    runs = tmp_path / "runs"
+    rows = []
+    other = get_protocol("50k-train")
+    for s in range(2):
+        rows.append(run_row(f"a{s}", "SN-GANs", "CIFAR-10", s))
+        write_run(runs, "t", f"a{s}", seed=s, final=score(other, fid=29.0 + s))
+        rows.append(run_row(f"b{s}", "Orthonormal", "CIFAR-10", s, g_updates=1000))
+        write_run(runs, "t", f"b{s}", seed=s, final=score(fid=29.0 + s))
+    v = cell_verdicts(collect(write_tsv(tmp_path / "t.tsv", rows), runs), refs, ["fid"]).set_index("row")
+    assert v.loc["SN-GANs", "verdict"] == INCONCLUSIVE
+    assert "protocol mismatch" in v.loc["SN-GANs", "reason"]
+    assert v.loc["SN-GANs", "ref_value"] == 29.3  # still shown
+    assert v.loc["Orthonormal", "verdict"] == INCONCLUSIVE
+    assert "budget mismatch" in v.loc["Orthonormal", "reason"]
+
+
+def test_unverified_reference_is_never_a_bound(tmp_path, refs):
+    runs = tmp_path / "runs"
+    prot = SNGAN.replace(name="sagan-imagenet128-50k")  # stand-in carrying the reference's name
+    rows = []
+    for s in range(3):
+        rows.append({**run_row(f"f{s}", "SAGAN", "feat16", s), "paper": "SAGAN", "table": "table1"})
+        write_run(runs, "t", f"f{s}", seed=s, final=score(prot, fid=80.0 + s))
+        rows.append({**run_row(f"e{s}", "SAGAN", "feat8", s), "paper": "SAGAN", "table": "table1"})
+        write_run(runs, "t", f"e{s}", seed=s, final=score(prot, fid=80.0 + s))
+    v = cell_verdicts(collect(write_tsv(tmp_path / "t.tsv", rows), runs), refs, ["fid"]).set_index("column")
+    assert v.loc["feat16", "verdict"] == INCONCLUSIVE and "unverified" in v.loc["feat16", "reason"]
+    assert not v.loc["feat16", "ref_hard"]
+    assert v.loc["feat8", "verdict"] == WORSE and v.loc["feat8", "ref_hard"]  # 22.98 is verified
+    failures = check(v.reset_index())
+    assert len(failures) == 1 and "feat8" in failures[0]
+
+
+# --------------------------------------------------------------------------- check
+def test_check_passes_in_range_and_fails_doctored_scores(table, refs):
+    tsv, runs = table
+    v = cell_verdicts(collect(tsv, runs), refs)
+    assert check(v[v["row"] != "WGAN-GP"]) == []  # in range (or not hard-checkable): passes
+    before = check(v)
+    assert before and all("WGAN-GP" in f and "DIVERGED" in f for f in before)
+    for s in range(3):  # doctor the SN-GANs FIDs far outside 29.3 ± 10%
+        p = runs / "sngan_t2" / f"sn-c10-s{s}" / "scores.json"
+        d = json.loads(p.read_text())
+        d["final"]["fid"] = 80.0 + s
+        p.write_text(json.dumps(d))
+    failures = check(cell_verdicts(collect(tsv, runs), refs))
+    sn = [f for f in failures if "SN-GANs" in f]
+    assert len(sn) == 1
+    msg = sn[0]
+    for part in ("table2", "SN-GANs", "CIFAR-10", "fid", "WORSE", "81", "29.3", "26.37", "32.23"):
+        assert part in msg, (part, msg)
+    # WGAN-GP (diverged, hard paper reference) fails too
+    assert any("WGAN-GP" in f and "DIVERGED" in f for f in failures)
+
+
+def test_check_strict_and_regression_kinds(tmp_path):
+    base = {"paper": "P", "table": "t", "column": "c", "metric": "fid", "std": "", "protocol": "sngan",
+            "source": "our smoke suite", "direction": "lower", "kind": "regression", "tolerance": "1"}
+    refs = validate(pd.DataFrame([{**base, "row": "r1", "value": "50"},
+                                  {**base, "row": "r2", "value": "50", "kind": "paper"}]))
+    runs = tmp_path / "runs"
+    rows = []
+    for s in range(2):
+        for r in ("r1", "r2"):
+            rows.append({**run_row(f"{r}{s}", r, "c", s), "paper": "P", "table": "t"})
+            write_run(runs, "t", f"{r}{s}", seed=s, final=score(fid=40.0 + s))  # better than 50 ± 1
+    rows.append({**run_row("r3", "r2", "c2", 0), "paper": "P", "table": "t"})
+    v = cell_verdicts(collect(write_tsv(tmp_path / "t.tsv", rows), runs), refs, ["fid"])
+    assert set(v.loc[v["row"].isin(["r1", "r2"]) & (v["column"] == "c"), "verdict"]) == {BETTER}
+    failures = check(v)
+    assert len(failures) == 1 and "/ r1 /" in failures[0]  # regression: better fails; paper: fine
+    # strict: a hard paper cell that is inconclusive fails too
+    refs2 = validate(pd.DataFrame([{**base, "row": "r2", "column": "c2", "value": "50", "kind": "paper"}]))
+    v2 = cell_verdicts(collect(write_tsv(tmp_path / "t.tsv", rows), runs), refs2, ["fid"])
+    assert check(v2) == [] and len(check(v2, strict=True)) == 1
+
+
+def test_check_main_exit_codes(table, refs, tmp_path, capsys):
+    tsv, runs = table
+    paths = write_report(tsv, runs, tmp_path / "out" / "sngan_t2", refs, curves=False)
+    assert check_main([str(paths["verdicts"])]) == 1  # WGAN-GP diverged against a hard reference
+    assert "FAIL" in capsys.readouterr().out
+    v = pd.read_csv(paths["verdicts"])
+    v = v[v["row"] != "WGAN-GP"]
+    v.to_csv(tmp_path / "ok.verdicts.csv", index=False)
+    assert check_main([str(tmp_path / "ok.verdicts.csv")]) == 0
+    assert check_main([str(tmp_path / "empty_dir_that_does_not_exist")]) == 2
+
+
+# --------------------------------------------------------------------------- references
+def test_reference_validation_errors():
+    base = {"paper": "P", "table": "t", "row": "r", "column": "c", "metric": "fid", "value": "10",
+            "std": "", "protocol": "sngan", "source": "paper [PRIMARY]", "tolerance": "10%",
+            "direction": "lower"}
+    ok = validate(pd.DataFrame([base]))
+    assert ok.loc[0, "hard"] and ok.loc[0, "verified"] and ok.loc[0, "low"] == pytest.approx(9.0)
+    with pytest.raises(ReferenceError, match="value"):
+        validate(pd.DataFrame([{**base, "value": "N/A"}]))
+    with pytest.raises(ReferenceError, match="direction"):
+        validate(pd.DataFrame([{**base, "direction": "higher"}]))  # FID is lower-is-better
+    with pytest.raises(ReferenceError, match="hard"):
+        validate(pd.DataFrame([{**base, "source": "UNVERIFIED: recalled", "hard": "true",
+                                "verified": "false"}]))
+    with pytest.raises(ReferenceError, match="UNVERIFIED"):
+        validate(pd.DataFrame([{**base, "source": "UNVERIFIED: recalled", "verified": "true"}]))
+    unv = validate(pd.DataFrame([{**base, "source": "UNVERIFIED: recalled"}]))
+    assert not unv.loc[0, "verified"] and not unv.loc[0, "hard"]
+    with pytest.raises(ReferenceError, match="required|missing"):
+        validate(pd.DataFrame([{k: v for k, v in base.items() if k != "tolerance"}]))
+    with pytest.raises(ReferenceError, match="duplicate"):
+        validate(pd.DataFrame([base, {**base, "table": "T"}]))
+    assert resolve_tolerance("2sd", 7.0, 0.1) == pytest.approx(0.2)
+    assert resolve_tolerance("0.5", 7.0, math.nan) == 0.5
+    assert resolve_tolerance("5%", 7.0, math.nan) == pytest.approx(0.35)
+
+
+def test_repository_references_load(refs):
+    assert len(refs) > 0 and set(refs["direction"]) <= {"lower", "higher"}
+    assert not (refs["hard"] & ~refs["verified"]).any()
+    hard = refs[refs["hard"]]
+    assert set(hard["paper"]) == {"SNGAN", "SAGAN"}
+    assert sorted(hard.loc[hard["paper"] == "SAGAN", "value"]) == [18.28, 22.98, 27.33, 42.13]
+
+
+# --------------------------------------------------------------------------- tables and files
+def test_paper_table_layout_and_files(table, refs, tmp_path):
+    tsv, runs = table
+    df = collect(tsv, runs)
+    t = paper_table(df, refs, "fid")
+    assert list(t.index) == ["SN-GANs", "WGAN-GP", "Weight clipping", "Layer Norm."]
+    assert list(t.columns) == [("CIFAR-10", "ours"), ("CIFAR-10", "paper"), ("CIFAR-10", "verdict")]
+    sn = t.loc["SN-GANs"]
+    mean, std = np.mean(SN_FIDS), np.std(SN_FIDS, ddof=1)
+    assert sn[("CIFAR-10", "ours")] == f"{mean:.2f} ± {std:.2f} (n=3)"
+    assert sn[("CIFAR-10", "paper")] == "29.3" and sn[("CIFAR-10", "verdict")] == HELD
+    assert t.loc["WGAN-GP", ("CIFAR-10", "ours")] == "diverged (2/3)"
+    assert "2 missing" in t.loc["Weight clipping", ("CIFAR-10", "ours")]
+    assert "1 collapsed" in t.loc["Layer Norm.", ("CIFAR-10", "ours")]
+
+    two = paper_table(df, refs, ["is_mean", "fid"])
+    assert two.columns.nlevels == 3 and ("CIFAR-10", "IS", "ours") in two.columns
+
+    v = cell_verdicts(df, refs, ["is_mean", "fid"])
+    paths = write_table(two, tmp_path / "out" / "t2", verdicts=v, provenance=provenance(df))
+    csv = pd.read_csv(paths["csv"], index_col=0, dtype=str, keep_default_na=False)
+    assert list(csv.index) == list(t.index)
+    assert csv.loc["SN-GANs", "CIFAR-10 FID paper"] == "29.3"
+    assert csv.loc["WGAN-GP", "CIFAR-10 FID verdict"] == DIVERGED
+    md = paths["md"].read_text()
+    positions = [md.index(r) for r in ["SN-GANs", "WGAN-GP", "Weight clipping", "Layer Norm."]]
+    assert positions == sorted(positions) and "CIFAR-10 FID ours" in md
+    tex = paths["tex"].read_text()
+    assert r"\begin{tabular}" in tex and r"\multicolumn" in tex and "SN-GANs" in tex
+    ver = pd.read_csv(paths["verdicts"])
+    for col in ("row", "column", "metric", "checkpoint", "n", "mean", "std", "ref_value", "ref_low",
+                "ref_high", "verdict", "collapsed", "protocol_name", "protocol_key"):
+        assert col in ver.columns
+    assert len(ver) == 4 * 2 and set(ver["verdict"]) <= set(VERDICTS)
+    sn_fid = ver[(ver["row"] == "SN-GANs") & (ver["metric"] == "fid")].iloc[0]
+    assert sn_fid["mean"] == pytest.approx(np.mean(SN_FIDS)) and sn_fid["protocol_key"] == SNGAN.key()
+    prov = pd.read_csv(paths["provenance"])
+    assert list(prov["run_id"]) == list(df["run_id"])
+    assert not list((tmp_path / "out").glob(".*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_write_report_writes_everything(table, refs, tmp_path):
+    tsv, runs = table
+    paths = write_report(tsv, runs, tmp_path / "res" / "sngan_t2", refs, checkpoints=["final", "best"])
+    for k in ("md", "csv", "tex", "best_md", "verdicts", "provenance", "curves_png", "curves_pdf"):
+        assert paths[k].is_file(), k
+    assert paths["curves_png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- curves
+def test_curves_png_and_pdf(table, tmp_path):
+    tsv, runs = table
+    c = collect_curves(tsv, runs)
+    assert set(c["run_id"]) == {"sn-c10-s0", "sn-c10-s1", "sn-c10-s2", "wgp-c10-s0", "wgp-c10-s1"}
+    paths = plot_curves(c, tmp_path / "fig" / "curves")
+    png, pdf = (p.read_bytes() for p in paths)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and pdf[:5] == b"%PDF-"
+
+
+def test_mog_curves_and_verdicts(tmp_path):
+    runs = tmp_path / "runs"
+    rows = []
+    for loss in ("least_squares", "standard"):
+        for s in range(2):
+            rid = f"{loss}-{s}"
+            rows.append({**run_row(rid, "LSGAN" if loss == "least_squares" else "Regular GAN",
+                                   "ring", s), "paper": "LSGAN", "table": "mog", "protocol": "mog"})
+            write_run(runs, "mog", rid, seed=s,
+                      final=score(MOG, modes_covered=8 - s, hq_fraction=0.9, kl_uniform=0.05),
+                      curve={"step": [5000, 10000], "modes_covered": [5, 8 - s], "hq_fraction": [0.5, 0.9],
+                             "protocol_key": [get_protocol("curve-mog").key()] * 2})
+    tsv = write_tsv(tmp_path / "mog.tsv", rows)
+    df = collect(tsv, runs)
+    v = cell_verdicts(df, None)
+    assert set(v["metric"]) == {"modes_covered", "hq_fraction", "kl_uniform"}
+    assert set(v["verdict"]) == {INCONCLUSIVE}  # no references
+    mc = v[(v["row"] == "LSGAN") & (v["metric"] == "modes_covered")].iloc[0]
+    assert mc["mean"] == 7.5 and mc["std"] == pytest.approx(np.std([8, 7], ddof=1))
+    paths = plot_curves(collect_curves(tsv, runs), tmp_path / "mog_curves")
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:5] == b"%PDF-"
