@@ -37,7 +37,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise TableError(f"experiment table {path} not found")
     df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    return df.apply(lambda col: col.map(_parse_cell)).astype(object)
+    # object columns of Python values: an int column with empty cells stays int, not float
+    return pd.DataFrame({c: pd.Series([_parse_cell(v) for v in df[c]], dtype=object, index=df.index)
+                         for c in df.columns})
 
 
 def _parse_cell(text: str):
@@ -51,6 +53,10 @@ def _parse_cell(text: str):
             pass
     if text in ("true", "false", "True", "False"):
         return text.lower() == "true"
+    if text.startswith("{"):  # a mapping, e.g. arch_kwargs {bn_g: false}
+        import yaml
+
+        return yaml.safe_load(text)
     return text
 
 

@@ -70,6 +70,17 @@ def test_table_may_not_choose_the_device(tmp_path):
         experiments.validate(path)
 
 
+def test_cells_keep_their_types(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("run_id\tattention\tarch_kwargs\tlr_g\n"
+                    "a\t8\t{bn_g: false}\t1e-4\n"
+                    "b\t\t\t\n")
+    df = experiments.read_table(path)
+    assert df.loc[0, "attention"] == 8 and type(df.loc[0, "attention"]) is int
+    assert df.loc[0, "arch_kwargs"] == {"bn_g": False} and df.loc[0, "lr_g"] == 1e-4
+    assert df.loc[1, "attention"] is None and df.loc[1, "arch_kwargs"] is None
+
+
 def test_row_config_and_seed_filter():
     df = experiments.runs(ROOT / "config" / "tables" / "smoke_mog.tsv", seeds=[1])
     assert list(df["seed"]) == [1, 1]
@@ -82,7 +93,7 @@ def test_row_config_and_seed_filter():
 def test_plan_counts_runs_and_gpu_hours():
     tables = {"smoke_digits": experiments.runs(SMOKE)}
     p = experiments.plan(tables)
-    assert p.loc[0, "runs"] == 4 and p.loc[0, "gpu_runs"] == 0 and p.loc[0, "gpu_hours_est"] == 0
+    assert p.loc[0, "runs"] == len(SMOKE.read_text().splitlines()) - 1 and p.loc[0, "gpu_runs"] == 0 and p.loc[0, "gpu_hours_est"] == 0
     cfg = experiments.run_config({"dataset": "cifar10", "arch": "sngan_cnn", "setting": "A", "g_updates": 100000})
     # setting A: n_dis 5, so 100k updates cost 3x the per-update figure
     assert experiments.estimate_hours(cfg) == pytest.approx(100000 * 0.004 * 3 / 3600)
