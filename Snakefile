@@ -9,6 +9,13 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+# small steps run where Snakemake runs, not as cluster jobs
+localrules:
+    all,
+    report,
+    check,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"

@@ -277,7 +277,8 @@ class _Steps:
 
 
 def _finite_weights(*nets: nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for net in nets for p in net.parameters())
+    """All weights finite, read with one host sync."""
+    return bool(torch.stack([torch.isfinite(p).all() for net in nets for p in net.parameters()]).all())
 
 
 @torch.no_grad()
@@ -333,13 +334,13 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
     if evaluator is None:
         evaluation.preflight(cfg)
     device = pick_device(cfg.device)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_config(cfg, out, device)  # refuses a directory that holds another config
     status_path = out / "status.json"
     if status_path.exists() and (out / "scores.json").exists():
         prev = json.loads(status_path.read_text())
         if prev["state"] in ("completed", "diverged"):
             return prev  # finished results are never redone or lost
-    out.mkdir(parents=True, exist_ok=True)
-    _write_config(cfg, out, device)
     run = setup(cfg, out)
     if evaluator is None:
         evaluator = evaluation.make_evaluator(cfg, run.source, device)

@@ -24,16 +24,6 @@ from repro.metrics.images import resize_clean, resize_legacy_tf, to_uint8
 from repro.metrics.mog import sample_mixture
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Run this module's torch work on one thread (restored afterwards): on a shared 2-core
-    machine, two spinning OpenMP threads competing with other processes were measured ~10x slower
-    than one thread for these small networks."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 def _closed_form_commuting(mu1, a, mu2, b):
     """FID for covariances sharing eigenvectors with eigenvalues a, b."""

@@ -16,16 +16,6 @@ from repro.metrics.digits import (RECIPE, classifier_path, digits_split, load_di
 from repro.metrics.evaluate import evaluate_images
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Run this module's torch work on one thread (restored afterwards): on a shared 2-core
-    machine, two spinning OpenMP threads competing with other processes were measured ~10x slower
-    than one thread for these small networks."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):

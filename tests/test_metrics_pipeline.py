@@ -39,16 +39,6 @@ CLEANFID_FEATURE_ATOL = 1e-4
 _W = torch.randn(16, 3 * 8 * 8, generator=torch.Generator().manual_seed(123))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Run this module's torch work on one thread (restored afterwards): on a shared 2-core
-    machine, two spinning OpenMP threads competing with other processes were measured ~10x slower
-    than one thread for these small networks."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 def smooth_sample_fn(n: int, g: torch.Generator) -> torch.Tensor:
     """A toy 'generator': smooth random 32x32 RGB images in [-1, 1], all randomness from `g`."""

@@ -14,16 +14,6 @@ from repro.models.sngan_resnet import attention_sizes
 N = 3  # batch size of the forward passes
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These nets are tiny: intra-op threads only add synchronization, and on a loaded 2-core
-    machine OpenMP's spin-waiting made this file ~7x slower (47 s vs 6 s)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def numel(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
 
