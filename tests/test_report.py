@@ -380,8 +380,9 @@ def test_reference_validation_errors():
 def test_repository_references_load(refs):
     assert len(refs) > 0 and set(refs["direction"]) <= {"lower", "higher"}
     assert not (refs["hard"] & ~refs["verified"]).any()
-    hard = refs[refs["hard"]]
+    hard = refs[refs["hard"] & (refs["kind"] == "paper")]
     assert set(hard["paper"]) == {"SNGAN", "SAGAN"}
+    assert set(refs.loc[refs["kind"] == "regression", "paper"]) == {"smoke"}
     assert sorted(hard.loc[hard["paper"] == "SAGAN", "value"]) == [18.28, 22.98, 27.33, 42.13]
 
 
