@@ -92,9 +92,11 @@ def cmd_plan(a) -> int:
 
 def cmd_report(a) -> int:
     """A table's paper-style tables, verdicts, provenance and learning curves."""
+    from .report.references import load_references
     from .report.tables import write_report
 
-    paths = write_report(a.table, a.runs, a.out, checkpoints=("final", "best"))
+    refs = load_references(a.references)  # default: config/references/*.csv
+    paths = write_report(a.table, a.runs, a.out, references=refs, checkpoints=("final", "best"))
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -169,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("table", help="experiment table (TSV)")
     rp.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
     rp.add_argument("--out", required=True, help="output prefix, e.g. results/smoke_mog/smoke_mog")
+    rp.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
     rp.set_defaults(fn=cmd_report)
 
     ck = sub.add_parser("check", help="fail when a number leaves its reference range")

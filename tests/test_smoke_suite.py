@@ -71,3 +71,15 @@ def test_smoke_check_fails_on_a_doctored_score_naming_the_cell(smoke_run, tmp_pa
     text = doctored.stdout + doctored.stderr
     assert "FAIL" in text and "smoke_mog" in text and "LSGAN" in text and "modes_covered" in text
     assert not (tmp_path / "results" / "smoke_mog" / "check.txt").exists()
+
+
+@pytest.mark.slow
+def test_snakemake_report_bundles_the_results(smoke_run, tmp_path):
+    """`snakemake --report` (pygments: the `reports` extra) gathers the report() outputs offline."""
+    out, dirs, done = smoke_run
+    assert done.returncode == 0
+    html = tmp_path / "report.html"
+    made = snakemake("--config", "suite=smoke", *dirs, "--report", str(html))
+    assert made.returncode == 0, made.stderr[-2000:]
+    text = html.read_text(errors="replace")
+    assert html.stat().st_size > 10_000 and "smoke_mog" in text
