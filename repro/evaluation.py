@@ -21,8 +21,8 @@ from .metrics.protocol import Protocol, get_protocol
 #: dataset -> (final protocol, learning-curve protocol); None: no offline metric exists.
 DEFAULT_PROTOCOLS: dict[str, tuple[str | None, str | None]] = {
     "cifar10": ("sngan", "curve-inception"),
-    "stl10": ("sngan", "curve-inception"),
-    "image_folder": ("50k-train", "curve-inception"),
+    "stl10": ("sngan-stl10", "curve-inception-train"),
+    "image_folder": ("50k-train", "curve-inception-train"),
     "digits": ("digits", "curve-digits"),
     "mog_ring": ("mog", "curve-mog"),
     "mog_grid": ("mog", "curve-mog"),
@@ -54,11 +54,16 @@ def preflight(cfg: RunConfig) -> None:
 
 
 def _real_images(cfg: RunConfig, source: data.Source, split: str) -> Callable[[], torch.Tensor]:
-    """The protocol's real split as a uint8 tensor (loaded only on a reference-stats cache miss)."""
-    if cfg.dataset in ("cifar10", "stl10") and split == "test":
+    """The protocol's real split as a uint8 tensor (loaded only on a reference-stats cache miss):
+    "test" is the torchvision test split; any other split is the set the run trains on
+    (CIFAR-10 train, STL-10 unlabeled, the image folder, all digits)."""
+    if split == "test":
+        if cfg.dataset not in ("cifar10", "stl10"):
+            raise ValueError(f"protocol asks for a test split, and dataset {cfg.dataset} has none; "
+                             f"use a protocol whose real split is its training set")
         return lambda: data.torchvision_set(cfg.dataset, cfg.resolution, cfg.data_root,
                                             cfg.download, split="test").data
-    return lambda: source.data.cpu()  # the training set: "train" / "all"
+    return lambda: source.data.cpu()
 
 
 @dataclass

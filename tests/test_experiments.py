@@ -119,3 +119,19 @@ def test_snakemake_stops_on_a_bad_row_before_any_job(tmp_path):
     text = out.stdout + out.stderr
     assert "smoke_digits.tsv, line 3, column 'arch'" in text and "biggan" in text
     assert not (work / "runs").exists()
+
+
+def test_every_shipped_run_can_be_evaluated_under_its_protocols():
+    """Each run's protocols exist, and their real split exists for its dataset with enough
+    images (a protocol needing 10,000 test images cannot score STL-10: its test split has 8,000)."""
+    from repro import evaluation
+
+    test_split_sizes = {"cifar10": 10_000, "stl10": 8_000}
+    for tsv in sorted((ROOT / "config" / "tables").glob("*.tsv")):
+        for _, row in experiments.runs(tsv).iterrows():
+            cfg = experiments.run_config(row)
+            for kind, p in evaluation.protocols(cfg).items():
+                if p is None or p.network == "mog":
+                    continue
+                if p.real_split == "test":
+                    assert p.n_real <= test_split_sizes.get(cfg.dataset, 0), (tsv.name, row["run_id"], kind, p.name)

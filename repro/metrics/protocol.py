@@ -173,6 +173,12 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
                notes="FID-50k vs CIFAR-10 train, IS 50k x 10 splits (mimicry/StudioGAN style)"),
     _inception("50k-train-best", 50_000, 50_000, "train", 50_000, checkpoint="best",
                notes="as 50k-train, best checkpoint over training"),
+    _inception("sngan-stl10", 5_000, 10_000, "unlabeled", 5_000,
+               notes="SNGAN paper's counts on STL-10; the 10k real images come from the unlabeled "
+                     "split the GAN trains on (its test split has only 8,000)"),
+    _inception("curve-inception-train", 2_000, 10_000, "train", 2_000,
+               notes="cheap learning-curve protocol against the training images (STL-10, image "
+                     "folders); comparable only with itself"),
     _inception("curve-inception", 2_000, 10_000, "test", 2_000,
                notes="cheap learning-curve protocol: comparable only with itself"),
     Protocol(name="digits", network="digits", n_fake=1_000, n_real=1_797, real_split="all",
