@@ -21,6 +21,7 @@ recorded on the device without a sync.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io as _io
@@ -67,6 +68,17 @@ def rng_state() -> dict:
     if torch.cuda.is_available():
         s["cuda"] = torch.cuda.get_rng_state_all()
     return s
+
+
+@contextlib.contextmanager
+def preserved_rng():
+    """Run a block without moving the training RNGs (evaluation may train and seed the digits
+    classifier on a cache miss: the run must not depend on whether that cache was warm)."""
+    state = rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def set_rng_state(s: dict) -> None:
@@ -343,7 +355,8 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
             return prev  # finished results are never redone or lost
     run = setup(cfg, out)
     if evaluator is None:
-        evaluator = evaluation.make_evaluator(cfg, run.source, device)
+        with preserved_rng():
+            evaluator = evaluation.make_evaluator(cfg, run.source, device)
     ckpts = Checkpoints(Path(ckpt_dir) if ckpt_dir else out / "checkpoints", cfg.keep_ckpts)
     train_log, curve = CsvLog(out / "train.csv", TRAIN_FIELDS), CsvLog(out / "curve.csv", ["step"])
 
@@ -386,7 +399,8 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
                           "config_hash": cfg.hash()})
 
     def evaluate_curve(step):
-        scores = evaluator(run.G, "curve")
+        with preserved_rng():
+            scores = evaluator(run.G, "curve")
         curve.append({"step": step, **_flat(scores)})
         if best.update(step, scores):
             io.torch_save(out / "G_best.pt", run.G.state_dict())

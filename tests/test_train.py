@@ -140,6 +140,19 @@ def test_resume_keeps_every_column_of_the_logs(tmp_path):
     assert (tmp_path / "curve.csv").read_text().splitlines() == ["step,fid", "1,10.0", "2,5.0", "3,3.0"]
 
 
+def test_result_does_not_depend_on_a_warm_metrics_cache(tmp_path, monkeypatch):
+    """A cold cache makes the evaluator train (and seed) the digits classifier inside the run;
+    the run's weights must equal those of a run that found it cached."""
+    cfg = RunConfig.from_dict({**DIGITS, "eval_every": 3})
+    monkeypatch.setenv("REPRO_CACHE", str(tmp_path / "cache"))
+    train(cfg, tmp_path / "cold", progress=False)
+    assert list((tmp_path / "cache").glob("digits_classifier-*.pt"))
+    train(cfg, tmp_path / "warm", progress=False)
+    assert _same(_weights(tmp_path / "cold" / "G_final.pt"), _weights(tmp_path / "warm" / "G_final.pt"))
+    cold, warm = (json.loads((tmp_path / d / "scores.json").read_text())["final"] for d in ("cold", "warm"))
+    assert cold["fid"] == warm["fid"]
+
+
 def test_checkpoints_keep_last_k(tmp_path):
     c = Checkpoints(tmp_path, keep=2)
     for step in (1, 2, 3, 4):
