@@ -86,10 +86,19 @@ class Mixture:
     def to(self, device) -> "Mixture":
         return Mixture(self.centers.to(device), self.sigma)
 
+    def _distinct(self) -> tuple[Tensor, Tensor]:
+        modes, inverse = torch.unique(self.centers.round(decimals=6), dim=0, return_inverse=True)
+        return modes, torch.bincount(inverse, minlength=len(modes)).double() / len(self.centers)
+
     @property
     def modes(self) -> Tensor:
         """The distinct centres: what mode-coverage metrics count."""
-        return torch.unique(self.centers.round(decimals=6), dim=0)
+        return self._distinct()[0]
+
+    @property
+    def weights(self) -> Tensor:
+        """The probability of each distinct mode (in the order of :attr:`modes`)."""
+        return self._distinct()[1]
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         c = self.centers

@@ -89,7 +89,8 @@ class Evaluator:
         if p.network == "mog":
             mix = self.source.mixture
             return ev.evaluate_mog_generator(sample, mix.modes.cpu().numpy(), mix.sigma, p, device,
-                                             seed=self.cfg.seed, generator_module=G)
+                                             seed=self.cfg.seed, generator_module=G,
+                                             weights=mix.weights.cpu().numpy())
         return ev.evaluate_generator(sample, p, self.references[kind], self.extractors[kind], device,
                                      seed=self.cfg.seed, generator_module=G)
 

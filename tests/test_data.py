@@ -35,6 +35,8 @@ def test_ring_mixture_is_lsgan_official():
     # the doubled component: mode (1, 0) gets twice the mass of the others
     counts = torch.bincount(torch.cdist(x, m.modes).argmin(1), minlength=8).float() / len(x)
     assert counts.max() == pytest.approx(2 / 9, abs=0.01) and counts.min() == pytest.approx(1 / 9, abs=0.01)
+    assert sorted(m.weights.tolist()) == pytest.approx([1 / 9] * 7 + [2 / 9])
+    assert m.weights[torch.cdist(m.modes, torch.tensor([[1.0, 0.0]])).argmin()] == pytest.approx(2 / 9)
 
 
 def test_grid_mixture_has_25_modes():

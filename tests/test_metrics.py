@@ -17,11 +17,16 @@ import scipy
 import torch
 
 from repro.metrics import (IncomparableScoresError, PROTOCOLS, Protocol, assert_comparable,
-                           evaluate_mog, feature_stats, frechet_distance, get_protocol, grid_modes,
-                           inception_score, inception_score_from_probs, kernel_distance, lsgan_ring,
-                           mog_metrics, ring_modes)
+                           evaluate_mog, feature_stats, frechet_distance, get_protocol,
+                           inception_score, inception_score_from_probs, kernel_distance, mog_metrics)
 from repro.metrics.images import resize_clean, resize_legacy_tf, to_uint8
-from repro.metrics.mog import sample_mixture
+from repro.data import Mixture, grid_mixture, ring_mixture
+
+RING = ring_mixture()  # the LSGAN official code's ring: 9 components, 8 distinct modes
+
+
+def ring_modes():
+    return RING.modes.double().numpy()
 
 
 
@@ -290,18 +295,18 @@ def test_legacy_tf_resize_matches_reference(size_in, size_out):
 # -- mixture of Gaussians -----------------------------------------------------------------------------
 
 def test_mog_all_modes_covered_evenly():
-    modes = ring_modes(8)
+    modes = ring_modes()
     samples = np.repeat(modes, 50, axis=0)  # exactly on the modes, 50 each
     out = mog_metrics(samples, modes, sigma=0.01)
     assert out["modes_covered"] == 8 and out["hq_fraction"] == 1.0
     assert out["kl_uniform"] == pytest.approx(0.0, abs=1e-12)
-    noisy = sample_mixture(modes, 0.01, 2500, torch.Generator().manual_seed(0))
+    noisy = Mixture(RING.modes, 0.01).sample(2500, torch.Generator().manual_seed(0))  # 8 equal modes
     out = mog_metrics(noisy, modes, sigma=0.01)
     assert out["modes_covered"] == 8 and out["hq_fraction"] > 0.98 and out["kl_uniform"] < 0.01
 
 
 def test_mog_single_mode_collapse():
-    modes = ring_modes(8)
+    modes = ring_modes()
     samples = modes[3] + 0.005 * np.random.default_rng(0).standard_normal((400, 2))
     out = mog_metrics(samples, modes, sigma=0.01)
     assert out["modes_covered"] == 1
@@ -309,14 +314,14 @@ def test_mog_single_mode_collapse():
 
 
 def test_mog_uniform_box_has_few_high_quality_samples():
-    modes = ring_modes(8)
+    modes = ring_modes()
     samples = np.random.default_rng(1).uniform(-2, 2, size=(2500, 2))
     out = mog_metrics(samples, modes, sigma=0.01)
     assert out["hq_fraction"] < 0.02  # expected 8 * pi * 0.03**2 / 16 = 0.0014
 
 
 def test_mog_min_count_nan_and_grid():
-    modes = grid_modes(5)
+    modes = grid_mixture().modes.double().numpy()
     assert modes.shape == (25, 2) and modes.min() == -4 and modes.max() == 4
     samples = np.concatenate([np.repeat(modes[:3], [30, 30, 1], axis=0), [[np.nan, 0.0]]])
     assert mog_metrics(samples, modes, 0.05)["modes_covered"] == 3
@@ -325,10 +330,11 @@ def test_mog_min_count_nan_and_grid():
 
 
 def test_lsgan_ring_has_eight_distinct_modes_one_double():
-    modes, weights, sigma = lsgan_ring()
+    modes, weights, sigma = ring_modes(), RING.weights.numpy(), RING.sigma
     assert modes.shape == (8, 2) and sigma == 0.01
-    assert weights[0] == pytest.approx(2 / 9) and np.allclose(weights[1:], 1 / 9)
-    samples = sample_mixture(modes, sigma, 2500, torch.Generator().manual_seed(1), weights)
+    double = np.argmin(np.linalg.norm(modes - [1.0, 0.0], axis=1))  # angle 0 = angle 2*pi
+    assert weights[double] == pytest.approx(2 / 9) and np.allclose(np.delete(weights, double), 1 / 9)
+    samples = RING.sample(2500, torch.Generator().manual_seed(1))
     out = evaluate_mog(samples, modes, sigma, "mog", weights=weights)
     assert out["modes_covered"] == 8 and out["kl_target"] < 0.01
     expected_kl_uniform = float(np.sum(weights * np.log(weights * 8)))
@@ -341,7 +347,7 @@ def test_lsgan_ring_has_eight_distinct_modes_one_double():
 def test_mog_generator_path_is_seeded_and_carries_protocol():
     from repro.metrics import evaluate_mog_generator
 
-    modes, weights, sigma = lsgan_ring()
+    modes, weights, sigma = ring_modes(), RING.weights.numpy(), RING.sigma
     modes_t = torch.as_tensor(modes, dtype=torch.float32)
 
     def sample_fn(n, g):  # a perfect 'generator' of the 8 distinct modes, randomness from g

@@ -15,7 +15,7 @@ from .fid import feature_stats, frechet_distance, kernel_distance
 from .inception import (INCEPTION_SHA256, INCEPTION_URL, MissingWeightsError, WeightsChecksumError,
                         locate_inception_weights)
 from .inception_score import inception_score, inception_score_from_probs
-from .mog import grid_modes, lsgan_ring, mog_metrics, ring_modes
+from .mog import mog_metrics
 from .protocol import (PROTOCOLS, IncomparableScoresError, Protocol, assert_comparable,
                        get_protocol)
 from .stats import ReferenceStats, reference_stats
@@ -25,7 +25,7 @@ __all__ = [
     "IncomparableScoresError", "MissingWeightsError", "Protocol", "ProtocolMismatchError",
     "ReferenceStats", "WeightsChecksumError", "assert_comparable", "build_extractor",
     "check_extractor", "evaluate_generator", "evaluate_images", "evaluate_mog",
-    "evaluate_mog_generator", "feature_stats", "frechet_distance", "get_protocol", "grid_modes",
+    "evaluate_mog_generator", "feature_stats", "frechet_distance", "get_protocol",
     "inception_score", "inception_score_from_probs", "kernel_distance", "locate_inception_weights",
-    "lsgan_ring", "mog_metrics", "preflight", "reference_stats", "ring_modes",
+    "mog_metrics", "preflight", "reference_stats",
 ]

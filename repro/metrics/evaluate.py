@@ -304,7 +304,7 @@ def evaluate_mog(samples, modes, sigma: float, protocol: Protocol | str = "mog",
                  weights=None) -> dict:
     """MoG metrics (see `mog.py`) of `samples` (N, 2) under `protocol` (N must be its n_fake).
 
-    `weights`: the target's mode weights (e.g. from `lsgan_ring`) to also report KL to the target.
+    `weights`: the target's mode weights (e.g. `repro.data.ring_mixture().weights`) to also report KL to the target.
     """
     protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
     if protocol.network != "mog":

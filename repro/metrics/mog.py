@@ -12,13 +12,13 @@ Definitions (VEEGAN, Sec. 5.1, for the 2-D ring and grid):
 * the **HQ fraction** is the share of all samples that are HQ;
 * the **mode KL** is KL(q || u) of the histogram q of HQ samples over their nearest modes from the
   uniform distribution u over the K distinct modes: 0 when HQ samples spread evenly, log K when
-  they all sit on one mode. When the target mixture is not uniform (LSGAN's ring below), pass its
+  they all sit on one mode. When the target mixture is not uniform (LSGAN's ring), pass its
   mode weights to also get KL(q || target).
 
 Only *distinct* modes are counted: LSGAN's official ring (``stability_comparison/mixture_gaussian``,
 derived from poolio/unrolled_gan) places 9 components at angles ``linspace(0, 2*pi, 9)`` on the
 unit circle with std 0.01 -- the first and last coincide, giving 8 distinct modes, the one at angle 0
-with double weight (2/9). `lsgan_ring` returns those 8 modes and weights.
+with double weight (2/9). `repro.data.ring_mixture()` defines it (`.modes`, `.weights`).
 """
 
 from __future__ import annotations
@@ -27,59 +27,6 @@ import math
 
 import numpy as np
 import torch
-
-
-def ring_modes(n: int = 8, radius: float = 1.0) -> np.ndarray:
-    """`n` equally spaced modes on a circle of `radius`, the first at angle 0: (n, 2)."""
-    angles = 2 * np.pi * np.arange(n) / n
-    return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1)
-
-
-def grid_modes(k: int = 5, spacing: float = 2.0) -> np.ndarray:
-    """A k x k grid of modes centred on the origin (k=5, spacing 2: coordinates -4..4): (k*k, 2)."""
-    coords = (np.arange(k) - (k - 1) / 2) * spacing
-    xx, yy = np.meshgrid(coords, coords, indexing="ij")
-    return np.stack([xx.ravel(), yy.ravel()], axis=1)
-
-
-def distinct_modes(means, weights=None, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """Merge coincident mixture components (within `tol`), summing their weights."""
-    means = np.asarray(means, dtype=np.float64)
-    weights = np.full(len(means), 1.0 / len(means)) if weights is None else np.asarray(weights, float)
-    out_m: list[np.ndarray] = []
-    out_w: list[float] = []
-    for m, w in zip(means, weights):
-        for i, existing in enumerate(out_m):
-            if np.linalg.norm(existing - m) <= tol:
-                out_w[i] += w
-                break
-        else:
-            out_m.append(m)
-            out_w.append(float(w))
-    w = np.asarray(out_w)
-    return np.stack(out_m), w / w.sum()
-
-
-LSGAN_RING_SIGMA = 0.01
-
-
-def lsgan_ring() -> tuple[np.ndarray, np.ndarray, float]:
-    """LSGAN's official ring: (8 distinct modes, their weights (2/9 at angle 0, 1/9 others), 0.01)."""
-    angles = np.linspace(0, 2 * np.pi, 9)
-    components = np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    modes, weights = distinct_modes(components, tol=1e-9)
-    return modes, weights, LSGAN_RING_SIGMA
-
-
-def sample_mixture(modes, sigma: float, n: int, generator: torch.Generator | None = None,
-                   weights=None) -> np.ndarray:
-    """n samples from the isotropic mixture (for tests and reference plots), seeded by `generator`."""
-    modes_t = torch.as_tensor(np.asarray(modes), dtype=torch.float64)
-    w = torch.full((len(modes_t),), 1.0 / len(modes_t), dtype=torch.float64) if weights is None \
-        else torch.as_tensor(np.asarray(weights), dtype=torch.float64)
-    idx = torch.multinomial(w, n, replacement=True, generator=generator)
-    noise = torch.randn(n, 2, generator=generator, dtype=torch.float64)
-    return (modes_t[idx] + sigma * noise).numpy()
 
 
 def _kl(q: np.ndarray, p: np.ndarray) -> float:
