@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..experiments import read_table
 from ..metrics.protocol import IncomparableScoresError
 from .verdict import DIRECTIONS
 
@@ -43,22 +44,17 @@ class MixedProtocolsError(IncomparableScoresError):
 
 
 def read_experiment_table(table_tsv: str | Path) -> pd.DataFrame:
-    """An experiment TSV as a DataFrame: labels as text, other all-numeric columns as numbers.
-
-    Comment lines start with '#'; empty cells become NA.
-    """
-    df = pd.read_csv(table_tsv, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    df.columns = [c.strip() for c in df.columns]
+    """An experiment TSV, parsed by :func:`repro.experiments.read_table` (the one parser), with
+    the labels as text and all-numeric columns as numbers; empty cells are None/NaN."""
+    df = read_table(table_tsv)
     for c in df.columns:
-        df[c] = df[c].str.strip()
         if c in LABELS:
+            df[c] = df[c].map(lambda v: None if v is None else str(v))
             continue
-        blank = df[c] == ""
-        numbers = pd.to_numeric(df[c].where(~blank), errors="coerce")
-        if numbers[~blank].notna().all():
+        present = df[c].notna()
+        numbers = pd.to_numeric(df[c].where(present), errors="coerce")
+        if numbers[present].notna().all():
             df[c] = numbers
-        else:
-            df[c] = df[c].where(~blank, None)
     if "run_id" not in df.columns or "row" not in df.columns or "column" not in df.columns:
         raise ValueError(f"{table_tsv}: an experiment table needs the columns run_id, row, column")
     if df["run_id"].duplicated().any():
