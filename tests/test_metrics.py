@@ -313,6 +313,17 @@ def test_mog_single_mode_collapse():
     assert out["kl_uniform"] == pytest.approx(math.log(8), rel=1e-12)
 
 
+def test_mog_top_mode_share_sees_a_collapse_off_the_ring():
+    modes = ring_modes()
+    # a blob at 0.8x mode 3: no sample is high quality, yet all sit in mode 3's direction
+    blob = 0.8 * modes[3] + 0.01 * np.random.default_rng(0).standard_normal((500, 2))
+    out = mog_metrics(blob, modes, sigma=0.01)
+    assert out["modes_covered"] == 0 and out["hq_fraction"] == 0.0
+    assert out["top_mode_share"] == 1.0
+    even = np.repeat(modes, [30, 30, 30, 30, 30, 30, 30, 90], axis=0)  # 90 of 300 nearest mode 7
+    assert mog_metrics(even, modes, sigma=0.01)["top_mode_share"] == pytest.approx(90 / 300)
+
+
 def test_mog_uniform_box_has_few_high_quality_samples():
     modes = ring_modes()
     samples = np.random.default_rng(1).uniform(-2, 2, size=(2500, 2))

@@ -13,7 +13,12 @@ Definitions (VEEGAN, Sec. 5.1, for the 2-D ring and grid):
 * the **mode KL** is KL(q || u) of the histogram q of HQ samples over their nearest modes from the
   uniform distribution u over the K distinct modes: 0 when HQ samples spread evenly, log K when
   they all sit on one mode. When the target mixture is not uniform (LSGAN's ring), pass its
-  mode weights to also get KL(q || target).
+  mode weights to also get KL(q || target);
+* the **top-mode share** is the largest share of *all* samples (HQ or not) that have one mode as
+  their nearest: 1/K for a generator spread evenly, 1 for one collapsed onto a single mode's
+  direction. Unlike the HQ counts it sees a collapse that has not (yet) hit the 3-sigma disc,
+  which with the ring's sigma of 0.01 is most of training (the LSGAN paper's Gaussian-mixture
+  figure shows such collapsed generators as one blob beside the ring).
 
 Only *distinct* modes are counted: LSGAN's official ring (``stability_comparison/mixture_gaussian``,
 derived from poolio/unrolled_gan) places 9 components at angles ``linspace(0, 2*pi, 9)`` on the
@@ -39,7 +44,7 @@ def mog_metrics(samples, modes, sigma: float, *, weights=None, hq_sigmas: float 
     """Modes covered, HQ fraction and mode KL (see module docstring) of `samples` (N, 2).
 
     Returns a dict with: n_samples, n_modes, modes_covered, hq_fraction, mode_counts (HQ samples
-    nearest to each mode), kl_uniform, and kl_target when `weights` is given. The KLs are NaN when
+    nearest to each mode), top_mode_share, kl_uniform, and kl_target when `weights` is given. The KLs are NaN when
     there is no HQ sample at all.
     """
     x = np.asarray(samples.detach().cpu() if isinstance(samples, torch.Tensor) else samples,
@@ -61,6 +66,7 @@ def mog_metrics(samples, modes, sigma: float, *, weights=None, hq_sigmas: float 
         "modes_covered": int((counts >= min_count).sum()),
         "hq_fraction": float(hq.mean()) if len(x) else math.nan,
         "mode_counts": counts.tolist(),
+        "top_mode_share": float(np.bincount(nearest, minlength=len(m)).max() / len(x)) if len(x) else math.nan,
     }
     if counts.sum():
         q = counts / counts.sum()

@@ -24,7 +24,8 @@ from .collect import CELL, MixedProtocolsError, read_experiment_table
 #: Default panels: image tables show FID and IS, mixture-of-Gaussians tables modes and HQ share.
 DEFAULT_METRICS = (("fid", "is_mean"), ("modes_covered", "hq_fraction"))
 LABELS = {"fid": "FID", "is_mean": "IS", "kid": "KID", "modes_covered": "modes covered",
-          "hq_fraction": "high-quality fraction", "kl_uniform": "KL(modes || uniform)"}
+          "hq_fraction": "high-quality fraction", "kl_uniform": "KL(modes || uniform)",
+          "top_mode_share": "top-mode share (all samples)"}
 
 
 def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | None = None) -> pd.DataFrame:

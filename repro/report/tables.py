@@ -35,10 +35,11 @@ FIELDS = ("ours", "paper", "verdict")
 FLOAT_FORMAT = "%.10g"
 #: Decimals shown for each metric (others: 3).
 DECIMALS = {"fid": 2, "is_mean": 2, "kid": 4, "modes_covered": 2, "hq_fraction": 3,
-            "kl_uniform": 3, "kl_target": 3}
+            "kl_uniform": 3, "kl_target": 3, "top_mode_share": 3}
 #: Short metric names for headers.
 METRIC_LABELS = {"fid": "FID", "is_mean": "IS", "kid": "KID", "modes_covered": "modes",
-                 "hq_fraction": "HQ", "kl_uniform": "KL(u)", "kl_target": "KL(target)"}
+                 "hq_fraction": "HQ", "kl_uniform": "KL(u)", "kl_target": "KL(target)",
+                 "top_mode_share": "top-mode share"}
 
 
 def _fmt(x: float, metric: str) -> str:

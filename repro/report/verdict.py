@@ -53,6 +53,7 @@ DIRECTIONS: dict[str, str] = {
     "hq_fraction": "higher",
     "kl_uniform": "lower",
     "kl_target": "lower",
+    "top_mode_share": "lower",
 }
 
 #: A run "collapsed" on a metric when its final score is worse than its best by more than this
