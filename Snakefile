@@ -14,6 +14,8 @@ localrules:
     all,
     report,
     check,
+    claim_mog_modes,
+    claim_settings_robustness,
 
 
 include: "workflow/rules/common.smk"
@@ -24,4 +26,5 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         expand(f"{RESULTS}/{{table}}/check.txt", table=TABLES),
+        [f"{RESULTS}/{t}/{t}.claim.md" for t in TABLES if t in CLAIMS],
     default_target: True

@@ -1,4 +1,4 @@
-"""``repro`` command line: ``repro train | download | settings | smoke``."""
+"""``repro`` command line: ``repro train | train-row | plan | report | claim | check | download | settings``."""
 from __future__ import annotations
 
 import argparse
@@ -102,6 +102,15 @@ def cmd_report(a) -> int:
     return 0
 
 
+def cmd_claim(a) -> int:
+    """What a table's runs say about the paper's claim (config/config.yaml: claims)."""
+    from .report.claims import write_claim
+
+    for kind, path in write_claim(a.kind, a.table, a.runs, a.out).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
 def cmd_check(a) -> int:
     """The regression check over verdict files; with --out, a record written only on success."""
     import contextlib
@@ -173,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--out", required=True, help="output prefix, e.g. results/smoke_mog/smoke_mog")
     rp.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
     rp.set_defaults(fn=cmd_report)
+
+    cl = sub.add_parser("claim", help="judge a paper's claim from a table's runs (verdict + figures)")
+    cl.add_argument("kind", help="the claim analysis (repro.report.claims.CLAIMS)")
+    cl.add_argument("table", help="experiment table (TSV)")
+    cl.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
+    cl.add_argument("--out", required=True, help="output prefix, e.g. results/lsgan_mog/lsgan_mog")
+    cl.set_defaults(fn=cmd_claim)
 
     ck = sub.add_parser("check", help="fail when a number leaves its reference range")
     ck.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories")

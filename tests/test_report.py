@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from repro.metrics.protocol import get_protocol
 from repro.report import (MixedProtocolsError, cell_verdicts, collect, collect_curves,
                           load_references, paper_table, plot_curves, provenance, write_report,
                           write_table)
-from repro.report.check import check
+from repro.report.check import check, check_directions, load_directions
 from repro.report.check import main as check_main
 from repro.report.references import ReferenceError, resolve_tolerance, validate
 from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOOR_REL, VERDICTS,
@@ -348,6 +350,44 @@ def test_check_main_exit_codes(table, refs, tmp_path, capsys):
     v.to_csv(tmp_path / "ok.verdicts.csv", index=False)
     assert check_main([str(tmp_path / "ok.verdicts.csv")]) == 0
     assert check_main([str(tmp_path / "empty_dir_that_does_not_exist")]) == 2
+
+
+def test_direction_rules_catch_a_claim_whose_order_breaks(tmp_path, capsys):
+    rule = {"table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 1.5,
+            "better": {"row": "LSGAN", "column": "ring"}, "worse": {"row": "regular GAN", "column": "ring"},
+            "claim": "results/lsgan_mog", "why": "test"}
+    def verdicts(ls, gan):
+        return pd.DataFrame({"table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
+                             "metric": "modes_covered", "checkpoint": "final", "mean": [ls, gan]})
+    assert check_directions(verdicts(5.0, 3.5), [rule]) == []  # gap 1.5 = margin
+    [msg] = check_directions(verdicts(5.0, 3.6), [rule])
+    assert "DIRECTION BROKEN: 5 vs 3.6 (gap 1.4)" in msg and "LSGAN / ring must beat regular GAN" in msg
+    # lower-is-better metrics flip the gap; a missing cell fails; other tables are not touched
+    kl = {**rule, "metric": "kl_uniform", "margin": 0.2}
+    assert check_directions(verdicts(0.5, 1.0).assign(metric="kl_uniform"), [kl]) == []
+    assert len(check_directions(verdicts(0.9, 1.0).assign(metric="kl_uniform"), [kl])) == 1
+    assert len(check_directions(verdicts(5.0, 1.0).iloc[:1], [rule])) == 1
+    assert check_directions(verdicts(1.0, 5.0).assign(table="other"), [rule]) == []
+    # through `repro check`: the rules file is read and a broken direction fails
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump([rule]))
+    full = verdicts(3.0, 3.0).assign(verdict="inconclusive", ref_hard=False)
+    full.to_csv(tmp_path / "t.verdicts.csv", index=False)
+    assert check_main([str(tmp_path / "t.verdicts.csv"), "--directions", str(tmp_path / "d.yaml")]) == 1
+    assert "DIRECTION BROKEN" in capsys.readouterr().out
+    bad = {k: v for k, v in rule.items() if k != "why"}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump([rule, bad]))
+    with pytest.raises(ValueError, match=r"rule 2: missing \['why'\]"):
+        load_directions(tmp_path / "bad.yaml")
+
+
+def test_shipped_direction_rules_are_valid_and_name_real_cells():
+    from repro.experiments import read_table
+
+    for r in load_directions():
+        tsv = read_table(Path(__file__).resolve().parents[1] / "config" / "tables" / f"{r['table']}.tsv")
+        for side in ("better", "worse"):
+            cell = tsv[(tsv["row"] == r[side]["row"]) & (tsv["column"].astype(str) == str(r[side]["column"]))]
+            assert len(cell), (r["table"], r[side])
 
 
 # --------------------------------------------------------------------------- references

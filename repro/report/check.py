@@ -13,6 +13,12 @@ A cell is checked only when its reference row is ``hard`` (verified, and marked 
 
 Each failure names the cell (table, row, column, metric, checkpoint), our number and interval, and
 the reference value and range.
+
+A cell's range cannot see a claim's *direction* break: LSGAN falling back to the regular GAN's
+mode count still overlaps its own wide range. ``config/references/directions.yaml`` therefore
+lists, per table, pairs of cells whose order must hold (:func:`check_directions`): the mean of the
+``better`` cell must beat the mean of the ``worse`` one by at least ``margin`` in the metric's
+direction. Each rule says which published claim it guards and why its margin is what it is.
 """
 from __future__ import annotations
 
@@ -23,7 +29,11 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .verdict import BETTER, HELD, INCONCLUSIVE
+from .references import REFERENCE_DIR, norm_label
+from .verdict import BETTER, HELD, INCONCLUSIVE, direction_of
+
+#: The direction rules of the shipped tables (see the module docstring).
+DIRECTIONS_FILE = REFERENCE_DIR / "directions.yaml"
 
 #: Verdicts that pass, by reference kind.
 PASSING = {"paper": (HELD, BETTER), "regression": (HELD,)}
@@ -74,6 +84,55 @@ def check(verdicts: pd.DataFrame | str | Path | Iterable, strict: bool = False) 
     return failures
 
 
+def load_directions(path: str | Path = DIRECTIONS_FILE) -> list[dict]:
+    """The direction rules of a YAML file (a list of mappings: table, metric, checkpoint, better
+    and worse ({row, column}), margin, claim, why); a malformed rule raises naming its index."""
+    import yaml
+
+    rules = yaml.safe_load(Path(path).read_text()) or []
+    for i, r in enumerate(rules):
+        where = f"{path}, rule {i + 1}"
+        missing = [k for k in ("table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]
+        if missing:
+            raise ValueError(f"{where}: missing {missing}")
+        direction_of(r["metric"])  # a metric without a direction cannot be ordered
+        for side in ("better", "worse"):
+            if set(r[side]) != {"row", "column"}:
+                raise ValueError(f"{where}: {side} must be {{row, column}}, got {r[side]}")
+        if not float(r["margin"]) >= 0:
+            raise ValueError(f"{where}: margin must be >= 0, got {r['margin']}")
+        r.setdefault("checkpoint", "final")
+    return rules
+
+
+def check_directions(verdicts: pd.DataFrame, rules: Sequence[dict]) -> list[str]:
+    """Failure messages for the direction rules whose table is in `verdicts` and whose order does
+    not hold by the margin (a cell without a mean fails too: the direction cannot be shown)."""
+    failures = []
+    if verdicts.empty:
+        return failures
+    tables = verdicts["table"].map(norm_label)
+    for r in rules:
+        v = verdicts[(tables == norm_label(r["table"])) & (verdicts["metric"] == r["metric"])
+                     & (verdicts["checkpoint"] == r["checkpoint"])]
+        if v.empty:
+            continue  # the rule is about another table
+        means = {}
+        for side in ("better", "worse"):
+            cell = v[(v["row"].astype(str) == str(r[side]["row"])) & (v["column"].astype(str) == str(r[side]["column"]))]
+            means[side] = float(cell["mean"].iloc[0]) if len(cell) else float("nan")
+        gap = means["better"] - means["worse"]
+        if direction_of(r["metric"]) == "lower":
+            gap = -gap
+        name = (f"{r['table']} / {r['metric']} ({r['checkpoint']}): {r['better']['row']} / "
+                f"{r['better']['column']} must beat {r['worse']['row']} / {r['worse']['column']} "
+                f"by >= {_num(r['margin'])}")
+        if not gap >= float(r["margin"]):  # NaN (a missing cell) fails as well
+            failures.append(f"{name}: DIRECTION BROKEN: {_num(means['better'])} vs {_num(means['worse'])} "
+                            f"(gap {_num(gap)}); guards {r['claim']}")
+    return failures
+
+
 def find_verdict_files(paths: Sequence[str | Path]) -> list[Path]:
     """``*.verdicts.csv`` files: the given files, and those under given directories (paths that
     do not exist are skipped)."""
@@ -94,13 +153,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="*.verdicts.csv files or directories holding them (default: results)")
     ap.add_argument("--strict", action="store_true",
                     help="inconclusive cells with a hard paper reference fail too")
+    ap.add_argument("--directions", default=str(DIRECTIONS_FILE),
+                    help="direction rules (YAML; default config/references/directions.yaml)")
     args = ap.parse_args(argv)
     files = find_verdict_files(args.paths)
     if not files:
         print(f"check: no *.verdicts.csv under {' '.join(map(str, args.paths))}", file=sys.stderr)
         return 2
     df = _as_frame(files)
-    failures = check(df, strict=args.strict)
+    failures = check(df, strict=args.strict) + check_directions(df, load_directions(args.directions))
     counts = df["verdict"].value_counts().to_dict() if not df.empty else {}
     hard = int(df["ref_hard"].map(_truthy).sum()) if not df.empty else 0
     for f in failures:

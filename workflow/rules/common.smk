@@ -1,9 +1,11 @@
 # Read and validate the suite's experiment tables before any job starts.
+import re
 import sys
 
 from snakemake.utils import validate
 
 from repro import experiments
+from repro.report.claims import CLAIMS as CLAIM_ANALYSES
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -20,6 +22,18 @@ TABLES = {
     t: experiments.runs(f"config/tables/{t}.tsv", config["seeds"])
     for t in config["suites"][config["suite"]]
 }
+
+# table name -> the analysis that judges the paper's claim from its runs
+CLAIMS = config.get("claims") or {}
+for _table, _kind in CLAIMS.items():
+    if _kind not in CLAIM_ANALYSES:
+        raise ValueError(f"config 'claims': table {_table!r} names unknown claim {_kind!r}; "
+                         f"known: {', '.join(CLAIM_ANALYSES)}")
+
+
+def claim_tables(kind):
+    """Wildcard regex of the tables judged by `kind` (one that matches nothing when none is)."""
+    return "|".join(re.escape(t) for t, k in CLAIMS.items() if k == kind) or "(?!)"
 
 
 def table_tsv(wildcards):

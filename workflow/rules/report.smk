@@ -23,10 +23,52 @@ rule report:
 
 
 rule check:
-    """Fails, naming the cell, when a number leaves its reference range."""
+    """Fails, naming the cell, when a number leaves its reference range or a claim's direction
+    (config/references/directions.yaml) breaks."""
     input:
-        f"{RESULTS}/{{table}}/{{table}}.verdicts.csv",
+        verdicts=f"{RESULTS}/{{table}}/{{table}}.verdicts.csv",
+        directions="config/references/directions.yaml",
     output:
         f"{RESULTS}/{{table}}/check.txt",
     shell:
-        "{REPRO} check {input} --out {output}"
+        "{REPRO} check {input.verdicts} --out {output}"
+
+
+rule claim_mog_modes:
+    """LSGAN's mixture-of-Gaussians claim: verdict, per-run CSV, curves and sample densities."""
+    input:
+        tsv=table_tsv,
+        scores=run_scores,
+    output:
+        md=report(f"{RESULTS}/{{table}}/{{table}}.claim.md", category="claims"),
+        csv=f"{RESULTS}/{{table}}/{{table}}.claim.csv",
+        curves=report(f"{RESULTS}/{{table}}/{{table}}.claim_curves.png", category="claims"),
+        samples=report(f"{RESULTS}/{{table}}/{{table}}.samples.png", category="claims"),
+    wildcard_constraints:
+        table=claim_tables("mog_modes"),
+    params:
+        runs=RUNS,
+        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+    shell:
+        "{REPRO} claim mog_modes {input.tsv} --runs {params.runs} --out {params.prefix}"
+
+
+rule claim_settings_robustness:
+    """SNGAN's robustness claim: verdict, cells, Table-2-style best settings, Figure-1-style bars."""
+    input:
+        tsv=table_tsv,
+        scores=run_scores,
+    output:
+        md=report(f"{RESULTS}/{{table}}/{{table}}.claim.md", category="claims"),
+        cells=f"{RESULTS}/{{table}}/{{table}}.cells.csv",
+        best_md=f"{RESULTS}/{{table}}/{{table}}.best_setting.md",
+        best_csv=f"{RESULTS}/{{table}}/{{table}}.best_setting.csv",
+        best_tex=f"{RESULTS}/{{table}}/{{table}}.best_setting.tex",
+        bars=report(f"{RESULTS}/{{table}}/{{table}}.bars.png", category="claims"),
+    wildcard_constraints:
+        table=claim_tables("settings_robustness"),
+    params:
+        runs=RUNS,
+        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+    shell:
+        "{REPRO} claim settings_robustness {input.tsv} --runs {params.runs} --out {params.prefix}"

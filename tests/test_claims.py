@@ -1,0 +1,130 @@
+"""repro.report.claims on fake run directories whose numbers the tests choose."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_report import MOG, score, write_run, write_tsv
+
+from repro.data import ring_mixture
+from repro.metrics.protocol import get_protocol
+from repro.report.claims import collapse_step, representative_seed, write_claim
+
+DIGITS = get_protocol("digits")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_collapse_step_is_the_start_of_the_last_collapsed_stretch():
+    curve = pd.DataFrame({"step": [1000, 2000, 3000, 4000, 5000],
+                          "top_mode_share": [0.2, 0.95, 0.5, 0.92, 0.97]})
+    assert collapse_step(curve) == 4000  # the collapse at 2000 did not last
+    assert collapse_step(curve.assign(top_mode_share=0.99)) == 1000
+    assert math.isnan(collapse_step(curve.assign(top_mode_share=[0.9, 0.9, 0.9, 0.9, 0.3])))
+    # one evaluation caught mid-hop between modes does not end a collapse (9 of 10 from 2000 on)
+    hop = pd.DataFrame({"step": range(1000, 12000, 1000), "top_mode_share": [0.2] + [0.95] * 4 + [0.5] + [0.95] * 5})
+    assert collapse_step(hop) == 2000 and collapse_step(hop, persistence=1.0) == 7000
+
+
+def test_representative_seed_is_nearest_the_median():
+    runs = pd.DataFrame({"row": "r", "status": ["completed"] * 4 + ["diverged"], "seed": [0, 1, 2, 3, 4],
+                         "final_modes_covered": [1, 6, 4, 8, np.nan]})
+    assert representative_seed(runs) == 1  # median of 1, 4, 6, 8 is 5: seeds 1 and 2 tie, 1 first
+    assert representative_seed(runs[runs["seed"] != 1]) == 2
+
+
+def mog_table(tmp_path, ls_modes, std_modes, std_share):
+    """Regular GAN (standard loss) vs LSGAN, 3 seeds, curves at 1k-3k and 2-D samples at 1k, 3k."""
+    rows, ring = [], ring_mixture()
+    modes = ring.modes.numpy()
+    for label, loss, finals, share in (("regular GAN", "standard", std_modes, std_share),
+                                       ("LSGAN", "least_squares", ls_modes, [0.2, 0.2, 0.2])):
+        for seed, (m, s) in enumerate(zip(finals, share)):
+            run_id = f"{loss}-s{seed}"
+            rows.append({"run_id": run_id, "paper": "LSGAN", "table": "mog", "row": label, "column": "ring",
+                         "dataset": "mog_ring", "resolution": 0, "arch": "mlp", "norm": "none",
+                         "loss": loss, "setting": "lsgan_mog", "g_updates": 3000, "seed": seed,
+                         "protocol": "mog"})
+            curve = {"step": [1000, 2000, 3000], "modes_covered": [3, m, m], "hq_fraction": 0.1,
+                     "kl_uniform": 0.5, "top_mode_share": [0.3, s, s], "protocol_key": MOG.key()}
+            d = write_run(tmp_path / "runs", "mog", run_id, seed=seed, curve=curve,
+                          final=score(MOG, step=3000, modes_covered=m, hq_fraction=0.1, kl_uniform=0.5,
+                                      top_mode_share=s))
+            (d / "samples").mkdir()
+            for step in (1000, 3000):
+                np.save(d / "samples" / f"step_{step:07d}.npy", np.repeat(modes[:m], 50, axis=0)
+                        + 0.02 * np.random.default_rng(seed).standard_normal((50 * m, 2)))
+    return write_tsv(tmp_path / "mog.tsv", rows)
+
+
+def test_mog_claim_holds_when_least_squares_covers_more_modes(tmp_path):
+    tsv = mog_table(tmp_path, ls_modes=[6, 5, 7], std_modes=[1, 2, 5], std_share=[0.95, 0.99, 0.4])
+    paths = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")
+    md = paths["md"].read_text()
+    assert "**holds** for LSGAN" in md
+    assert "covers 6.0 modes against 2.7" in md and "more modes in 3 of 3 seeds" in md
+    assert "regular GAN: 2 of 3 completed runs end collapsed onto one mode, from step 2,000" in md
+    assert "LSGAN: 0 of 3 completed runs end collapsed" in md
+    per_run = pd.read_csv(paths["runs_csv"])
+    assert sorted(per_run["collapsed_from"].dropna()) == [2000.0, 2000.0]
+    # mean of the curve (3, m, m) per run, e.g. seed 0 of LSGAN: (3 + 6 + 6) / 3
+    assert per_run.loc[per_run["row"] == "LSGAN", "modes_over_training"].tolist() == pytest.approx([5, 13 / 3, 17 / 3])
+    for key in ("samples", "curves"):
+        assert paths[key].read_bytes()[:8] == PNG
+    assert "- device: cpu" in md and "torch 2.15.0" in md
+
+
+def test_mog_claim_does_not_hold_when_least_squares_covers_fewer(tmp_path):
+    tsv = mog_table(tmp_path, ls_modes=[1, 2, 1], std_modes=[4, 5, 6], std_share=[0.3, 0.3, 0.3])
+    md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
+    assert "**does not hold** for LSGAN" in md and "fewer in 3" in md
+
+
+def sweep_table(tmp_path, fids):
+    """methods x settings A, D x 2 seeds; `fids[method][setting]` is a list of 2 FIDs (None: diverged)."""
+    rows = []
+    for method, by_setting in fids.items():
+        for setting, values in by_setting.items():
+            for seed, fid in enumerate(values):
+                run_id = f"{method[:3]}-{setting}-s{seed}".replace(" ", "").replace(".", "")
+                rows.append({"run_id": run_id, "paper": "SNGAN", "table": "fig1-digits", "row": method,
+                             "column": setting, "dataset": "digits", "resolution": 16, "arch": "sngan_cnn",
+                             "norm": "spectralnorm", "loss": "standard", "setting": setting,
+                             "g_updates": 300, "seed": seed, "protocol": "digits"})
+                if fid is None:
+                    write_run(tmp_path / "runs", "sweep", run_id, status="diverged", seed=seed, diverged_at=7)
+                else:
+                    write_run(tmp_path / "runs", "sweep", run_id, seed=seed,
+                              final=score(DIGITS, step=300, fid=fid, is_mean=10 - fid / 50, is_std=0.1))
+    return write_tsv(tmp_path / "sweep.tsv", rows)
+
+
+def test_robustness_holds_when_sn_has_the_best_worst_setting(tmp_path):
+    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52], "D": [54, 56]},
+                                 "WGAN-GP": {"A": [40, 42], "D": [None, None]},
+                                 "Batch Norm.": {"A": [45, 47], "D": [200, 220]}})
+    paths = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")
+    md = paths["md"].read_text()
+    assert "**holds**: SN-GANs's worst setting is D (FID 55.0 ± 1.4)" in md
+    assert "clearly worse: WGAN-GP, Batch Norm." in md
+    best = pd.read_csv(paths["best_csv"]).set_index("method")
+    assert best.loc["WGAN-GP", "best setting"] == "A" and best.loc["WGAN-GP", "FID (worst)"] == "diverged"
+    assert best.loc["WGAN-GP", "diverged runs"] == "2/4"
+    assert best.loc["Batch Norm.", "FID (best)"] == "46.0 ± 1.4"  # mean and std of 45, 47
+    cells = pd.read_csv(paths["cells_csv"])
+    assert cells.loc[(cells["method"] == "WGAN-GP") & (cells["setting"] == "D"), "diverged"].item()
+    assert paths["bars"].read_bytes()[:8] == PNG
+    assert "\\begin{tabular}" in paths["best_tex"].read_text()
+
+
+def test_robustness_does_not_hold_when_another_method_is_clearly_more_robust(tmp_path):
+    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52], "D": [90, 94]},
+                                 "Batch Norm.": {"A": [35, 36], "D": [30, 31]}})
+    md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
+    assert "**does not hold**" in md and "clearly better: Batch Norm." in md
+
+
+def test_unknown_claim_is_named(tmp_path):
+    with pytest.raises(ValueError, match="unknown claim 'nope'; known: mog_modes, settings_robustness"):
+        write_claim("nope", tmp_path / "t.tsv", tmp_path, tmp_path / "x")
