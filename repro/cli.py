@@ -111,6 +111,15 @@ def cmd_claim(a) -> int:
     return 0
 
 
+def cmd_derive_ranges(a) -> int:
+    """Regression ranges for a short table's cells from a longer table's runs (CSV on stdout)."""
+    from .report.references import prefix_ranges
+
+    df = prefix_ranges(a.short, a.long, a.runs, a.metrics.split(","), a.tolerance)
+    print(df.to_csv(index=False), end="")
+    return 0
+
+
 def cmd_check(a) -> int:
     """The regression check over verdict files; with --out, a record written only on success."""
     import contextlib
@@ -189,6 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
     cl.add_argument("--out", required=True, help="output prefix, e.g. results/lsgan_mog/lsgan_mog")
     cl.set_defaults(fn=cmd_claim)
+
+    dr = sub.add_parser("derive-ranges", help="regression ranges of a short table from a longer table's runs")
+    dr.add_argument("short", help="the table to range (e.g. config/tables/smoke_mog.tsv)")
+    dr.add_argument("long", help="the table whose runs it is a prefix of (e.g. config/tables/lsgan_mog.tsv)")
+    dr.add_argument("--runs", required=True, help="runs root of the long table")
+    dr.add_argument("--metrics", required=True, help="comma-separated metric keys")
+    dr.add_argument("--tolerance", default="2sd", help="tolerance of every row (default 2sd)")
+    dr.set_defaults(fn=cmd_derive_ranges)
 
     ck = sub.add_parser("check", help="fail when a number leaves its reference range")
     ck.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories")

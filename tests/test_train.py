@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
@@ -229,3 +230,19 @@ def test_cli_help_and_errors(tmp_path):
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "'norm'" in bad.stderr and "spectralnorm" in bad.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_shorter_run_is_an_exact_prefix_of_a_longer_one(tmp_path):
+    """What lets the smoke cells be derived from the published claim runs: with no linear decay,
+    g_updates (and how often a run logs, evaluates, samples or checkpoints) does not touch the
+    trajectory, so a 30-update run ends exactly where a 60-update run is at update 30."""
+    short = {**MOG, "g_updates": 30, "eval_every": 10, "eval_protocol": "mog", "final_protocol": "mog"}
+    long = {**short, "g_updates": 60, "eval_every": 15, "log_every": 5, "ckpt_every": 30, "sample_every": 0}
+    train(RunConfig.from_dict(short), tmp_path / "short", progress=False)
+    train(RunConfig.from_dict(long), tmp_path / "long", progress=False, stop_after=30)
+    final = json.loads((tmp_path / "short" / "scores.json").read_text())["final"]
+    curve = pd.read_csv(tmp_path / "long" / "curve.csv").set_index("step")
+    for m in ("modes_covered", "hq_fraction", "kl_uniform", "top_mode_share"):
+        assert curve.loc[30, m] == final[m] or (pd.isna(curve.loc[30, m]) and pd.isna(final[m])), m
+    ckpt = torch.load(tmp_path / "long" / "checkpoints" / "ckpt_000000030.pt", weights_only=False)
+    assert _same(_weights(tmp_path / "short" / "G_final.pt"), ckpt["G"])

@@ -194,6 +194,7 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
     table = table_tsv.stem
     df = collect(table_tsv, runs_root)
     curves = collect_curves(table_tsv, runs_root)
+    curves = curves[curves["run_id"].isin(df.loc[df["status"] == "completed", "run_id"])]  # not half-run ones
     summary = mog_summary(df, curves)
     summary.attrs["g_updates"] = int(df["g_updates"].max())
     paths = {"runs_csv": io.write_text(f"{out_prefix}.claim.csv", summary.to_csv(index=False))}
@@ -202,7 +203,8 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
         swapped = curves.assign(row=curves["column"], column=curves["row"])
         metrics = [m for m in MOG_METRICS if m in curves.columns]
         paths["curves"] = plot_curves(swapped, f"{out_prefix}.claim_curves", metrics=metrics, band="std",
-                                      title=f"{table}: mean over seeds, band ± std", formats=("png",))[0]
+                                      title=f"{table}: mean over seeds, band ± std", formats=("png",),
+                                      legend_title="row")[0]
     paths["samples"] = plot_mog_samples(df, runs_root, table, Path(f"{out_prefix}.samples.png"))
     per_row = (summary.groupby("row", sort=False)
                .agg(**{f"{m} (final)": (f"final_{m}", _mean_std) for m in MOG_METRICS},

@@ -71,7 +71,7 @@ def default_metrics(curves: pd.DataFrame) -> list[str]:
 
 def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[str] | None = None,
                 title: str | None = None, band: str = "minmax",
-                formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+                formats: Sequence[str] = ("png", "pdf"), legend_title: str = "column") -> list[Path]:
     """Draw the curves (:func:`collect_curves`) and write ``<prefix>.png`` and ``<prefix>.pdf``.
 
     Args:
@@ -123,7 +123,7 @@ def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[
             handles.setdefault(label, h)
     if handles:
         fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
-                   ncols=min(len(handles), 6), title="column")
+                   ncols=min(len(handles), 6), title=legend_title)
     if title is None and "table" in curves.columns and len(curves):
         title = f"{curves['table'].iloc[0]}: learning curves (mean over seeds, band: "
         title += ("min-max)" if band == "minmax" else "± std)")

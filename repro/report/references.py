@@ -237,3 +237,71 @@ def match(refs: pd.DataFrame | None, paper, table, row, column, metric: str, che
         return None, ref, (f"budget mismatch: ours {int(float(g_updates))} generator updates, "
                            f"reference {int(ref['g_updates'])}")
     return ref, ref, ""
+
+
+# -- regression ranges from a longer table's runs ------------------------------------------------
+
+#: Run-config keys that do not change a run's trajectory up to its last update (no linear decay;
+#: evaluation, sampling and checkpoints never touch the training RNG): a run that differs from a
+#: longer one only in these is that run's exact prefix (tests/test_train.py checks this).
+PREFIX_FREE = ("g_updates", "eval_every", "eval_protocol", "final_protocol", "sample_every",
+               "log_every", "ckpt_every", "keep_ckpts", "seed")
+
+
+def prefix_ranges(short_tsv: str | Path, long_tsv: str | Path, runs_root: str | Path,
+                  metrics: Iterable[str], tolerance: str = "2sd") -> pd.DataFrame:
+    """Regression reference rows for every cell of `short_tsv` (the smoke suite), from the runs
+    of `long_tsv` (a published claim) at the short table's last update.
+
+    Each short cell must match long cells by its row and column labels, and its runs must be
+    exact prefixes of theirs: the same run config but for :data:`PREFIX_FREE`, without linear
+    decay, with the long runs evaluated at that update under the short runs' final protocol.
+    value/std = mean/std over the long table's seeds at that update (read from their
+    ``curve.csv``); a cell whose long runs are not all completed raises (a range from part of
+    the seeds would be narrower than it should be).
+    """
+    from ..experiments import run_config, runs
+    from .collect import collect
+    from .curves import collect_curves
+
+    short, long = runs(short_tsv), runs(long_tsv)
+    done = collect(long_tsv, runs_root)
+    curves = collect_curves(long_tsv, runs_root)
+
+    def trajectory(row) -> dict:
+        return {k: v for k, v in run_config(row).resolved().items() if k not in PREFIX_FREE}
+
+    out = []
+    for (label, column), cell in short.groupby(["row", "column"], sort=False):
+        first = cell.iloc[0]
+        cfg = run_config(first)
+        twins = long[(long["row"] == label) & (long["column"].astype(str) == str(column))]
+        where = f"{short_tsv} cell {label!r} / {column!r}"
+        if twins.empty:
+            raise ValueError(f"{where}: no cell with these labels in {long_tsv}")
+        for _, t in twins.iterrows():
+            tcfg = run_config(t)
+            if trajectory(t) != trajectory(first) or cfg.linear_decay:
+                raise ValueError(f"{where}: run {t['run_id']} of {long_tsv} trains another config")
+            if tcfg.g_updates < cfg.g_updates or not tcfg.eval_every or cfg.g_updates % tcfg.eval_every \
+                    or (tcfg.eval_protocol or "") != (cfg.final_protocol or ""):
+                raise ValueError(f"{where}: run {t['run_id']} is not evaluated at update "
+                                 f"{cfg.g_updates} under protocol {cfg.final_protocol!r}")
+        status = done.set_index("run_id").loc[list(twins["run_id"]), "status"]
+        if (status != "completed").any():
+            raise ValueError(f"{where}: runs not completed in {runs_root}: "
+                             f"{', '.join(status.index[status != 'completed'])}")
+        at = curves[curves["run_id"].isin(twins["run_id"]) & (curves["step"] == cfg.g_updates)]
+        seeds = ", ".join(str(s) for s in sorted(at["seed"]))
+        for metric in metrics:
+            values = at[metric].astype(float)
+            out.append({"paper": first["paper"], "table": first["table"], "row": label, "column": column,
+                        "metric": metric, "checkpoint": "final", "value": round(values.mean(), 6),
+                        "std": round(values.std(ddof=1), 6), "direction": DIRECTIONS[metric],
+                        "protocol": cfg.final_protocol, "g_updates": cfg.g_updates, "tolerance": tolerance,
+                        "tolerance_note": (f"mean and std over {len(values)} seeds ({seeds}) of "
+                                           f"{Path(long_tsv).stem} at update {cfg.g_updates}, of which "
+                                           "this cell's runs are exact prefixes"),
+                        "kind": "regression", "verified": "true", "hard": "true",
+                        "source": f"results/{Path(long_tsv).stem} (runs of {Path(long_tsv).name})", "note": ""})
+    return pd.DataFrame(out)
