@@ -123,6 +123,16 @@ def test_robustness_does_not_hold_when_another_method_is_clearly_more_robust(tmp
                                  "Batch Norm.": {"A": [35, 36], "D": [30, 31]}})
     md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
     assert "**does not hold**" in md and "clearly better: Batch Norm." in md
+    # Batch Norm. is ahead on D, SN-GANs behind: one of two methods is not a majority
+    assert "aggressive settings are *ahead*" not in md
+
+
+def test_robustness_says_when_the_aggressive_settings_are_simply_ahead(tmp_path):
+    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [300, 320], "D": [40, 44]},
+                                 "Batch Norm.": {"A": [350, 330], "D": [60, 62]}})
+    md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
+    assert "the aggressive settings are *ahead* for 2 of 2 methods" in md
+    assert "SN-GANs 310.0 → 42.0; Batch Norm. 340.0 → 61.0" in md
 
 
 def test_unknown_claim_is_named(tmp_path):
