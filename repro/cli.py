@@ -185,18 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("--suite", help="default: the config's suite")
     pl.set_defaults(fn=cmd_plan)
 
+    def table_runs_out(p, example):  # what report and claim read and where they write
+        p.add_argument("table", help="experiment table (TSV)")
+        p.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
+        p.add_argument("--out", required=True, help=f"output prefix, e.g. results/{example}/{example}")
+
     rp = sub.add_parser("report", help="assemble a table's results (tables, verdicts, curves)")
-    rp.add_argument("table", help="experiment table (TSV)")
-    rp.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
-    rp.add_argument("--out", required=True, help="output prefix, e.g. results/smoke_mog/smoke_mog")
+    table_runs_out(rp, "smoke_mog")
     rp.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
     rp.set_defaults(fn=cmd_report)
 
     cl = sub.add_parser("claim", help="judge a paper's claim from a table's runs (verdict + figures)")
     cl.add_argument("kind", help="the claim analysis (repro.report.claims.CLAIMS)")
-    cl.add_argument("table", help="experiment table (TSV)")
-    cl.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
-    cl.add_argument("--out", required=True, help="output prefix, e.g. results/lsgan_mog/lsgan_mog")
+    table_runs_out(cl, "lsgan_mog")
     cl.set_defaults(fn=cmd_claim)
 
     dr = sub.add_parser("derive-ranges", help="regression ranges of a short table from a longer table's runs")

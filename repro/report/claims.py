@@ -99,8 +99,8 @@ def mog_summary(df: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def mog_verdict(summary: pd.DataFrame) -> list[str]:
-    """The claim's verdict, as Markdown lines (see the module docstring)."""
+def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
+    """The claim's verdict after `g_updates` iterations, as Markdown lines (module docstring)."""
     if not (summary["loss"] == "standard").any():
         raise ValueError("the mog_modes claim needs a row with loss 'standard' (the regular GAN)")
     base_label = summary.loc[summary["loss"] == "standard", "row"].iloc[0]
@@ -120,7 +120,7 @@ def mog_verdict(summary: pd.DataFrame) -> list[str]:
             word = "**does not hold**"
         else:
             word = "**mixed**"
-        lines.append(f"- {word} for {row}: after {_steps(summary)} iterations it covers "
+        lines.append(f"- {word} for {row}: after {g_updates:,} iterations it covers "
                      f"{a.mean():.1f} modes against {b.mean():.1f} for the {base_label} (mean of "
                      f"{len(pair)} seeds); more modes in {more} of {len(pair)} seeds, as many in "
                      f"{same}, fewer in {fewer}. Over training (mean of the curve): "
@@ -136,11 +136,7 @@ def mog_verdict(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _steps(summary: pd.DataFrame) -> str:
-    return f"{int(summary.attrs.get('g_updates', 0)):,}" if summary.attrs.get("g_updates") else "the final"
-
-
-def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path, mixture=None) -> Path:
+def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path) -> Path:
     """Kernel density of G's samples at every saved step (columns) for a representative seed of
     each row (rows), as the LSGAN paper's Gaussian-mixture figure; the last column is the target.
 
@@ -153,7 +149,6 @@ def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path, m
 
     from ..data import ring_mixture
 
-    mixture = mixture or ring_mixture()
     picks = []
     for row, g in df.groupby("row", sort=False):
         if not (g["status"] == "completed").any():
@@ -169,7 +164,7 @@ def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path, m
     xx, yy = np.meshgrid(grid, grid)
     fig = Figure(figsize=(1.7 * n_cols, 1.8 * len(picks) + 0.4), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(picks), n_cols, squeeze=False))
-    target = mixture.sample(2500, generator=torch.Generator().manual_seed(0)).numpy()
+    target = ring_mixture().sample(2500, generator=torch.Generator().manual_seed(0)).numpy()
     for i, (row, seed, snaps) in enumerate(picks):
         for j, (step, x) in enumerate([*snaps, ("target", target)]):
             ax = axes[i, j]
@@ -193,10 +188,12 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
     """The LSGAN mixture-of-Gaussians claim: verdict, per-run CSV, curves and density figure."""
     table = table_tsv.stem
     df = collect(table_tsv, runs_root)
+    if set(df["dataset"]) != {"mog_ring"}:
+        raise ValueError(f"{table}: the mog_modes claim is about the ring (dataset mog_ring), "
+                         f"got {sorted(set(df['dataset']))}")
     curves = collect_curves(table_tsv, runs_root)
     curves = curves[curves["run_id"].isin(df.loc[df["status"] == "completed", "run_id"])]  # not half-run ones
     summary = mog_summary(df, curves)
-    summary.attrs["g_updates"] = int(df["g_updates"].max())
     paths = {"runs_csv": io.write_text(f"{out_prefix}.claim.csv", summary.to_csv(index=False))}
     if len(curves):
         # one panel per metric, one line per loss (row) with the ± std band over seeds
@@ -215,7 +212,7 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
           '> LSGAN (Mao et al. 2017), Gaussian-mixture experiment: "with the regular GAN the generator '
           'collapses to a single mode early in training, while LSGAN keeps learning the whole '
           'distribution" (the paper\'s figure shows the collapse at about 15k iterations).', "",
-          "## Verdict", "", *mog_verdict(summary), "",
+          "## Verdict", "", *mog_verdict(summary, int(df["g_updates"].max())), "",
           f"Collapsed = at least {COLLAPSE_SHARE:.0%} of all samples share one nearest mode "
           f"(`top_mode_share`); a run stays collapsed from the first evaluation after which it is "
           f"collapsed at {COLLAPSE_PERSISTENCE:.0%} of the evaluations and at the last one. Modes covered, HQ fraction and "
