@@ -106,7 +106,7 @@ def test_robustness_holds_when_sn_has_the_best_worst_setting(tmp_path):
                                  "Batch Norm.": {"A": [45, 47], "D": [200, 220]}})
     paths = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")
     md = paths["md"].read_text()
-    assert "**holds**: SN-GANs's worst setting is D (FID 55.0 ± 1.4)" in md
+    assert "**holds**: the worst setting of SN-GANs is D (FID 55.0 ± 1.4)" in md
     assert "clearly worse: WGAN-GP, Batch Norm." in md
     best = pd.read_csv(paths["best_csv"]).set_index("method")
     assert best.loc["WGAN-GP", "best setting"] == "A" and best.loc["WGAN-GP", "FID (worst)"] == "diverged"
@@ -132,6 +132,7 @@ def test_robustness_says_when_the_aggressive_settings_are_simply_ahead(tmp_path)
                                  "Batch Norm.": {"A": [350, 330], "D": [60, 62]}})
     md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
     assert "the aggressive settings are *ahead* for 2 of 2 methods" in md
+    assert "**inconclusive** (too short to test the claim" in md
     assert "SN-GANs 310.0 → 42.0; Batch Norm. 340.0 → 61.0" in md
 
 
