@@ -328,7 +328,8 @@ def robustness_verdict(cells: pd.DataFrame, method: str = "SN-GANs") -> list[str
 
 def plot_settings_bars(cells: pd.DataFrame, out: Path, title: str) -> Path:
     """SNGAN Figures 1-2: per method (x) one bar per setting A-F, IS above and FID below, mean
-    with a ± std error bar over seeds; a diverged cell is an ``x`` on the axis, not a bar."""
+    with a ± std error bar over seeds (FID on a log axis); a diverged cell is an ``x`` on the
+    axis, not a bar."""
     from matplotlib.figure import Figure
 
     methods = list(dict.fromkeys(cells["method"]))
@@ -343,11 +344,13 @@ def plot_settings_bars(cells: pd.DataFrame, out: Path, title: str) -> Path:
             ok = ~c["diverged"].astype(bool).to_numpy()
             ax.bar(x[ok], c[f"{metric}_mean"].to_numpy()[ok], width, yerr=c[f"{metric}_std"].fillna(0).to_numpy()[ok],
                    color=f"C{k}", label=s, capsize=1.5, error_kw={"linewidth": 0.7})
-            ax.plot(x[~ok], np.zeros((~ok).sum()), "x", color=f"C{k}", markersize=7, mew=2)
+            ax.plot(x[~ok], np.full((~ok).sum(), 1.0), "x", color=f"C{k}", markersize=7, mew=2)
         ax.set_ylabel(label)
         ax.grid(True, axis="y", alpha=0.3)
+    axes[1].set_yscale("log")  # one failed cell (FID > 1,000) would flatten all the others
     axes[1].set_xticks(np.arange(len(methods)), methods, rotation=20, ha="right")
-    axes[0].legend(title="setting", ncols=len(settings), fontsize=8, loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, title="setting", ncols=len(settings), loc="outside lower center")
     fig.suptitle(title + " (x on the axis: diverged)")
     return io.save_figure(out, fig, dpi=120)
 
