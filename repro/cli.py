@@ -115,7 +115,11 @@ def cmd_derive_ranges(a) -> int:
     """Regression ranges for a short table's cells from a longer table's runs (CSV on stdout)."""
     from .report.references import prefix_ranges
 
-    df = prefix_ranges(a.short, a.long, a.runs, a.metrics.split(","), a.tolerance)
+    try:
+        df = prefix_ranges(a.short, a.long, a.runs, a.metrics.split(","), a.tolerance)
+    except ValueError as e:  # tables that are not prefixes, or runs not finished: say which
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(df.to_csv(index=False), end="")
     return 0
 
