@@ -76,6 +76,8 @@ SETTINGS: dict[str, Setting] = {
 
 #: The six settings of SNGAN's sweep, in the paper's order.
 SNGAN_SWEEP = ("A", "B", "C", "D", "E", "F")
+#: Its aggressive settings (lr 1e-3: D-F), where SNGAN Sec. 4.1 sees the other methods fail.
+SNGAN_AGGRESSIVE = tuple(s for s in SNGAN_SWEEP if SETTINGS[s].lr_d >= 1e-3)
 
 
 def get_setting(name: str) -> Setting:
