@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from .. import io
-from ..settings import SNGAN_AGGRESSIVE
+from ..data import ring_mixture
+from ..metrics.protocol import get_protocol
+from ..settings import SNGAN_AGGRESSIVE as AGGRESSIVE  # D-F: where the SNGAN claim is made
 from .collect import collect
 from .curves import collect_curves, plot_curves
-from .verdict import DIVERGED, decide, our_interval
+from .verdict import DIVERGED, decide, our_interval, summarize
 
 #: A run is collapsed onto one mode at an evaluation when at least this share of all its samples
 #: have the same nearest mode (``top_mode_share``; 1/8 when spread evenly over the ring).
@@ -38,15 +40,13 @@ COLLAPSE_SHARE = 0.9
 COLLAPSE_PERSISTENCE = 0.8
 #: The mixture-of-Gaussians claim's panels (curves) and table metrics.
 MOG_METRICS = ("modes_covered", "hq_fraction", "kl_uniform", "top_mode_share")
-#: SNGAN's aggressive settings (Table 1: learning rate 1e-3), where the claim is made.
-AGGRESSIVE = SNGAN_AGGRESSIVE
 
 
 def _mean_std(values) -> str:
-    a = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
-    if not len(a):
+    n, mean, std = summarize(list(values))  # the verdicts' own mean and std over finite values
+    if not n:
         return "-"
-    return f"{a.mean():.2f} ± {a.std(ddof=1):.2f}" if len(a) > 1 else f"{a[0]:.2f}"
+    return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
 
 
 def provenance_lines(df: pd.DataFrame) -> list[str]:
@@ -148,8 +148,6 @@ def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path) -
     from matplotlib.figure import Figure
     from scipy.stats import gaussian_kde
 
-    from ..data import ring_mixture
-
     picks = []
     for row, g in df.groupby("row", sort=False):
         if not (g["status"] == "completed").any():
@@ -195,6 +193,7 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
     curves = collect_curves(table_tsv, runs_root)
     curves = curves[curves["run_id"].isin(df.loc[df["status"] == "completed", "run_id"])]  # not half-run ones
     summary = mog_summary(df, curves)
+    protocol = get_protocol(df["protocol_name"].dropna().iloc[0])  # the runs' final protocol
     paths = {"runs_csv": io.write_text(f"{out_prefix}.claim.csv", summary.to_csv(index=False))}
     if len(curves):
         # one panel per metric, one line per loss (row) with the ± std band over seeds
@@ -217,8 +216,9 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
           f"Collapsed = at least {COLLAPSE_SHARE:.0%} of all samples share one nearest mode "
           f"(`top_mode_share`); a run stays collapsed from the first evaluation after which it is "
           f"collapsed at {COLLAPSE_PERSISTENCE:.0%} of the evaluations and at the last one. Modes covered, HQ fraction and "
-          "KL follow VEEGAN's definitions (`repro/metrics/mog.py`): a mode counts when one of 2,500 "
-          "samples lies within 3 sigma (0.03) of it.", "",
+          "KL follow VEEGAN's definitions (`repro/metrics/mog.py`): a mode counts when one of "
+          f"{protocol.n_fake:,} samples lies within {protocol.mog_hq_sigmas:g} sigma "
+          f"({protocol.mog_hq_sigmas * ring_mixture().sigma:g}) of it.", "",
           "## Per row (mean ± std over seeds)", "", per_row.to_markdown(), "",
           f"Per run: `{Path(paths['runs_csv']).name}`. Figures: `{Path(out_prefix).name}.claim_curves.png` "
           f"(curves), `{Path(paths['samples']).name}` (densities).", "",
