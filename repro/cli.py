@@ -227,16 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(fn=cmd_settings)
 
     a = p.parse_args(argv)
-    from .config import ConfigError
-    from .data import DataNotFoundError
-    from .experiments import TableError
-    from .metrics.inception import MissingWeightsError, WeightsChecksumError
+    from .errors import UserError
 
     try:
         return a.fn(a)
-    except (ConfigError, DataNotFoundError, TableError, MissingWeightsError, WeightsChecksumError) as e:
+    except UserError as e:  # a user's mistake: one line; anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return e.exit_code
 
 
 if __name__ == "__main__":

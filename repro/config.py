@@ -15,11 +15,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from . import data, losses, norms, settings
+from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     pass
 
 

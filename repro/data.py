@@ -22,10 +22,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .errors import UserError
+
 Tensor = torch.Tensor
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(UserError, FileNotFoundError):
     pass
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import ConfigError, RunConfig
+from .errors import UserError
 
 #: Columns that label a run rather than configure it.
 LABELS = ("run_id", "paper", "table", "row", "column")
@@ -27,7 +28,7 @@ SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "experim
 NOT_IN_TABLES = ("data_root", "download", "device")
 
 
-class TableError(ValueError):
+class TableError(UserError, ValueError):
     pass
 
 

@@ -41,11 +41,12 @@ from torch import nn
 
 from . import data, io, losses, models, norms
 from .config import ConfigError, RunConfig
+from .errors import UserError
 
 TRAIN_FIELDS = ["step", "loss_d", "loss_g", "seconds", "it_per_s", "img_per_s"]
 
 
-class RunDirError(RuntimeError):
+class RunDirError(UserError, RuntimeError):
     pass
 
 

@@ -45,11 +45,12 @@ from .inception_score import inception_score
 from .mog import mog_metrics
 from .protocol import Protocol, get_protocol
 from .stats import ReferenceStats, reference_stats
+from ..errors import UserError
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
 
-class ProtocolMismatchError(ValueError):
+class ProtocolMismatchError(UserError, ValueError):
     """The extractor (or samples) do not match the protocol."""
 
 

@@ -50,6 +50,7 @@ from torch import nn
 
 from ..io import CACHE_ENV, cache_dir, sha256_file
 from .extractor import FeatureExtractor
+from ..errors import UserError
 
 INCEPTION_FILENAME = "inception-2015-12-05.pt"
 INCEPTION_URL = ("https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/"
@@ -62,11 +63,11 @@ WEIGHTS_ENV = "REPRO_INCEPTION"
 CLEANFID_PATH = Path("/tmp") / INCEPTION_FILENAME
 
 
-class MissingWeightsError(FileNotFoundError):
+class MissingWeightsError(UserError, FileNotFoundError):
     """The Inception weights file is not in any searched location (we never download)."""
 
 
-class WeightsChecksumError(RuntimeError):
+class WeightsChecksumError(UserError, RuntimeError):
     """A weights file exists but its sha256 is wrong (truncated or a different file)."""
 
 

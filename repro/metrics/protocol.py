@@ -45,12 +45,13 @@ from ..io import stable_hash
 from .digits import recipe_hash as _digits_recipe_hash
 from .images import QUANTIZE_RULES, RESIZE_MODES
 from .inception import INCEPTION_SHA256
+from ..errors import UserError
 
 NETWORKS = ("inception", "digits", "mog")
 _NOT_IN_KEY = ("name", "notes", "feature_batch")
 
 
-class IncomparableScoresError(ValueError):
+class IncomparableScoresError(UserError, ValueError):
     """Two scores were computed under different protocols."""
 
 

@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..metrics.protocol import PROTOCOLS
 from .verdict import DIRECTIONS
+from ..errors import UserError
 
 #: The repository's reference directory.
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "config" / "references"
@@ -50,7 +51,7 @@ KEY = ("paper", "table", "row", "column", "metric", "checkpoint", "protocol")
 KINDS = ("paper", "regression")
 
 
-class ReferenceError(ValueError):
+class ReferenceError(UserError, ValueError):
     """A reference file is malformed (the message names the file, line and column)."""
 
 
