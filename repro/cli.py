@@ -1,4 +1,4 @@
-"""``repro`` command line: ``repro train | train-row | plan | report | claim | check | download | settings``."""
+"""``repro`` command line: ``repro train | train-row | plan | report | claim | check | evaluate | download | settings``."""
 from __future__ import annotations
 
 import argparse
@@ -153,6 +153,25 @@ def cmd_download(a) -> int:
     return 0
 
 
+def cmd_evaluate(a) -> int:
+    """Score a run, a checkpoint, images, an .npz or real data under named protocols."""
+    from .scoring import evaluate, table
+
+    config = {}
+    for item in a.set or []:
+        key, _, value = item.partition("=")
+        config[key] = _parse_value(value)
+    result = evaluate(a.run, checkpoint=a.checkpoint, arch=a.arch, config=config, images=a.images,
+                      npz=a.npz, real=a.real, dataset=a.dataset, protocols=a.protocol,
+                      device=a.device, seed=a.seed, data_root=a.data_root, out=a.out)
+    print(table(result).to_markdown(index=False, floatfmt=".6g"))
+    if result.get("note"):
+        print(f"note: {result['note']}")
+    if a.out:
+        print(f"scores: {a.out}")
+    return 0
+
+
 def cmd_settings(a) -> int:
     from .settings import settings_table
 
@@ -222,6 +241,28 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("name", choices=["cifar10", "stl10"])
     d.add_argument("--root", help="data root (default $REPRO_DATA or ./data)")
     d.set_defaults(fn=cmd_download)
+
+    ev = sub.add_parser("evaluate", help="score a run, checkpoint, images, .npz or real data under named protocols",
+                        description="Score one source under one or more named protocols; prints one "
+                                    "row per (generator, protocol) and, with --out, writes a "
+                                    "self-describing scores.json. See README 'Score your own generator'.")
+    src = ev.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run", help="a finished run directory (its final and best generators)")
+    src.add_argument("--checkpoint", help="a generator state dict of one of the suite's networks (with --arch)")
+    src.add_argument("--images", help="a folder of PNG/JPEG images (with --dataset)")
+    src.add_argument("--npz", help="an .npz with one (N, H, W, C) uint8 array (with --dataset)")
+    src.add_argument("--real", help="a registered real-data split (repro.scoring.REAL_SETS), e.g. cifar10-train")
+    ev.add_argument("--arch", help="the checkpoint's network (sngan_cnn, sngan_resnet, sagan, lsgan, mlp)")
+    ev.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="a run-config key that shapes the checkpoint's network (dataset, resolution, ch, ...)")
+    ev.add_argument("--dataset", help="the dataset images/.npz imitate (cifar10, stl10, digits)")
+    ev.add_argument("--protocol", help="a,b,c | all (every protocol that fits the dataset); default: "
+                                       "the run's final protocol, else the dataset's")
+    ev.add_argument("--seed", type=int, default=0, help="sampling seed of a --checkpoint (a run uses its own)")
+    ev.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    ev.add_argument("--data-root", help="data root (default $REPRO_DATA or ./data)")
+    ev.add_argument("--out", help="write the scores here (JSON), e.g. scores.json")
+    ev.set_defaults(fn=cmd_evaluate)
 
     s = sub.add_parser("settings", help="print the papers' optimizer settings")
     s.set_defaults(fn=cmd_settings)

@@ -66,6 +66,17 @@ def _real_images(cfg: RunConfig, source: data.Source, split: str) -> Callable[[]
     return lambda: source.data.cpu()
 
 
+def sampler(G: nn.Module, n_classes: int, device: torch.device) -> Callable:
+    """``sample(n, generator)``: n images of G, z (and class labels, when conditional) drawn from
+    `generator` only -- the sample stream every score of G is computed on (repro.scoring too)."""
+    def sample(n: int, g: torch.Generator) -> torch.Tensor:
+        z = G.sample_z(n, generator=g, device=device)
+        y = torch.randint(n_classes, (n,), generator=g, device=g.device).to(device) if n_classes else None
+        return G(z, y)
+
+    return sample
+
+
 @dataclass
 class Evaluator:
     cfg: RunConfig
@@ -79,13 +90,7 @@ class Evaluator:
         p = self.protocols[kind]
         if p is None:
             return {}
-        n_classes, device = self.cfg.n_classes, self.device
-
-        def sample(n: int, g: torch.Generator) -> torch.Tensor:
-            z = G.sample_z(n, generator=g, device=device)
-            y = torch.randint(n_classes, (n,), generator=g, device=g.device).to(device) if n_classes else None
-            return G(z, y)
-
+        sample, device = sampler(G, self.cfg.n_classes, self.device), self.device
         if p.network == "mog":
             mix = self.source.mixture
             return ev.evaluate_mog_generator(sample, mix.modes.cpu().numpy(), mix.sigma, p, device,

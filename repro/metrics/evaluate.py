@@ -223,6 +223,20 @@ def _record(protocol: Protocol, extractor: FeatureExtractor, device, **extra: An
     }
 
 
+def sample_features(sample_fn: SampleFn, n: int, seed: int, device: torch.device | str,
+                    extractor: FeatureExtractor, *, generator_module: nn.Module | None = None,
+                    g_mode: str = "eval", quantize: str = "trunc",
+                    sample_batch: int = 250) -> tuple[Features, dict]:
+    """Features of the first `n` samples of the seeded stream (G in `g_mode` while sampling), and
+    the counters of `generate` (non-finite images). The one sampling path of every generator score:
+    `evaluate_generator` and `repro.scoring` (several protocols sharing one pass) both call it."""
+    counters: dict = {}
+    with generator_mode(generator_module, g_mode):
+        chunks = generate(sample_fn, n, seed, device, sample_batch=sample_batch, quantize=quantize,
+                          stats=counters)
+        return extractor.extract_batches(chunks), counters
+
+
 def evaluate_generator(sample_fn: SampleFn, protocol: Protocol, real: Any,
                        extractor: FeatureExtractor | None = None, device: torch.device | str = "cpu",
                        seed: int = 0, *, generator_module: nn.Module | None = None,
@@ -261,15 +275,13 @@ def evaluate_generator(sample_fn: SampleFn, protocol: Protocol, real: Any,
                                                              cache, want_features=kid)
     if kid and real_feats is None:
         raise ValueError("kid=True needs real images, not precomputed statistics")
-    counters: dict = {}
     previous_batch = extractor.batch_size
     extractor.batch_size = feature_batch or extractor.batch_size
     used_batch = extractor.batch_size
     try:
-        with generator_mode(generator_module, protocol.g_mode):
-            chunks = generate(sample_fn, protocol.n_fake, seed, device, sample_batch=sample_batch,
-                              quantize=protocol.quantize, stats=counters)
-            fake = extractor.extract_batches(chunks)
+        fake, counters = sample_features(sample_fn, protocol.n_fake, seed, device, extractor,
+                                         generator_module=generator_module, g_mode=protocol.g_mode,
+                                         quantize=protocol.quantize, sample_batch=sample_batch)
     finally:
         extractor.batch_size = previous_batch
     scores = score_features(fake, protocol, mu_r, sigma_r, real_feats, kid_seed=seed)

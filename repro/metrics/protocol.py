@@ -24,6 +24,10 @@ Choices made for the registry (`PROTOCOLS`), with their sources:
 * ``digits`` -- offline: 1,000 generated digits vs all 1,797 scikit-learn digits through the
   digits classifier (`digits.py`), "clean" resize to its 16x16 input; IS over the 1,000 with 10
   splits (IS near 10 is perfect).
+* ``digits-2k``, ``digits-legacy``, ``digits-round``, ``digits-gtrain``, ``digits-1split`` -- one
+  field of ``digits`` changed each (2,000 samples; TF1 legacy resize; round-half-up quantisation;
+  G's BN in batch-statistics mode; IS over one split): the protocol-sensitivity table of
+  ``repro evaluate --protocol all`` shows how far each choice alone moves a score.
 * ``mog`` -- 2,500 samples from a 2-D mixture-of-Gaussians generator (VEEGAN's count, Srivastava et
   al. 2017, Sec. 5.1); a sample is high quality within 3 sigma of its nearest mode, and a mode is
   covered when at least ``mog_min_count`` = 1 high-quality sample is nearest to it (VEEGAN's rule).
@@ -166,6 +170,10 @@ def _inception(name: str, n_fake: int, n_real: int, split: str, is_n: int, **kw:
                     is_n=is_n, **kw)
 
 
+_DIGITS = Protocol(name="digits", network="digits", n_fake=1_000, n_real=1_797, real_split="all",
+                   resize="clean", network_sha256=_digits_recipe_hash(), is_n=1_000, feature_batch=500,
+                   notes="offline: scikit-learn digits through the digits classifier (16x16 input)")
+
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
     _inception("sngan", 5_000, 10_000, "test", 5_000,
                notes="SNGAN paper: IS 5k x 10 splits; FID 5k generated vs 10k real (split not "
@@ -182,12 +190,24 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
                      "folders); comparable only with itself"),
     _inception("curve-inception", 2_000, 10_000, "test", 2_000,
                notes="cheap learning-curve protocol: comparable only with itself"),
-    Protocol(name="digits", network="digits", n_fake=1_000, n_real=1_797, real_split="all",
-             resize="clean", network_sha256=_digits_recipe_hash(), is_n=1_000, feature_batch=500,
-             notes="offline: scikit-learn digits through the digits classifier (16x16 input)"),
+    _DIGITS,
     Protocol(name="curve-digits", network="digits", n_fake=500, n_real=1_797, real_split="all",
              resize="clean", network_sha256=_digits_recipe_hash(), is_n=500, feature_batch=500,
              notes="cheap learning-curve protocol for digits"),
+    # one-field variants of `digits` for the protocol-sensitivity table (repro evaluate
+    # --protocol all; results/protocol_sensitivity/): how far a score moves with the protocol alone
+    *[dataclasses.replace(_DIGITS, name=name, notes=notes, **change) for name, change, notes in (
+        ("digits-2k", {"n_fake": 2_000, "is_n": 2_000},
+         "sensitivity variant of digits: 2,000 generated samples (FID and IS)"),
+        ("digits-legacy", {"resize": "legacy_tensorflow"},
+         "sensitivity variant of digits: TF1 legacy bilinear resize instead of clean bicubic"),
+        ("digits-round", {"quantize": "round"},
+         "sensitivity variant of digits: round-half-up quantisation (StyleGAN2-ADA) instead of trunc"),
+        ("digits-gtrain", {"g_mode": "train"},
+         "sensitivity variant of digits: G's BN with batch statistics while sampling"),
+        ("digits-1split", {"is_splits": 1},
+         "sensitivity variant of digits: IS over 1 split instead of 10"),
+    )],
     Protocol(name="mog", network="mog", n_fake=2_500, n_real=0, real_split="-", resize="none",
              network_sha256="", is_n=0,
              notes="VEEGAN-style: 2,500 samples, HQ within 3 sigma, mode covered by >= 1 HQ sample"),

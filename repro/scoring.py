@@ -1,0 +1,498 @@
+"""Score any generator or sample set under one or more named protocols ("bring your own
+generator"): a run directory, a generator state dict of one of the suite's networks, a folder of
+PNG/JPEG images, an ``.npz`` of uint8 samples, or a registered real-data split.
+
+One call from Python::
+
+    from repro.scoring import evaluate
+    result = evaluate("runs/smoke/runs/smoke_digits/digits-sn-C-s0", protocols="all")
+    result["scores"]["final"]["digits"]["fid"]
+
+(``evaluate(npz="samples.npz", dataset="cifar10", protocols="sngan")``,
+``evaluate(checkpoint="G.pt", arch="sngan_cnn", config={"dataset": "digits", "resolution": 16,
+"ch": 16})``, ``evaluate(real="digits-16")`` and ``evaluate(images="folder/")`` likewise);
+``repro evaluate`` is the same function on the command line.
+
+Scoring reuses the trainer's path (:mod:`repro.evaluation`, :mod:`repro.metrics.evaluate`): the
+same sampler, :func:`~repro.metrics.evaluate.sample_features` and
+:func:`~repro.metrics.evaluate.score_features`, and the same cached reference statistics, so a run
+scored under its own final protocol gives exactly the numbers in its ``scores.json``.
+
+Features are computed once per *feature pass*: (network, its weights, resize, quantisation of
+float output, generator mode, sample set). Every protocol of a pass takes the first ``n_fake`` of
+the pass's ``max(n_fake)`` images -- the sample stream is a prefix-stable function of (seed,
+sample batch), and features are extracted in batches of the pass's ``feature_batch``, so a
+protocol scored inside a shared pass reads exactly as it does alone (tested).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import data, io
+from .errors import UserError
+from .metrics import evaluate as ev
+from .metrics.protocol import PROTOCOLS, Protocol, get_protocol
+
+FORMAT = "repro-evaluate/1"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+#: Images per generator call when sampling (the trainer's default: part of the sample stream).
+SAMPLE_BATCH = 250
+
+
+class SourceError(UserError, ValueError):
+    """A source to score cannot be read or does not fit the protocol; the message names the file."""
+
+
+#: Real-data splits that can be scored as if they were samples (``--real NAME``): the "Real
+#: data" row of SNGAN Table 2. name -> dataset, resolution, split ("train" = the set a run trains
+#: on: CIFAR-10 train, STL-10 unlabeled, all digits; or a torchvision split), what it is.
+REAL_SETS: dict[str, dict] = {
+    "cifar10-train": dict(dataset="cifar10", resolution=32, split="train",
+                          about="CIFAR-10 training images (the first n_fake of 50,000)"),
+    "stl10-train": dict(dataset="stl10", resolution=48, split="train",
+                        about="STL-10 labelled train split (5,000 images, 96->48), disjoint from "
+                              "the unlabeled images the sngan-stl10 reference uses"),
+    **{f"digits-{r}": dict(dataset="digits", resolution=r, split="train",
+                           about=f"scikit-learn digits at {r}x{r} (the first n_fake of 1,797; the "
+                                 f"digits protocols' reference is all 1,797, so they overlap)")
+       for r in (8, 16, 32)},
+}
+
+#: dataset -> network that scores it.
+NETWORK_OF = {"cifar10": "inception", "stl10": "inception", "image_folder": "inception",
+              "digits": "digits", "mog_ring": "mog", "mog_grid": "mog"}
+#: images of the split a run trains on, and of a "test" split, per dataset (None: none).
+SPLIT_SIZES = {"cifar10": (50_000, 10_000), "stl10": (100_000, 8_000), "digits": (1_797, None)}
+
+
+@dataclass
+class ScoreSource:
+    """What is scored: generators (``kind`` run/checkpoint) or a fixed uint8 image set."""
+
+    kind: str
+    dataset: str
+    resolution: int
+    info: dict
+    generators: dict[str, nn.Module] = field(default_factory=dict)
+    images: torch.Tensor | None = None  # uint8 (N, C, H, W)
+    seed: int = 0
+    n_classes: int = 0
+    data_root: str | None = None
+    mixture: Any = None
+
+
+# -- protocols -----------------------------------------------------------------------------------
+
+def protocols_for(dataset: str) -> list[str]:
+    """The registered protocols that can score `dataset`: its network, and a real split with at
+    least `n_real` images (see `SPLIT_SIZES`)."""
+    network = NETWORK_OF.get(dataset)
+    out = []
+    for name, p in PROTOCOLS.items():
+        if p.network != network:
+            continue
+        if network != "mog" and dataset in SPLIT_SIZES:
+            train, test = SPLIT_SIZES[dataset]
+            size = test if p.real_split == "test" else train
+            if size is None or size < p.n_real:
+                continue
+        out.append(name)
+    return out
+
+
+def resolve_protocols(spec: str | Iterable[str] | None, source: ScoreSource) -> list[Protocol]:
+    """Protocols named by `spec` ("a,b,c", a list, "all", or None: the dataset's final
+    protocol), each checked to fit the source's dataset."""
+    from .evaluation import DEFAULT_PROTOCOLS
+
+    fits = protocols_for(source.dataset)
+    if spec is None:
+        default = source.info.get("final_protocol") or DEFAULT_PROTOCOLS.get(source.dataset, (None,))[0]
+        names = [default] if default else []
+    elif isinstance(spec, str):
+        names = fits if spec == "all" else [s.strip() for s in spec.split(",") if s.strip()]
+    else:
+        names = list(spec)
+    if not names:
+        raise SourceError(f"no protocol scores dataset {source.dataset!r}; name one with --protocol")
+    out = []
+    for name in names:
+        if name not in PROTOCOLS:
+            raise SourceError(f"--protocol: unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}")
+        if name not in fits:
+            raise SourceError(f"--protocol: {name!r} does not fit dataset {source.dataset!r} (other "
+                              f"network or too few real images); protocols that fit: {', '.join(fits)}")
+        out.append(get_protocol(name))
+    return out
+
+
+# -- sources -------------------------------------------------------------------------------------
+
+def _generator(cfg, device: torch.device) -> nn.Module:
+    """G of the run config, built exactly as the trainer builds it (repro.train.setup)."""
+    from . import models
+
+    net = cfg.networks()
+    G, _ = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=net["z_dim"],
+                        ch=net["ch"], norm_d=net["norm"], norm_g=net["norm_g"], n_classes=cfg.n_classes,
+                        attention=cfg.attention, **net["arch_kwargs"])
+    return G.to(device)
+
+
+def _load_state(G: nn.Module, path: Path, what: str, device: torch.device) -> nn.Module:
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # noqa: BLE001 -- any unreadable file is the user's to fix
+        raise SourceError(f"{path}: not a readable torch state dict ({type(e).__name__}: {e})") from None
+    if isinstance(state, Mapping) and "G" in state and isinstance(state["G"], Mapping):
+        state = state["G"]  # a training checkpoint (ckpt_*.pt): take its generator
+    if not isinstance(state, Mapping):
+        raise SourceError(f"{path}: holds a {type(state).__name__}, expected a generator state dict")
+    mine = G.state_dict()
+    missing = [k for k in mine if k not in state]
+    extra = [k for k in state if k not in mine]
+    shapes = [f"{k}: file {tuple(state[k].shape)} vs network {tuple(v.shape)}" for k, v in mine.items()
+              if k in state and hasattr(state[k], "shape") and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or extra or shapes:
+        detail = "; ".join(filter(None, [
+            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}" if missing else "",
+            f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}" if extra else "",
+            f"shape {shapes[0]}" if shapes else ""]))
+        raise SourceError(f"{path}: not a generator of {what} ({detail}); pass --arch and the --set "
+                          f"keys that shape it (dataset, resolution, ch, z_dim, norm_g, n_classes, attention)")
+    G.load_state_dict(state)
+    return G
+
+
+def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
+    """A finished run directory: its final (and best) generator, its seed and final protocol."""
+    from .config import RunConfig
+    from .evaluation import protocols
+
+    run_dir = Path(run_dir)
+    cfg_path, final = run_dir / "config.json", run_dir / "G_final.pt"
+    if not cfg_path.is_file() or not final.is_file():
+        raise SourceError(f"{run_dir}: not a finished run directory (needs config.json and G_final.pt; "
+                          f"train it to the end with `repro train`)")
+    cfg = RunConfig.load(cfg_path)
+    dev = torch.device(device)
+    gens, files = {}, {}
+    for kind, name in (("final", "G_final.pt"), ("best", "G_best.pt")):
+        path = run_dir / name
+        if path.is_file():
+            gens[kind] = _load_state(_generator(cfg, dev), path, f"run {run_dir}", dev)
+            files[name] = io.sha256_file(path)
+    final_p = protocols(cfg)["final"]
+    info = {"kind": "run", "path": str(run_dir), "config_hash": cfg.hash(), "files": files,
+            "final_protocol": final_p.name if final_p else None}
+    mixture = data.load(cfg.dataset, cfg.resolution).mixture if cfg.dataset.startswith("mog") else None
+    return ScoreSource("run", cfg.dataset, cfg.resolution, info, gens, seed=cfg.seed,
+                       n_classes=cfg.n_classes, data_root=cfg.data_root, mixture=mixture)
+
+
+def from_checkpoint(path: str | Path, arch: str, config: Mapping | None = None, device: str = "cpu",
+                    seed: int = 0) -> ScoreSource:
+    """A generator state dict (or a training checkpoint) of `arch`, shaped by run-config keys."""
+    from .config import RunConfig
+
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"{path}: checkpoint not found")
+    d = {"arch": arch, **dict(config or {})}
+    if "dataset" not in d:
+        raise SourceError(f"{path}: say which dataset the generator models with --set dataset=NAME "
+                          f"(the protocols and reference images follow from it)")
+    cfg = RunConfig.from_dict(d)
+    G = _load_state(_generator(cfg, torch.device(device)), path,
+                    f"arch {arch} with {', '.join(f'{k}={v}' for k, v in sorted(d.items()) if k != 'arch')}",
+                    torch.device(device))
+    info = {"kind": "checkpoint", "path": str(path), "arch": arch, "config": cfg.resolved(),
+            "files": {path.name: io.sha256_file(path)}}
+    return ScoreSource("checkpoint", cfg.dataset, cfg.resolution, info, {"final": G}, seed=seed,
+                       n_classes=cfg.n_classes, data_root=cfg.data_root)
+
+
+def _check_images(x: torch.Tensor, dataset: str | None, what: str) -> tuple[str, int]:
+    """(dataset, resolution) of a uint8 (N, C, H, W) set, checked against the dataset."""
+    n, c, h, w = x.shape
+    if h != w:
+        raise SourceError(f"{what}: images are {h}x{w}; the suite's protocols take square images")
+    if dataset is None:
+        raise SourceError(f"{what}: say which dataset the images imitate with --dataset "
+                          f"({', '.join(d for d in NETWORK_OF if not d.startswith('mog'))}); the "
+                          f"protocols and the reference images follow from it")
+    spec = data.DATASETS.get(dataset)
+    if spec is None or dataset.startswith("mog"):
+        raise SourceError(f"--dataset {dataset!r} is not an image dataset; known: "
+                          f"{', '.join(d for d in NETWORK_OF if not d.startswith('mog'))}")
+    if spec["channels"] != c:
+        kind = {1: "grayscale", 3: "RGB"}.get(c, f"{c}-channel")
+        raise SourceError(f"{what}: images are {kind} ({c} channel(s)); dataset {dataset} and its "
+                          f"protocols take {spec['channels']} channel(s)")
+    if spec["resolutions"] is not None and h not in spec["resolutions"]:
+        raise SourceError(f"{what}: images are {h}x{w}; dataset {dataset} is scored at "
+                          f"{', '.join(map(str, spec['resolutions']))} pixels")
+    return dataset, h
+
+
+def from_images(folder: str | Path, dataset: str | None = None) -> ScoreSource:
+    """A folder of PNG/JPEG files (sorted by name), all of one size and colour mode."""
+    from PIL import Image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SourceError(f"{folder}: not a directory")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise SourceError(f"{folder}: no {'/'.join(IMAGE_SUFFIXES)} files in it")
+    arrays, first = [], None
+    for p in files:
+        try:
+            with Image.open(p) as im:
+                mode, size = im.mode, im.size
+                if mode not in ("L", "RGB"):
+                    raise SourceError(f"{p}: colour mode {mode}; expected L (grayscale) or RGB "
+                                      f"(convert it, e.g. PIL's .convert('RGB'))")
+                a = np.asarray(im, dtype=np.uint8)
+        except OSError as e:
+            raise SourceError(f"{p}: not a readable image ({e})") from None
+        if first is None:
+            first = (p, mode, size)
+        elif (mode, size) != first[1:]:
+            raise SourceError(f"{p}: {mode} {size[0]}x{size[1]}, but {first[0].name} is {first[1]} "
+                              f"{first[2][0]}x{first[2][1]}; every image must have one size and mode")
+        arrays.append(a[..., None] if a.ndim == 2 else a)
+    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+    dataset, res = _check_images(x, dataset, str(folder))
+    digest = io.stable_hash({p.name: io.sha256_file(p) for p in files}, length=64)
+    info = {"kind": "images", "path": str(folder), "n_files": len(files), "files_sha256": digest}
+    return ScoreSource("images", dataset, res, info, images=x)
+
+
+def from_npz(path: str | Path, dataset: str | None = None) -> ScoreSource:
+    """An ``.npz`` holding one (N, H, W, C) uint8 array (as TF-era codebases save samples)."""
+    path = Path(path)
+    try:
+        with np.load(path) as z:
+            keys = list(z.keys())
+            key = keys[0] if len(keys) == 1 else ("arr_0" if "arr_0" in keys else None)
+            if key is None:
+                raise SourceError(f"{path}: holds arrays {keys}; expected one (N, H, W, C) uint8 array")
+            a = z[key]
+    except (OSError, ValueError) as e:
+        raise SourceError(f"{path}: not a readable .npz ({e})") from None
+    want = "expected one (N, H, W, C) uint8 array with C = 1 or 3"
+    if a.dtype != np.uint8:
+        raise SourceError(f"{path}: array {key!r} has dtype {a.dtype}; {want} (values 0..255; "
+                          f"from [-1, 1] floats: np.clip(x * 127.5 + 127.5, 0, 255).astype(np.uint8))")
+    if a.ndim != 4 or a.shape[-1] not in (1, 3):
+        hint = " -- it looks like (N, C, H, W): transpose it with a.transpose(0, 2, 3, 1)" \
+            if a.ndim == 4 and a.shape[1] in (1, 3) else ""
+        raise SourceError(f"{path}: array {key!r} has shape {a.shape}; {want}{hint}")
+    x = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).contiguous()
+    dataset, res = _check_images(x, dataset, str(path))
+    info = {"kind": "npz", "path": str(path), "key": key, "sha256": io.sha256_file(path)}
+    return ScoreSource("npz", dataset, res, info, images=x)
+
+
+def real_images(dataset: str, resolution: int, split: str, data_root: str | None = None) -> torch.Tensor:
+    """uint8 images of a real split: "test" is the torchvision test split, "train" the set a run
+    trains on (what :func:`repro.evaluation._real_images` means by any other split), any other
+    name a torchvision split (STL-10 "train")."""
+    if split == "test" or (dataset == "stl10" and split not in ("train", "unlabeled")):
+        return data.torchvision_set(dataset, resolution, data_root, split=split).data
+    if dataset == "stl10" and split == "train":
+        return data.torchvision_set(dataset, resolution, data_root, split="train").data
+    return data.load(dataset, resolution, data_root).data.cpu()
+
+
+def from_real(name: str, data_root: str | None = None) -> ScoreSource:
+    """A registered real-data split (`REAL_SETS`), scored as if it were a generator's samples."""
+    if name not in REAL_SETS:
+        raise SourceError(f"--real: unknown real split {name!r}; registered: {', '.join(REAL_SETS)}")
+    r = REAL_SETS[name]
+    x = real_images(r["dataset"], r["resolution"], r["split"], data_root)
+    info = {"kind": "real", "name": name, **r}
+    return ScoreSource("real", r["dataset"], r["resolution"], info, images=x, data_root=data_root)
+
+
+# -- scoring -------------------------------------------------------------------------------------
+
+def _sampler(G: nn.Module, n_classes: int, device: torch.device):
+    from .evaluation import sampler
+
+    return sampler(G, n_classes, device)
+
+
+def _pass_key(p: Protocol, source: ScoreSource) -> tuple:
+    """What determines the features a protocol needs (see the module docstring)."""
+    generated = source.images is None
+    return (p.network, p.network_sha256, p.resize, p.quantize if generated else "-",
+            p.g_mode if generated else "-", p.feature_batch)
+
+
+def _reference(p: Protocol, source: ScoreSource, extractor) -> Any:
+    shape = (data.DATASETS[source.dataset]["channels"], source.resolution, source.resolution)
+    return ev.reference_stats(lambda: real_images(source.dataset, source.resolution, p.real_split,
+                                                  source.data_root),
+                              p, extractor, dataset=f"{source.dataset}-{source.resolution}",
+                              image_shape=shape)
+
+
+def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
+          extractor_factory: Callable | None = None) -> dict:
+    """Scores of every generator (or the image set) of `source` under every protocol.
+
+    Returns ``{"scores": {generator: {protocol: record}}, "passes": [...]}``; each record is what
+    the trainer writes into a run's ``scores.json`` (metrics + the full protocol record).
+    `extractor_factory(protocol, device)` replaces :func:`repro.metrics.evaluate.build_extractor`
+    (tests count its calls).
+    """
+    dev = torch.device(device)
+    build = extractor_factory or ev.build_extractor
+    targets = source.generators or {"images": None}
+    out: dict = {name: {} for name in targets}
+    passes = []
+    mog = [p for p in protocols if p.network == "mog"]
+    for p in mog:  # 2-D samples: no features to share
+        mix = source.mixture
+        for name, G in targets.items():
+            out[name][p.name] = ev.evaluate_mog_generator(
+                _sampler(G, source.n_classes, dev), mix.modes.cpu().numpy(), mix.sigma, p, dev,
+                seed=source.seed, generator_module=G, weights=mix.weights.cpu().numpy())
+    groups: dict[tuple, list[Protocol]] = {}
+    for p in protocols:
+        if p.network != "mog":
+            groups.setdefault(_pass_key(p, source), []).append(p)
+    for key, group in groups.items():
+        extractor = build(group[0], dev)
+        n = max(p.n_fake for p in group)
+        refs = {p.name: _reference(p, source, extractor) for p in group}
+        for name, G in targets.items():
+            start = time.perf_counter()
+            if G is None:
+                feats, counters = extractor.extract_batches(
+                    [source.images[i:i + SAMPLE_BATCH] for i in range(0, n, SAMPLE_BATCH)]), {}
+            else:
+                feats, counters = ev.sample_features(
+                    _sampler(G, source.n_classes, dev), n, source.seed, dev, extractor,
+                    generator_module=G, g_mode=group[0].g_mode, quantize=group[0].quantize,
+                    sample_batch=SAMPLE_BATCH)
+            seconds = time.perf_counter() - start
+            for p in group:
+                fake = ev.Features(feats.features[:p.n_fake], feats.logits[:p.n_fake])
+                ref = refs[p.name]
+                s = ev.score_features(fake, p, ref.mu, ref.sigma)
+                extra = {"seed": source.seed, "sample_batch": SAMPLE_BATCH} if G is not None else \
+                    {"images_used": p.n_fake, "images_given": len(source.images)}
+                out[name][p.name] = {**s, **ev._record(
+                    p, extractor, dev, n_fake=p.n_fake, feature_batch=extractor.batch_size,
+                    reference={"key": ref.key, "n": ref.n, "path": ref.path, "from_cache": ref.from_cache},
+                    nonfinite_images=counters.get("nonfinite_images", 0), seconds=seconds, **extra)}
+            passes.append({"generator": name, "protocols": [p.name for p in group], "n": n,
+                           "network": key[0], "resize": key[2], "quantize": key[3], "g_mode": key[4],
+                           "seconds": round(seconds, 3)})
+    return {"scores": out, "passes": passes}
+
+
+def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = None,
+             arch: str | None = None, config: Mapping | None = None, images: str | Path | None = None,
+             npz: str | Path | None = None, real: str | None = None, dataset: str | None = None,
+             protocols: str | Iterable[str] | None = None, device: str = "cpu", seed: int = 0,
+             data_root: str | None = None, out: str | Path | None = None,
+             extractor_factory: Callable | None = None) -> dict:
+    """Score one source under one or more protocols; the documented one-call API.
+
+    Exactly one of `run` (a finished run directory), `checkpoint` (+ `arch`, `config`: the
+    run-config keys that shape the network, `dataset` among them), `images` (folder), `npz`
+    (file) or `real` (a name of `REAL_SETS`). `protocols`: "a,b,c", a list, "all" (every protocol
+    that fits the dataset: :func:`protocols_for`) or None (the run's final protocol / the
+    dataset's default). `dataset` is needed for `images` and `npz`. `seed` seeds the sampling of
+    a checkpoint (a run uses its own seed). With `out`, the self-describing result is also
+    written there (atomically) as JSON.
+
+    Returns ``{"format", "source", "protocols", "scores": {generator: {protocol: record}},
+    "passes", "versions", "numerics", "git_commit", "seconds"}``; ``scores`` has "final" and
+    "best" for a run, "final" for a checkpoint, "images" for images, npz and real data.
+    """
+    start = time.perf_counter()
+    given = [k for k, v in (("run", run), ("checkpoint", checkpoint), ("images", images),
+                            ("npz", npz), ("real", real)) if v is not None]
+    if len(given) != 1:
+        raise SourceError(f"give exactly one source (--run, --checkpoint, --images, --npz or --real); "
+                          f"got {', '.join(given) or 'none'}")
+    if checkpoint is not None and not arch:
+        raise SourceError(f"{checkpoint}: --checkpoint needs --arch NAME (and the --set keys that shape it)")
+    if run is not None:
+        source = from_run(run, device)
+    elif checkpoint is not None:
+        cfg = dict(config or {})
+        if data_root:
+            cfg.setdefault("data_root", data_root)
+        source = from_checkpoint(checkpoint, arch, cfg, device, seed)
+    elif images is not None:
+        source = from_images(images, dataset)
+    elif npz is not None:
+        source = from_npz(npz, dataset)
+    else:
+        source = from_real(real, data_root)
+    if data_root and source.data_root is None:
+        source.data_root = data_root
+    chosen = resolve_protocols(protocols, source)
+    skipped = []
+    if protocols == "all" and source.images is not None:  # "all": those the images can fill
+        skipped = [p.name for p in chosen if p.n_fake > len(source.images)]
+        chosen = [p for p in chosen if p.n_fake <= len(source.images)]
+    for p in chosen:
+        ev.preflight(p)  # a missing Inception file fails before any sample is drawn
+    if source.images is not None:
+        most = max(p.n_fake for p in chosen)
+        if len(source.images) < most:
+            short = [p.name for p in chosen if p.n_fake > len(source.images)]
+            raise SourceError(f"{source.info.get('path') or source.info.get('name')}: "
+                              f"{len(source.images)} images; protocol(s) {', '.join(short)} need "
+                              f"{most} (n_fake); give more images or choose protocols with fewer samples")
+    result = score(source, chosen, device, extractor_factory)
+    notes = []
+    if source.images is not None and len(source.images) > min(p.n_fake for p in chosen):
+        notes.append(f"{len(source.images)} images given; each protocol used the first n_fake "
+                     f"({', '.join(f'{p.name}: {p.n_fake}' for p in chosen)})")
+    if skipped:
+        notes.append(f"skipped (more samples than images given): {', '.join(skipped)}")
+    note = "; ".join(notes) or None
+    record = {"format": FORMAT, "source": {**source.info, "dataset": source.dataset,
+                                           "resolution": source.resolution,
+                                           "n_images": None if source.images is None else len(source.images)},
+              "protocols": [p.name for p in chosen], **result, "note": note,
+              "versions": io.versions(), "numerics": io.device_info(torch.device(device)),
+              "git_commit": io.git_commit(), "seconds": round(time.perf_counter() - start, 3)}
+    if out is not None:
+        io.write_json(out, record)
+    return record
+
+
+#: metrics shown by :func:`table`, in order.
+TABLE_METRICS = ("fid", "is_mean", "is_std", "kid", "modes_covered", "hq_fraction")
+
+
+def table(result: Mapping) -> "pd.DataFrame":  # noqa: F821
+    """One row per (generator, protocol): the score and what distinguishes the protocol."""
+    import pandas as pd
+
+    rows = []
+    for gen, by_protocol in result["scores"].items():
+        for name, r in by_protocol.items():
+            p = r["protocol"]
+            row = {"generator": gen, "protocol": name, "n_fake": p["n_fake"], "n_real": p["n_real"],
+                   "real_split": p["real_split"], "resize": p["resize"], "quantize": p["quantize"],
+                   "g_mode": p["g_mode"]}
+            row.update({m: r[m] for m in TABLE_METRICS if r.get(m) is not None})
+            rows.append(row)
+    return pd.DataFrame(rows)
