@@ -142,14 +142,17 @@ def cmd_check(a) -> int:
 
 
 def cmd_download(a) -> int:
-    from . import data
+    from . import download
 
-    root = data.data_root(a.root)
-    if a.name in ("cifar10", "stl10"):
-        data.torchvision_set(a.name, 32 if a.name == "cifar10" else 48, root, download=True)
+    if a.list or a.name is None:
+        import pandas as pd
+
+        print(pd.DataFrame(download.listing()).to_markdown(index=False))
+        return 0
+    if a.name == "inception":
+        download.download_inception()
     else:
-        raise SystemExit(f"nothing to download for {a.name!r}; downloadable: cifar10, stl10")
-    print(f"{a.name} is in {root.resolve()}")
+        download.download_dataset(a.name, a.root)
     return 0
 
 
@@ -237,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     ck.add_argument("--out", help="write the passing record here")
     ck.set_defaults(fn=cmd_check)
 
-    d = sub.add_parser("download", help="download a dataset (needs internet)")
-    d.add_argument("name", choices=["cifar10", "stl10"])
-    d.add_argument("--root", help="data root (default $REPRO_DATA or ./data)")
+    d = sub.add_parser("download", help="fetch the Inception weights or a dataset, verified (needs internet)")
+    d.add_argument("name", nargs="?", choices=["inception", "cifar10", "stl10"])
+    d.add_argument("--list", action="store_true", help="what can be fetched, where it goes, what is present")
+    d.add_argument("--root", help="data root for cifar10/stl10 (default $REPRO_DATA or ./data)")
     d.set_defaults(fn=cmd_download)
 
     ev = sub.add_parser("evaluate", help="score a run, checkpoint, images, .npz or real data under named protocols",

@@ -219,6 +219,14 @@ def from_checkpoint(path: str | Path, arch: str, config: Mapping | None = None, 
                        n_classes=cfg.n_classes, data_root=cfg.data_root)
 
 
+def _nchw(a: np.ndarray) -> torch.Tensor:
+    """(N, H, W, C) -> (N, C, H, W) with standard strides: a permuted view (which torch calls
+    contiguous when C = 1) would send convolutions down another kernel and move scores by
+    float32 round-off."""
+    view = torch.from_numpy(a).permute(0, 3, 1, 2)
+    return torch.empty(view.shape, dtype=view.dtype).copy_(view)  # empty(): standard strides
+
+
 def _check_images(x: torch.Tensor, dataset: str | None, what: str) -> tuple[str, int]:
     """(dataset, resolution) of a uint8 (N, C, H, W) set, checked against the dataset."""
     n, c, h, w = x.shape
@@ -269,7 +277,7 @@ def from_images(folder: str | Path, dataset: str | None = None) -> ScoreSource:
             raise SourceError(f"{p}: {mode} {size[0]}x{size[1]}, but {first[0].name} is {first[1]} "
                               f"{first[2][0]}x{first[2][1]}; every image must have one size and mode")
         arrays.append(a[..., None] if a.ndim == 2 else a)
-    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+    x = _nchw(np.stack(arrays))
     dataset, res = _check_images(x, dataset, str(folder))
     digest = io.stable_hash({p.name: io.sha256_file(p) for p in files}, length=64)
     info = {"kind": "images", "path": str(folder), "n_files": len(files), "files_sha256": digest}
@@ -296,7 +304,7 @@ def from_npz(path: str | Path, dataset: str | None = None) -> ScoreSource:
         hint = " -- it looks like (N, C, H, W): transpose it with a.transpose(0, 2, 3, 1)" \
             if a.ndim == 4 and a.shape[1] in (1, 3) else ""
         raise SourceError(f"{path}: array {key!r} has shape {a.shape}; {want}{hint}")
-    x = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).contiguous()
+    x = _nchw(a)
     dataset, res = _check_images(x, dataset, str(path))
     info = {"kind": "npz", "path": str(path), "key": key, "sha256": io.sha256_file(path)}
     return ScoreSource("npz", dataset, res, info, images=x)

@@ -1,0 +1,157 @@
+"""repro evaluate (repro.scoring): any source under any protocols, numbers equal to the trainer's."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from repro import scoring
+from repro.cli import main
+from repro.config import RunConfig
+from repro.evaluation import sampler
+from repro.metrics import evaluate as ev
+from repro.scoring import SourceError, evaluate
+from repro.train import train
+
+DIGITS = dict(dataset="digits", resolution=16, arch="sngan_cnn", ch=4, norm="spectralnorm", setting="C",
+              batch_size=16, g_updates=6, eval_every=3, log_every=3, ckpt_every=3, seed=3)
+SHAPE = {"dataset": "digits", "resolution": 16, "ch": 4}
+METRICS = ("fid", "is_mean", "is_std")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A finished digits run (the smoke cells' config, shorter and narrower), with G_best."""
+    out = tmp_path_factory.mktemp("run") / "digits"
+    train(RunConfig.from_dict(DIGITS), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def samples(run):
+    """The final generator's 1,000 digits-protocol samples, as uint8 (N, 1, 16, 16), drawn by the
+    trainer's sampler and seed -- what the run's scores.json was computed on."""
+    cfg = RunConfig.load(run / "config.json")
+    G = scoring._generator(cfg, torch.device("cpu"))
+    G.load_state_dict(torch.load(run / "G_final.pt", weights_only=True))
+    with ev.generator_mode(G, "eval"):
+        return torch.cat(list(ev.generate(sampler(G, 0, torch.device("cpu")), 1000, cfg.seed, "cpu")))
+
+
+def test_run_reproduces_its_scores_json_exactly(run):
+    stored = json.loads((run / "scores.json").read_text())
+    got = evaluate(run)["scores"]
+    for kind in ("final", "best"):
+        for m in METRICS:
+            assert got[kind]["digits"][m] == stored[kind][m], (kind, m)
+        assert got[kind]["digits"]["protocol_key"] == stored[kind]["protocol_key"]
+
+
+def test_checkpoint_gives_the_runs_numbers(run):
+    stored = json.loads((run / "scores.json").read_text())["final"]
+    got = evaluate(checkpoint=run / "G_final.pt", arch="sngan_cnn", config=SHAPE, seed=DIGITS["seed"],
+                   protocols="digits")["scores"]["final"]["digits"]
+    assert all(got[m] == stored[m] for m in METRICS)
+
+
+def test_png_folder_and_npz_score_like_the_generator(run, samples, tmp_path):
+    stored = json.loads((run / "scores.json").read_text())["final"]
+    folder = tmp_path / "png"
+    folder.mkdir()
+    for i, x in enumerate(samples):
+        Image.fromarray(x[0].numpy(), mode="L").save(folder / f"{i:05d}.png")
+    np.savez(tmp_path / "s.npz", samples.permute(0, 2, 3, 1).numpy())
+    from_png = evaluate(images=folder, dataset="digits", protocols="digits")
+    from_npz = evaluate(npz=tmp_path / "s.npz", dataset="digits", protocols="digits")
+    for result in (from_png, from_npz):
+        record = result["scores"]["images"]["digits"]
+        assert all(record[m] == stored[m] for m in METRICS)
+        assert result["source"]["n_images"] == 1000 and result["note"] is None
+
+
+def _counting_factory(calls):
+    def build(protocol, device):
+        extractor = ev.build_extractor(protocol, device)
+        inner = extractor.extract_batches
+
+        def counted(batches):
+            calls.append(protocol.name)
+            return inner(batches)
+
+        extractor.extract_batches = counted
+        return extractor
+    return build
+
+
+def test_one_pass_per_shared_configuration_same_numbers_as_alone(run):
+    names = ["digits", "curve-digits", "digits-2k", "digits-round"]
+    calls = []
+    together = evaluate(run, protocols=",".join(names), extractor_factory=_counting_factory(calls))
+    # digits, curve-digits and digits-2k differ only in sample counts: one pass of 2,000 samples;
+    # digits-round quantises differently: a second pass; each for the final and the best G
+    assert sorted(calls) == sorted(["digits", "digits", "digits-round", "digits-round"])
+    assert [p["n"] for p in together["passes"]] == [2000, 2000, 1000, 1000]
+    for name in ("digits", "digits-2k", "digits-round"):  # curve-digits: a prefix like digits
+        alone = evaluate(run, protocols=name)["scores"]
+        for kind in ("final", "best"):
+            assert all(together["scores"][kind][name][m] == alone[kind][name][m] for m in METRICS)
+
+
+def test_all_protocols_of_the_dataset_and_the_cli_table(run, tmp_path, capsys):
+    out = tmp_path / "scores.json"
+    assert main(["evaluate", "--run", str(run), "--protocol", "all", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    record = json.loads(out.read_text())
+    fits = [n for n, p in scoring.PROTOCOLS.items() if p.network == "digits"]
+    assert record["protocols"] == fits and set(record["scores"]["final"]) == set(fits)
+    assert record["source"]["files"]["G_final.pt"] == scoring.io.sha256_file(run / "G_final.pt")
+    assert record["versions"]["torch"] == torch.__version__ and "numerics" in record
+    assert all(f"| final       | {n} " in printed for n in fits)
+
+
+def test_real_split_scores_its_first_n_and_says_so():
+    result = evaluate(real="digits-16", protocols="digits")
+    assert result["source"]["n_images"] == 1797
+    assert "first n_fake" in result["note"] and "digits: 1000" in result["note"]
+    assert 1 < result["scores"]["images"]["digits"]["is_mean"] <= 10  # IS <= number of classes
+
+
+def _one_line_error(capsys, argv, *expected):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    for text in expected:
+        assert text in err[0], (text, err[0])
+
+
+def test_bad_sources_are_one_line_errors(run, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _one_line_error(capsys, ["evaluate", "--images", str(empty), "--dataset", "digits"], str(empty), "no .png")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    Image.new("L", (16, 16)).save(mixed / "a.png")
+    Image.new("L", (8, 8)).save(mixed / "b.png")
+    _one_line_error(capsys, ["evaluate", "--images", str(mixed), "--dataset", "digits"],
+                    str(mixed / "b.png"), "8x8", "16x16")
+    grey = tmp_path / "grey"
+    grey.mkdir()
+    Image.new("L", (32, 32)).save(grey / "a.png")
+    _one_line_error(capsys, ["evaluate", "--images", str(grey), "--dataset", "cifar10"],
+                    str(grey), "grayscale", "3 channel")
+    _one_line_error(capsys, ["evaluate", "--checkpoint", str(run / "G_final.pt"), "--arch", "sngan_cnn",
+                             "--set", "dataset=digits", "--set", "resolution=16", "--set", "ch=8"],
+                    str(run / "G_final.pt"), "ch=8", "shape")
+    _one_line_error(capsys, ["evaluate", "--checkpoint", str(run / "G_final.pt"), "--arch", "sngan_resnet",
+                             "--set", "dataset=digits", "--set", "resolution=16"],
+                    str(run / "G_final.pt"), "arch sngan_resnet")
+    np.savez(tmp_path / "nchw.npz", np.zeros((4, 1, 16, 16), np.uint8))
+    _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "nchw.npz"), "--dataset", "digits"],
+                    "nchw.npz", "(N, H, W, C)", "transpose")
+    np.savez(tmp_path / "float.npz", np.zeros((4, 16, 16, 1), np.float32))
+    _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "float.npz"), "--dataset", "digits"],
+                    "float.npz", "float32", "uint8")
+    np.savez(tmp_path / "few.npz", np.zeros((10, 16, 16, 1), np.uint8))
+    _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "few.npz"), "--dataset", "digits"],
+                    "few.npz", "10 images", "1000")
