@@ -20,6 +20,7 @@ localrules:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/real.smk"
 include: "workflow/rules/report.smk"
 
 

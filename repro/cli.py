@@ -175,6 +175,16 @@ def cmd_evaluate(a) -> int:
     return 0
 
 
+def cmd_real_row(a) -> int:
+    """Score one "Real data" row of an experiment table (what the workflow's real_data rule runs)."""
+    from .scoring import score_real_row
+
+    scores = score_real_row(a.table, a.run_id, a.out, data_root=a.data_root, device=a.device)
+    final = scores["final"]
+    print(json.dumps({k: final.get(k) for k in ("protocol_name", "fid", "is_mean", "is_std")}))
+    return 0
+
+
 def cmd_settings(a) -> int:
     from .settings import settings_table
 
@@ -267,6 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--data-root", help="data root (default $REPRO_DATA or ./data)")
     ev.add_argument("--out", help="write the scores here (JSON), e.g. scores.json")
     ev.set_defaults(fn=cmd_evaluate)
+
+    rr = sub.add_parser("real-row", help="score a 'Real data' row of an experiment table (no training)")
+    rr.add_argument("table", help="experiment table (TSV)")
+    rr.add_argument("run_id")
+    rr.add_argument("--out", required=True, help="run directory (gets scores.json, status.json)")
+    rr.add_argument("--data-root", help="data root (default $REPRO_DATA or ./data)")
+    rr.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    rr.set_defaults(fn=cmd_real_row)
 
     s = sub.add_parser("settings", help="print the papers' optimizer settings")
     s.set_defaults(fn=cmd_settings)

@@ -89,7 +89,10 @@ def validate(path: str | Path, schema: str | Path = SCHEMA) -> pd.DataFrame:
                          f"{dup.iloc[0]!r} (first on line {_line(df, first)})")
     for i, row in df.iterrows():
         try:
-            run_config(row)
+            if is_real(row):
+                check_real_row(row)
+            else:
+                run_config(row)
         except ConfigError as e:
             key = re.search(r"config key '?(\w+)'?", str(e))
             column = key.group(1) if key else "?"
@@ -127,6 +130,29 @@ def run_config(row: pd.Series | dict) -> RunConfig:
                               f"allowed columns: {', '.join(sorted((known - set(NOT_IN_TABLES)) | set(LABELS)))}")
         d[key] = value
     return RunConfig.from_dict(d)
+
+
+def is_real(row: pd.Series | dict) -> bool:
+    """A "Real data" row: a ``real`` split (repro.scoring.REAL_SETS) is scored, nothing trains."""
+    value = dict(row).get("real")
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def check_real_row(row: pd.Series | dict) -> None:
+    """A real-data row names a registered split of its dataset and a protocol that fits it."""
+    from .scoring import REAL_SETS, protocols_for
+
+    row = dict(row)
+    name, dataset, protocol = row["real"], row.get("dataset"), row.get("protocol")
+    if name not in REAL_SETS:
+        raise ConfigError(f"config key 'real': {name!r} is not a registered real split; "
+                          f"registered: {', '.join(REAL_SETS)}")
+    if REAL_SETS[name]["dataset"] != dataset:
+        raise ConfigError(f"config key 'dataset': {dataset!r}, but real split {name!r} is "
+                          f"{REAL_SETS[name]['dataset']}")
+    if protocol is None or protocol not in protocols_for(dataset):
+        raise ConfigError(f"config key 'protocol': a real-data row needs a protocol that fits "
+                          f"{dataset}: {', '.join(protocols_for(dataset))}")
 
 
 def runs(path: str | Path, seeds: list[int] | None = None) -> pd.DataFrame:
@@ -179,9 +205,9 @@ def plan(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
     lines = []
     for name, df in tables.items():
-        cfgs = [run_config(r) for _, r in df.iterrows()]
+        cfgs = [run_config(r) for _, r in df.iterrows() if not is_real(r)]  # real data: no training
         gpu = [c for c in cfgs if not data.DATASETS[c.dataset]["offline"]]
         lines.append({"table": name, "runs": len(cfgs), "gpu_runs": len(gpu),
                       "gpu_hours_est": round(sum(estimate_hours(c) for c in gpu), 1),
-                      "cpu_runs": len(cfgs) - len(gpu)})
+                      "cpu_runs": len(cfgs) - len(gpu), "real_cells": len(df) - len(cfgs)})
     return pd.DataFrame(lines)

@@ -430,7 +430,10 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     "passes", "versions", "numerics", "git_commit", "seconds"}``; ``scores`` has "final" and
     "best" for a run, "final" for a checkpoint, "images" for images, npz and real data.
     """
+    from .train import pick_device
+
     start = time.perf_counter()
+    device = str(pick_device(device))  # "auto" -> cuda when there is one
     given = [k for k, v in (("run", run), ("checkpoint", checkpoint), ("images", images),
                             ("npz", npz), ("real", real)) if v is not None]
     if len(given) != 1:
@@ -504,3 +507,30 @@ def table(result: Mapping) -> "pd.DataFrame":  # noqa: F821
             row.update({m: r[m] for m in TABLE_METRICS if r.get(m) is not None})
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def score_real_row(table: str | Path, run_id: str, out: str | Path, data_root: str | None = None,
+                   device: str = "cpu") -> dict:
+    """Score a "Real data" row of an experiment table into a run directory (what the workflow's
+    ``real_data`` rule runs): ``scores.json`` in the trainer's format (status, ``final``: the
+    record, seed, versions, numerics) plus the source, and ``status.json`` -- so the report reads
+    it like any run, and judges it with :func:`repro.report.real.judge_real`."""
+    from .experiments import TableError, check_real_row, is_real, read_table
+
+    df = read_table(table)
+    match = df[df["run_id"] == run_id]
+    if match.empty or not is_real(match.iloc[0]):
+        raise TableError(f"{table}: no real-data row with run_id {run_id!r} (a row with a 'real' split)")
+    row = dict(match.iloc[0])
+    check_real_row(row)
+    start = time.perf_counter()
+    result = evaluate(real=row["real"], protocols=row["protocol"], device=device, data_root=data_root)
+    out = Path(out)
+    scores = {"status": "completed", "kind": "real", "final": result["scores"]["images"][row["protocol"]],
+              "source": result["source"], "note": result["note"], "config_hash": None,
+              "seed": row.get("seed"), "wall_seconds": round(time.perf_counter() - start, 3),
+              "numerics": result["numerics"], "versions": result["versions"],
+              "git_commit": result["git_commit"]}
+    io.write_json(out / "scores.json", scores)
+    io.write_json(out / "status.json", {"state": "completed", "step": 0, "kind": "real"})
+    return scores

@@ -51,6 +51,11 @@ def test_smoke_suite_runs_end_to_end_and_passes_its_check(smoke_run):
             scores = json.loads((out / "runs" / table / run / "scores.json").read_text())
             assert scores["status"] == "completed"
             assert scores["final"]["protocol_name"] in ("mog", "digits")
+    # the "Real data" cell: real digits scored under the digits protocol, judged like any cell
+    real = pd.read_csv(out / "results" / "smoke_real" / "smoke_real.verdicts.csv")
+    final = real[real["checkpoint"] == "final"]
+    assert sorted(final["metric"]) == ["fid", "is_mean"] and set(final["verdict"]) == {"held"}
+    assert set(final["ref_kind"]) == {"regression"}
 
 
 @pytest.mark.slow

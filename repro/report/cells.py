@@ -12,6 +12,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from . import real
 from . import references as refs_mod
 from .collect import CELL
 from .verdict import DIRECTIONS, MIN_SEEDS, decide, is_collapsed, our_interval, summarize
@@ -96,6 +97,12 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
                     min_seeds=min_seeds, no_reference=why)
                 low, high = our_interval(mean, std) if n else (math.nan, math.nan)
+                if real.is_real_cell(runs):  # one score, no seeds: its own evaluation noise
+                    std = _real_std(completed, checkpoint, metric)
+                    verdict, reason, low, high = real.judge_real(
+                        mean if n == 1 else None, std,
+                        None if ref is None else ref["low"], None if ref is None else ref["high"],
+                        DIRECTIONS.get(metric) if ref is None else ref["direction"], why)
                 s = shown if shown is not None else {}
                 out.append({
                     "paper": paper, "table": table, "row": row, "column": column, "metric": metric,
@@ -118,3 +125,10 @@ def _column(runs: pd.DataFrame, name: str) -> list[float]:
     if name not in runs.columns:
         return [math.nan] * len(runs)
     return [math.nan if v is None or pd.isna(v) else float(v) for v in runs[name]]
+
+
+def _real_std(runs: pd.DataFrame, checkpoint: str, metric: str) -> float:
+    """The evaluation std of a real-data cell's one score (IS: over splits), NaN if none."""
+    name = real.EVAL_STD.get(metric)
+    values = _column(runs, f"{checkpoint}_{name}") if name else []
+    return values[0] if len(values) == 1 else math.nan

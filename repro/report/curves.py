@@ -131,3 +131,13 @@ def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[
         fig.suptitle(title)
     prefix = Path(out_prefix)
     return [io.save_figure(prefix.with_name(f"{prefix.name}.{fmt}"), fig, dpi=120) for fmt in formats]
+
+
+def no_curves(out_prefix: str | Path, text: str, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """A figure that says why a table has no learning curves (its rule still declares them)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 1))
+    fig.text(0.5, 0.5, text, ha="center", va="center")
+    prefix = Path(out_prefix)
+    return [io.save_figure(prefix.with_name(f"{prefix.name}.{fmt}"), fig, dpi=120) for fmt in formats]

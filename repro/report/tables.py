@@ -183,5 +183,10 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
         if not c.empty:
             figs = plot_curves(c, prefix.with_name(prefix.name + ".curves"))
             paths.update({f"curves_{p.suffix.lstrip('.')}": p for p in figs})
+        elif "real" in df.columns and len(df) and df["real"].notna().all():
+            from .curves import no_curves  # real-data cells: nothing trained, nothing to plot
+
+            figs = no_curves(prefix.with_name(prefix.name + ".curves"), "real-data cells: no training")
+            paths.update({f"curves_{p.suffix.lstrip('.')}": p for p in figs})
     return paths
 

@@ -1,0 +1,35 @@
+# "Real data" cells (a table row with a `real` split): the real images are scored under the row's
+# protocol by `repro real-row`; nothing trains. Such rows get this rule instead of `train`.
+from repro.scoring import REAL_SETS
+
+REAL_RUNS = {
+    (t, r) for t, df in TABLES.items() if "real" in df.columns for r in df.index[df["real"].notna()]
+}
+
+
+ruleorder: real_data > train
+
+
+rule real_data:
+    """One real-data cell: its real split scored like a generator's samples (repro.scoring)."""
+    input:
+        table_tsv,
+    output:
+        f"{RUNS}/{{table}}/{{run}}/scores.json",
+    log:
+        f"{RUNS}/{{table}}/{{run}}/score.log",
+    wildcard_constraints:
+        run="|".join(re.escape(r) for _, r in sorted(REAL_RUNS)) or "(?!)",
+    params:
+        out=lambda w: f"{RUNS}/{w.table}/{w.run}",
+        data_root=f"--data-root {config['data_root']}" if config["data_root"] else "",
+    threads: 1
+    resources:
+        # offline (digits) on a CPU; Inception over CIFAR-10/STL-10 images wants the GPU
+        gpu=lambda w: 0 if REAL_SETS[TABLES[w.table].loc[w.run, "real"]]["dataset"] == "digits" else 1,
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "OMP_NUM_THREADS={threads} {PY} -m repro.gpus -- "
+        "{REPRO} real-row {input} {wildcards.run} --out {params.out} "
+        "--device {config[device]} {params.data_root} > {log} 2>&1"
