@@ -108,8 +108,8 @@ def protocols_for(dataset: str) -> list[str]:
 
 
 def resolve_protocols(spec: str | Iterable[str] | None, source: ScoreSource) -> list[Protocol]:
-    """Protocols named by `spec` ("a,b,c", a list, "all", or None: the dataset's final
-    protocol), each checked to fit the source's dataset."""
+    """Protocols named by `spec` ("a,b,c", a list of names or `Protocol` objects, "all", or None:
+    the dataset's final protocol), each checked to fit the source's dataset."""
     from .evaluation import DEFAULT_PROTOCOLS
 
     fits = protocols_for(source.dataset)
@@ -124,6 +124,12 @@ def resolve_protocols(spec: str | Iterable[str] | None, source: ScoreSource) -> 
         raise SourceError(f"no protocol scores dataset {source.dataset!r}; name one with --protocol")
     out = []
     for name in names:
+        if isinstance(name, Protocol):  # an unregistered variant (Python API only)
+            if name.network != NETWORK_OF.get(source.dataset):
+                raise SourceError(f"protocol {name.name!r} uses network {name.network!r}; dataset "
+                                  f"{source.dataset!r} is scored by {NETWORK_OF.get(source.dataset)!r}")
+            out.append(name)
+            continue
         if name not in PROTOCOLS:
             raise SourceError(f"--protocol: unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}")
         if name not in fits:
