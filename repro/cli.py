@@ -169,9 +169,9 @@ def cmd_evaluate(a) -> int:
                       device=a.device, seed=a.seed, data_root=a.data_root, out=a.out)
     print(table(result).to_markdown(index=False, floatfmt=".6g"))
     if result.get("note"):
-        print(f"note: {result['note']}")
+        print(f"\nnote: {result['note']}")
     if a.out:
-        print(f"scores: {a.out}")
+        print(f"scores: {a.out}", file=sys.stderr)
     return 0
 
 

@@ -500,7 +500,8 @@ TABLE_METRICS = ("fid", "is_mean", "is_std", "kid", "modes_covered", "hq_fractio
 
 
 def table(result: Mapping) -> "pd.DataFrame":  # noqa: F821
-    """One row per (generator, protocol): the score and what distinguishes the protocol."""
+    """One row per (generator, protocol): the score, what distinguishes the protocol, and (with
+    several protocols) each score minus the first protocol's: the protocol-sensitivity table."""
     import pandas as pd
 
     rows = []
@@ -511,6 +512,10 @@ def table(result: Mapping) -> "pd.DataFrame":  # noqa: F821
                    "real_split": p["real_split"], "resize": p["resize"], "quantize": p["quantize"],
                    "g_mode": p["g_mode"]}
             row.update({m: r[m] for m in TABLE_METRICS if r.get(m) is not None})
+            first = next(iter(by_protocol.values()))  # the gap each protocol opens on its own
+            for m in ("fid", "is_mean"):
+                if r.get(m) is not None and first.get(m) is not None and len(by_protocol) > 1:
+                    row[f"{m} - {next(iter(by_protocol))}"] = r[m] - first[m]
             rows.append(row)
     return pd.DataFrame(rows)
 
