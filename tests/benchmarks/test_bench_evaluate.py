@@ -35,7 +35,8 @@ def _digits_like(n: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def sample_set(tmp_path_factory, request):
-    enabled = not request.config.getoption("benchmark_disable", False)
+    opt = request.config.getoption
+    enabled = opt("benchmark_enable", False) or not opt("benchmark_disable", False)
     n = 10_000 if enabled else 500
     folder = tmp_path_factory.mktemp("evaluate_bench")
     a = _digits_like(n)
