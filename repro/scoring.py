@@ -56,9 +56,12 @@ class SourceError(UserError, ValueError):
 REAL_SETS: dict[str, dict] = {
     "cifar10-train": dict(dataset="cifar10", resolution=32, split="train",
                           about="CIFAR-10 training images (the first n_fake of 50,000)"),
+    "stl10-unlabeled": dict(dataset="stl10", resolution=48, split="unlabeled", offset=10_000,
+                            about="STL-10 unlabeled images (96->48) from the 10,001st on: the split "
+                                  "SNGAN trains on, disjoint from the first 10,000 that the "
+                                  "sngan-stl10 reference uses (90,000 images)"),
     "stl10-train": dict(dataset="stl10", resolution=48, split="train",
-                        about="STL-10 labelled train split (5,000 images, 96->48), disjoint from "
-                              "the unlabeled images the sngan-stl10 reference uses"),
+                        about="STL-10 labelled train split (5,000 images, 96->48)"),
     **{f"digits-{r}": dict(dataset="digits", resolution=r, split="train",
                            about=f"scikit-learn digits at {r}x{r} (the first n_fake of 1,797; the "
                                  f"digits protocols' reference is all 1,797, so they overlap)")
@@ -220,7 +223,7 @@ def from_checkpoint(path: str | Path, arch: str, config: Mapping | None = None, 
                     f"arch {arch} with {', '.join(f'{k}={v}' for k, v in sorted(d.items()) if k != 'arch')}",
                     torch.device(device))
     info = {"kind": "checkpoint", "path": str(path), "arch": arch, "config": cfg.resolved(),
-            "files": {path.name: io.sha256_file(path)}}
+            "files": {path.name: io.sha256_file(path)}, "final_protocol": cfg.final_protocol}
     return ScoreSource("checkpoint", cfg.dataset, cfg.resolution, info, {"final": G}, seed=seed,
                        n_classes=cfg.n_classes, data_root=cfg.data_root)
 
@@ -332,7 +335,7 @@ def from_real(name: str, data_root: str | None = None) -> ScoreSource:
     if name not in REAL_SETS:
         raise SourceError(f"--real: unknown real split {name!r}; registered: {', '.join(REAL_SETS)}")
     r = REAL_SETS[name]
-    x = real_images(r["dataset"], r["resolution"], r["split"], data_root)
+    x = real_images(r["dataset"], r["resolution"], r["split"], data_root)[r.get("offset", 0):]
     info = {"kind": "real", "name": name, **r}
     return ScoreSource("real", r["dataset"], r["resolution"], info, images=x, data_root=data_root)
 
