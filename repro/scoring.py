@@ -499,7 +499,7 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
 
 
 #: metrics shown by :func:`table`, in order.
-TABLE_METRICS = ("fid", "is_mean", "is_std", "kid", "modes_covered", "hq_fraction")
+TABLE_METRICS = ("fid", "is_mean", "is_std", "kid", "modes_covered", "hq_fraction", "kl_uniform", "top_mode_share")
 
 
 def table(result: Mapping) -> "pd.DataFrame":  # noqa: F821
