@@ -7,6 +7,11 @@ REAL_RUNS = {
 }
 
 
+def real_offline(w):
+    """Real digits: a CPU job of seconds; CIFAR-10/STL-10 through Inception: a GPU job."""
+    return REAL_SETS[TABLES[w.table].loc[w.run, "real"]]["dataset"] == "digits"
+
+
 ruleorder: real_data > train
 
 
@@ -26,8 +31,8 @@ rule real_data:
     threads: 1
     resources:
         # offline (digits) on a CPU; Inception over CIFAR-10/STL-10 images wants the GPU
-        gpu=lambda w: 0 if REAL_SETS[TABLES[w.table].loc[w.run, "real"]]["dataset"] == "digits" else 1,
-        mem_mb=4000,
+        gpu=lambda w: 0 if real_offline(w) else 1,
+        mem_mb=lambda w: 1000 if real_offline(w) else 16000,
         runtime=30,
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m repro.gpus -- "
