@@ -462,6 +462,10 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     elif npz is not None:
         source = from_npz(npz, dataset)
     else:
+        if real in REAL_SETS:  # the protocols' files are checked before a data set is loaded
+            r = REAL_SETS[real]
+            for p in resolve_protocols(protocols, ScoreSource("real", r["dataset"], r["resolution"], {})):
+                ev.preflight(p)
         source = from_real(real, data_root)
     if data_root and source.data_root is None:
         source.data_root = data_root

@@ -125,9 +125,10 @@ def locate_inception_weights(explicit: str | os.PathLike | None = None) -> Path:
             return verify_weights(path)
     listing = "\n".join(f"  - {p}" for p in searched)
     raise MissingWeightsError(
-        f"Inception weights {INCEPTION_FILENAME} not found (this suite never downloads).\n"
+        f"Inception weights {INCEPTION_FILENAME} not found (training and scoring never download).\n"
         f"Searched, in order:\n{listing}\n"
-        f"On a machine with internet, download it from\n  {INCEPTION_URL}\n"
+        f"On a machine with internet, run `repro download inception` (it verifies the file and "
+        f"puts it in the cache), or download it from\n  {INCEPTION_URL}\n"
         f"(expected sha256 {INCEPTION_SHA256}, {INCEPTION_BYTES:,} bytes), check it with "
         f"`sha256sum {INCEPTION_FILENAME}`, then either put it in the cache directory "
         f"{cache_dir() / INCEPTION_FILENAME} (set ${CACHE_ENV} to move the cache) or point "
