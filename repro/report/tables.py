@@ -56,7 +56,7 @@ def format_ours(v: pd.Series) -> str:
             return f"no value ({int(v['n_diverged'])}/{n_runs} diverged)"
         return f"missing ({int(v['n_completed'])}/{n_runs})" if v["n_completed"] == 0 else f"no value (0/{n_runs})"
     text = _fmt(v["mean"], metric)
-    if v["n"] >= 2:
+    if v["n"] >= 2 or not pd.isna(v["std"]):  # one score with a std: a real-data cell's IS splits
         text += f" ± {_fmt(v['std'], metric)}"
     notes = [f"n={int(v['n'])}"]
     if v["n_diverged"]:
