@@ -103,3 +103,14 @@ def test_list_says_what_is_present(tmp_path, monkeypatch, capsys):
     assert status == {"inception": "absent", "cifar10": "present", "stl10": "absent"}
     assert main(["download", "--list"]) == 0
     assert str(tmp_path / "inception-2015-12-05.pt") in capsys.readouterr().out
+
+
+def test_download_inception_says_where_it_went(server, tmp_path, monkeypatch, capsys):
+    dest = tmp_path / "cache" / "inception-2015-12-05.pt"
+    monkeypatch.setattr(download, "inception_target",
+                        lambda: {"url": f"{server}/good", "sha256": SHA, "dest": dest})
+    assert main(["download", "inception"]) == 0
+    assert dest.read_bytes() == GOOD
+    assert f"{dest}: downloaded and verified" in capsys.readouterr().out
+    assert main(["download", "inception"]) == 0  # already there: verified, not fetched again
+    assert "already present" in capsys.readouterr().out
