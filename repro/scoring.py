@@ -51,8 +51,10 @@ class SourceError(UserError, ValueError):
 
 
 #: Real-data splits that can be scored as if they were samples (``--real NAME``): the "Real
-#: data" row of SNGAN Table 2. name -> dataset, resolution, split ("train" = the set a run trains
-#: on: CIFAR-10 train, STL-10 unlabeled, all digits; or a torchvision split), what it is.
+#: data" row of SNGAN Table 2. name -> dataset, resolution, split (as protocols name them:
+#: "test", or any other name for the set a run trains on -- CIFAR-10 train, STL-10 unlabeled,
+#: all digits; `real_images`), optional torchvision_split (another torchvision split instead)
+#: and offset (images skipped at the start), what it is.
 REAL_SETS: dict[str, dict] = {
     "cifar10-train": dict(dataset="cifar10", resolution=32, split="train",
                           about="CIFAR-10 training images (the first n_fake of 50,000)"),
@@ -60,7 +62,7 @@ REAL_SETS: dict[str, dict] = {
                             about="STL-10 unlabeled images (96->48) from the 10,001st on: the split "
                                   "SNGAN trains on, disjoint from the first 10,000 that the "
                                   "sngan-stl10 reference uses (90,000 images)"),
-    "stl10-train": dict(dataset="stl10", resolution=48, split="train",
+    "stl10-train": dict(dataset="stl10", resolution=48, split="train", torchvision_split="train",
                         about="STL-10 labelled train split (5,000 images, 96->48)"),
     **{f"digits-{r}": dict(dataset="digits", resolution=r, split="train",
                            about=f"scikit-learn digits at {r}x{r} (the first n_fake of 1,797; the "
@@ -320,13 +322,11 @@ def from_npz(path: str | Path, dataset: str | None = None) -> ScoreSource:
 
 
 def real_images(dataset: str, resolution: int, split: str, data_root: str | None = None) -> torch.Tensor:
-    """uint8 images of a real split: "test" is the torchvision test split, "train" the set a run
-    trains on (what :func:`repro.evaluation._real_images` means by any other split), any other
-    name a torchvision split (STL-10 "train")."""
-    if split == "test" or (dataset == "stl10" and split not in ("train", "unlabeled")):
-        return data.torchvision_set(dataset, resolution, data_root, split=split).data
-    if dataset == "stl10" and split == "train":
-        return data.torchvision_set(dataset, resolution, data_root, split="train").data
+    """uint8 images of a protocol's real split, as the trainer reads it
+    (:func:`repro.evaluation._real_images`): "test" is the torchvision test split, any other name
+    the set a run trains on (CIFAR-10 train, STL-10 unlabeled, all digits)."""
+    if split == "test":
+        return data.torchvision_set(dataset, resolution, data_root, split="test").data
     return data.load(dataset, resolution, data_root).data.cpu()
 
 
@@ -335,7 +335,11 @@ def from_real(name: str, data_root: str | None = None) -> ScoreSource:
     if name not in REAL_SETS:
         raise SourceError(f"--real: unknown real split {name!r}; registered: {', '.join(REAL_SETS)}")
     r = REAL_SETS[name]
-    x = real_images(r["dataset"], r["resolution"], r["split"], data_root)[r.get("offset", 0):]
+    if "torchvision_split" in r:  # a split no protocol uses as its reference (STL-10 train)
+        x = data.torchvision_set(r["dataset"], r["resolution"], data_root, split=r["torchvision_split"]).data
+    else:
+        x = real_images(r["dataset"], r["resolution"], r["split"], data_root)
+    x = x[r.get("offset", 0):]
     info = {"kind": "real", "name": name, **r}
     return ScoreSource("real", r["dataset"], r["resolution"], info, images=x, data_root=data_root)
 
