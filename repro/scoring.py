@@ -26,6 +26,8 @@ protocol scored inside a shared pass reads exactly as it does alone (tested).
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +192,12 @@ def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
     run_dir = Path(run_dir)
     cfg_path, final = run_dir / "config.json", run_dir / "G_final.pt"
     if not cfg_path.is_file() or not final.is_file():
+        state = {}
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads((run_dir / "status.json").read_text())
+        if state.get("state") == "diverged":
+            raise SourceError(f"{run_dir}: the run diverged at step {state.get('step')} and left no "
+                              f"G_final.pt to score")
         raise SourceError(f"{run_dir}: not a finished run directory (needs config.json and G_final.pt; "
                           f"train it to the end with `repro train`)")
     cfg = RunConfig.load(cfg_path)
