@@ -129,6 +129,8 @@ def _one_line_error(capsys, argv, *expected):
 
 
 def test_bad_sources_are_one_line_errors(run, tmp_path, capsys):
+    with pytest.raises(SourceError, match="exactly one source"):
+        evaluate(run, npz=tmp_path / "s.npz")
     empty = tmp_path / "empty"
     empty.mkdir()
     _one_line_error(capsys, ["evaluate", "--images", str(empty), "--dataset", "digits"], str(empty), "no .png")
