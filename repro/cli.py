@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--protocol", help="a,b,c | all (every protocol that fits the dataset); default: "
                                        "the run's final protocol, else the dataset's")
     ev.add_argument("--seed", type=int, default=0, help="sampling seed of a --checkpoint (a run uses its own)")
-    ev.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    ev.add_argument("--device", help="auto | cpu | cuda | cuda:N (default: a run's own device type, else auto)")
     ev.add_argument("--data-root", help="data root (default $REPRO_DATA or ./data)")
     ev.add_argument("--out", help="write the scores here (JSON), e.g. scores.json")
     ev.set_defaults(fn=cmd_evaluate)

@@ -431,10 +431,18 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
     return {"scores": out, "passes": passes}
 
 
+def _run_device(run_dir: str | Path) -> str | None:
+    """"cuda" or "cpu": the device type a run's scores were computed on (its scores.json)."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        device = json.loads((Path(run_dir) / "scores.json").read_text())["numerics"]["device"]
+        return "cuda" if device.startswith("cuda") else "cpu"
+    return None
+
+
 def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = None,
              arch: str | None = None, config: Mapping | None = None, images: str | Path | None = None,
              npz: str | Path | None = None, real: str | None = None, dataset: str | None = None,
-             protocols: str | Iterable[str] | None = None, device: str = "cpu", seed: int = 0,
+             protocols: str | Iterable[str] | None = None, device: str | None = None, seed: int = 0,
              data_root: str | None = None, out: str | Path | None = None,
              extractor_factory: Callable | None = None) -> dict:
     """Score one source under one or more protocols; the documented one-call API.
@@ -444,8 +452,9 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     (file) or `real` (a name of `REAL_SETS`). `protocols`: "a,b,c", a list, "all" (every protocol
     that fits the dataset: :func:`protocols_for`) or None (the run's final protocol / the
     dataset's default). `dataset` is needed for `images` and `npz`. `seed` seeds the sampling of
-    a checkpoint (a run uses its own seed). With `out`, the self-describing result is also
-    written there (atomically) as JSON.
+    a checkpoint (a run uses its own seed). `device`: None = a run's own device type (samples are
+    drawn from a generator on it, so only that device reproduces its scores.json), else "auto".
+    With `out`, the self-describing result is also written there (atomically) as JSON.
 
     Returns ``{"format", "source", "protocols", "scores": {generator: {protocol: record}},
     "passes", "versions", "numerics", "git_commit", "seconds"}``; ``scores`` has "final" and
@@ -454,6 +463,8 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     from .train import pick_device
 
     start = time.perf_counter()
+    if device is None:  # a run: where it was scored (the sample stream depends on the device)
+        device = (_run_device(run) if run is not None else None) or "auto"
     device = str(pick_device(device))  # "auto" -> cuda when there is one
     given = [k for k, v in (("run", run), ("checkpoint", checkpoint), ("images", images),
                             ("npz", npz), ("real", real)) if v is not None]
