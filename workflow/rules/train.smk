@@ -19,4 +19,4 @@ rule train:
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m repro.gpus -- "
         "{REPRO} train-row {input} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
-        "--device {config[device]} {params.data_root} > {log} 2>&1"
+        "--device {config[device]} {params.data_root} --time-limit {resources.runtime} > {log} 2>&1"
