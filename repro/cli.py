@@ -93,6 +93,12 @@ def cmd_plan(a) -> int:
         print(f"rates {src}" + (" (repro/experiments.py GPU_S_PER_UPDATE; `repro calibrate` on the "
                                 "GPU box, or --gpu NAME for one measured there, replaces them)"
                                 if src == "assumed" else " (repro calibrate; cache/calibration.json)"))
+    if "assumed" in sources:
+        from . import calibrate
+
+        other = sorted(d for d in calibrate.load() if d != gpu)
+        if other:
+            print(f"measured rates exist for: {', '.join(other)} (repro plan --gpu NAME uses them)")
     print(df.to_markdown(index=False))
     return 0
 

@@ -76,6 +76,7 @@ def test_plan_says_where_its_rates_come_from(cache, capsys):
     assert main(["plan", "--suite", "sngan", "--gpu", "NVIDIA Other"]) == 0
     out = capsys.readouterr().out
     assert "rates assumed" in out and "measured on" not in out
+    assert "measured rates exist for: NVIDIA Fake (repro plan --gpu NAME uses them)" in out
 
 
 def test_damaged_calibration_file_is_one_error_line(cache, capsys):
