@@ -119,10 +119,11 @@ def cmd_calibrate(a) -> int:
         for arch in archs:
             r = calibrate.measure(arch, a.device, steps=a.steps, warmup=a.warmup)
             records.append(r)
+            calibrate.save([r])  # each arch as soon as it is measured: an interrupt keeps the rest
             print(f"{r['device']}  {arch:13s} {r['s_per_g_update'] * 1e3:10.2f} ms per G update "
                   f"(n_dis {r['n_dis']}, batch {r['batch_size']}, {r['resolution']}px, ch {r['ch']}; "
                   f"{r['steps']} timed after {r['warmup']})", flush=True)
-    print(f"rates of {len(records)} arch(s) stored in {calibrate.save(records)}")
+    print(f"rates of {len(records)} arch(s) stored in {calibrate.path()}")
     return 0
 
 
