@@ -50,8 +50,8 @@ MODES = {
     "full": dict(smoke_steps=3, step_steps=200, step_warmup=20, step_max_s=20.0,
                  concurrency=(1, 2, 4, 8), conc_steps=300, fid_n=50_000, fid_batch=500,
                  calib_archs=tuple(calibrate.PAPER_SIZE), calib_steps=200, calib_warmup=20),
-    "reduced": dict(smoke_steps=2, step_steps=3, step_warmup=1, step_max_s=5.0,
-                    concurrency=(1, 2), conc_steps=3, fid_n=128, fid_batch=64,
+    "reduced": dict(smoke_steps=1, step_steps=2, step_warmup=1, step_max_s=5.0,
+                    concurrency=(1, 2), conc_steps=2, fid_n=64, fid_batch=32,
                     calib_archs=("mlp",), calib_steps=3, calib_warmup=1),
 }
 #: Tiny sizes of the reduced mode (the full mode uses calibrate.PAPER_SIZE).
@@ -250,7 +250,8 @@ def _reply(conn, p, timeout_s: float):
     return conn.recv()
 
 
-def concurrency(device: torch.device, mode: str, timeout_s: float = 300) -> list[dict]:
+def concurrency(device: torch.device, mode: str, timeout_s: float = 300,
+                start_method: str | None = None) -> list[dict]:
     """Aggregate throughput of n runs at once, for each n of the mode. The processes (max n) are
     started once -- forked on a CPU (no second torch import), spawned on CUDA (a CUDA context
     cannot be forked) -- and each round uses the first n, rebuilt and warmed up before the round
@@ -258,7 +259,7 @@ def concurrency(device: torch.device, mode: str, timeout_s: float = 300) -> list
     import multiprocessing as mp
 
     m, out = MODES[mode], []
-    ctx = mp.get_context("fork" if device.type == "cpu" else "spawn")
+    ctx = mp.get_context(start_method or ("fork" if device.type == "cpu" else "spawn"))
     pipes, procs = [], []
     for _ in range(max(m["concurrency"])):
         parent, child = ctx.Pipe()
@@ -366,7 +367,7 @@ SECTIONS = ("smoke", "step_time", "concurrency", "fid", "calibrate")
 
 
 def run(device: str = "auto", mode: str = "auto", out: str | Path = "bench/out",
-        only: tuple[str, ...] = SECTIONS) -> dict:
+        only: tuple[str, ...] = SECTIONS, start_method: str | None = None) -> dict:
     from .train import pick_device
 
     dev = pick_device(device)
@@ -379,7 +380,7 @@ def run(device: str = "auto", mode: str = "auto", out: str | Path = "bench/out",
               "torch_threads": torch.get_num_threads(), "sections": {}, "errors": {}, "seconds": {}}
     t_all = time.perf_counter()
     calls = {"smoke": lambda: smoke(dev, mode), "step_time": lambda: step_time(dev, mode),
-             "concurrency": lambda: concurrency(dev, mode), "fid": lambda: fid(dev, mode),
+             "concurrency": lambda: concurrency(dev, mode, start_method=start_method), "fid": lambda: fid(dev, mode),
              "calibrate": lambda: calibration(dev, mode, out)}
     for name in only:
         t0 = time.perf_counter()
@@ -429,8 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=os.environ.get("OUT") or "bench/out", help="where bench.json and "
                    "calibration.json go (default $OUT, else bench/out)")
     p.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    p.add_argument("--start-method", choices=["fork", "spawn"], help="how the concurrent runs start "
+                   "(default: fork on a CPU, spawn on CUDA, where a CUDA context cannot be forked)")
     a = p.parse_args(argv)
-    result = run(a.device, a.mode, a.out, tuple(a.only))
+    result = run(a.device, a.mode, a.out, tuple(a.only), a.start_method)
     print(table(result), flush=True)
     print(f"every figure: {Path(a.out) / 'bench.json'}", flush=True)
     return 1 if result["errors"] or any(not r["ok"] for r in result["sections"].get("smoke", [])) else 0

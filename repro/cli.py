@@ -116,8 +116,13 @@ def cmd_calibrate(a) -> int:
             if arch not in calibrate.PAPER_SIZE:
                 raise calibrate.CalibrationError(
                     f"--arch {arch!r}: unknown; calibrated archs: {', '.join(calibrate.PAPER_SIZE)}")
+        from .train import pick_device
+
+        cuda = pick_device(a.device).type == "cuda"
+        steps = a.steps or (200 if cuda else 5)
+        warmup = a.warmup if a.warmup is not None else (20 if cuda else 1)
         for arch in archs:
-            r = calibrate.measure(arch, a.device, steps=a.steps, warmup=a.warmup)
+            r = calibrate.measure(arch, a.device, steps=steps, warmup=warmup)
             records.append(r)
             calibrate.save([r])  # each arch as soon as it is measured: an interrupt keeps the rest
             print(f"{r['device']}  {arch:13s} {r['s_per_g_update'] * 1e3:10.2f} ms per G update "
@@ -235,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     ca.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto")
     ca.add_argument("--arch", action="append", metavar="NAME",
                     help="an arch to time (repeatable; default: every arch)")
-    ca.add_argument("--steps", type=int, default=200, help="timed G updates per arch (default 200; "
-                    "a few on a CPU)")
-    ca.add_argument("--warmup", type=int, default=20, help="untimed G updates first (default 20)")
+    ca.add_argument("--steps", type=int, help="timed G updates per arch (default 200 on CUDA, 5 on a "
+                    "CPU, where one G update at the paper's size takes seconds to minutes)")
+    ca.add_argument("--warmup", type=int, help="untimed G updates first (default 20 on CUDA, 1 on a CPU)")
     ca.add_argument("--merge", metavar="FILE", help="instead of measuring, add the rates of a "
                     "calibration.json from another machine (e.g. bench/device.sh's) to this cache")
     ca.set_defaults(fn=cmd_calibrate)
