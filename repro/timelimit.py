@@ -26,8 +26,9 @@ _STARTED = time.time()  # this process's start, near enough (the module is impor
 def deadline(time_limit_min: float | None = None, env: dict | None = None) -> tuple[float, str] | None:
     """``(UNIX time the job is killed at, where that comes from)``, or None when unlimited."""
     env = os.environ if env is None else env
-    if env.get("SLURM_JOB_END_TIME", "").strip().isdigit():
-        return float(env["SLURM_JOB_END_TIME"]), "SLURM_JOB_END_TIME"
+    end = env.get("SLURM_JOB_END_TIME", "").strip()
+    if end.isdigit() and float(end) > _STARTED:  # 0 or a past time: no usable limit (unlimited job)
+        return float(end), "SLURM_JOB_END_TIME"
     if env.get("SLURM_JOB_ID") and time_limit_min:
         start = env.get("SLURM_JOB_START_TIME", "").strip()
         t0 = float(start) if start.isdigit() else _STARTED

@@ -106,6 +106,8 @@ def test_deadline_sources():
     end, src = timelimit.deadline(240, {"SLURM_JOB_ID": "7", "SLURM_JOB_START_TIME": "1800000000"})
     assert end == 1800000000 + 240 * 60 and "240 min" in src
     assert timelimit.deadline(240, {}) is None  # not under SLURM: nothing enforces the limit
+    # an unusable end time (0: no limit) falls back to the limit the workflow passed
+    assert timelimit.deadline(240, {"SLURM_JOB_ID": "7", "SLURM_JOB_END_TIME": "0"})[1].startswith("the job's")
     end, src = timelimit.deadline(None, {"REPRO_TIME_LIMIT": "30"})
     assert end == pytest.approx(timelimit._STARTED + 1800) and "REPRO_TIME_LIMIT" in src
     with pytest.raises(UserError, match="REPRO_TIME_LIMIT='4h' is not a number of minutes"):
