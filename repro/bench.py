@@ -136,23 +136,25 @@ def smoke(device: torch.device, mode: str) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- step time
-def _step_config(device: str, mode: str, precision: str = "fp32"):
-    return calibrate.calibration_config("sngan_cnn", device, precision=precision, **STEP_SIZE[mode])
+def _step_config(device: str, mode: str, precision: str = "fp32", size: dict | None = None):
+    return calibrate.calibration_config("sngan_cnn", device, precision=precision, **(size or STEP_SIZE[mode]))
 
 
-def suite_step(device: torch.device, mode: str, precision: str = "fp32", tmp: str | None = None):
-    """One SNGAN standard-CNN G update (n_dis D updates first) through the suite's loop."""
+def suite_step(device: torch.device, mode: str, precision: str = "fp32", tmp: str | None = None,
+               size: dict | None = None):
+    """One SNGAN standard-CNN G update (n_dis D updates first) through the suite's loop, at the
+    mode's size or ``size`` (resolution, ch, batch_size)."""
     from .train import _Steps, setup
 
-    run = setup(_step_config(str(device), mode, precision), Path(tmp or tempfile.mkdtemp()))
+    run = setup(_step_config(str(device), mode, precision, size), Path(tmp or tempfile.mkdtemp()))
     steps = _Steps(run)
     return steps.alternating, run
 
 
-def eager_step(device: torch.device, mode: str):
+def eager_step(device: torch.device, mode: str, size: dict | None = None):
     """The same update as most GAN code writes it: host-memory data copied per batch, a loss
     ``.item()`` per step (a host sync), unfused Adam, no cudnn autotuning."""
-    cfg = _step_config(str(device), mode)
+    cfg = _step_config(str(device), mode, size=size)
     torch.manual_seed(0)
     r = cfg.resolution
     G, D = models.build("sngan_cnn", resolution=r, ch=cfg.ch, norm_d="spectralnorm")
