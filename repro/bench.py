@@ -317,7 +317,8 @@ def fid(device: torch.device, mode: str) -> list[dict]:
     base = get_protocol("50k-train")
     ex = standin_extractor(net, resize_mode=base.resize, quantize=base.quantize, device=device,
                            batch_size=batch)
-    protocol = base.replace(network_sha256=ex.sha256, n_fake=n, n_real=n, is_n=n, feature_batch=batch)
+    protocol = base.replace(network_sha256=ex.sha256, n_fake=n, n_real=n, is_n=n, feature_batch=batch,
+                            is_splits=min(base.is_splits, n))
     dim = int(ex(torch.zeros(1, 3, 32, 32, dtype=torch.uint8, device=device))[0].shape[1])
     ref = (np.zeros(dim), np.eye(dim))  # a stand-in reference: speed does not depend on it
 
@@ -343,11 +344,10 @@ def fid(device: torch.device, mode: str) -> list[dict]:
                                         _feature_fn(ex), mode=base.resize, z_dim=1, num_gen=n,
                                         batch_size=batch, device=torch.device(device), verbose=False)
     mu, sigma = feature_stats(feats)
-    theirs = frechet_distance(mu, sigma, *ref)
     try:
         theirs = float(cfid.frechet_distance(mu, sigma, *ref))  # clean-fid's own sqrtm
-    except TypeError:  # its sqrtm(disp=False) on SciPy >= 1.18: ours above, which agrees
-        pass
+    except TypeError:  # its sqrtm(disp=False) on SciPy >= 1.18: ours (float64 eigenvalues)
+        theirs = frechet_distance(mu, sigma, *ref)
     out.append({"path": "clean-fid compute_fid(gen=...)", "n": n, "seconds": time.perf_counter() - t0,
                 "fid": theirs, "network": type(net).__name__, "resize": base.resize})
     out[1]["vs_suite"] = out[1]["seconds"] / out[0]["seconds"]
