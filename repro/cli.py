@@ -1,4 +1,4 @@
-"""``repro`` command line: ``repro train | train-row | plan | report | claim | check | evaluate | download | settings``."""
+"""``repro`` command line: ``repro train | train-row | plan | calibrate | report | claim | check | evaluate | download | settings``."""
 from __future__ import annotations
 
 import argparse
@@ -67,7 +67,8 @@ def cmd_train_row(a) -> int:
     overrides = {k: v for k, v in (("data_root", a.data_root), ("device", a.device)) if v}
     cfg = row_config(a.table, a.run_id, **overrides)
     cfg.validate()
-    print(json.dumps(train(cfg, a.out, ckpt_dir=a.ckpt_dir, progress=a.progress)))
+    print(json.dumps(train(cfg, a.out, ckpt_dir=a.ckpt_dir, progress=a.progress,
+                           time_limit_min=a.time_limit)))
     return 0
 
 
@@ -75,7 +76,7 @@ def cmd_plan(a) -> int:
     """The jobs of a suite and their estimated GPU-hours, before anything runs."""
     import yaml
 
-    from .experiments import plan, runs
+    from .experiments import jobs_gpu, plan, runs
 
     conf = yaml.safe_load(Path(a.config).read_text())
     suite = a.suite or conf["suite"]
@@ -83,10 +84,51 @@ def cmd_plan(a) -> int:
         raise SystemExit(f"unknown suite {suite!r}; suites in {a.config}: {', '.join(conf['suites'])}")
     tables = {t: runs(Path(a.config).parent / "tables" / f"{t}.tsv", conf.get("seeds"))
               for t in conf["suites"][suite]}
-    df = plan(tables)
+    gpu = jobs_gpu(a.gpu or conf.get("gpu_name"))
+    df = plan(tables, gpu)
+    sources = sorted({s for cell in df["rates"] for s in cell.split("; ") if s != "-"})
     print(f"suite {suite}: {int(df['runs'].sum())} runs, {int(df['gpu_runs'].sum())} on a GPU, "
-          f"~{df['gpu_hours_est'].sum():.1f} GPU-hours (estimate: repro/experiments.py GPU_S_PER_UPDATE)")
+          f"~{df['gpu_hours_est'].sum():.1f} GPU-hours on {gpu or 'an unnamed GPU'}")
+    for src in sources:
+        print(f"rates {src}" + (" (repro/experiments.py GPU_S_PER_UPDATE; `repro calibrate` on the "
+                                "GPU box, or --gpu NAME for one measured there, replaces them)"
+                                if src == "assumed" else " (repro calibrate; cache/calibration.json)"))
+    if "assumed" in sources:
+        from . import calibrate
+
+        other = sorted(d for d in calibrate.load() if d != gpu)
+        if other:
+            print(f"measured rates exist for: {', '.join(other)} (repro plan --gpu NAME uses them)")
     print(df.to_markdown(index=False))
+    return 0
+
+
+def cmd_calibrate(a) -> int:
+    """Time real update steps of each arch at the paper's size; store the rates in the cache."""
+    from . import calibrate
+
+    if a.merge:
+        records = calibrate.merge_file(a.merge)
+    else:
+        archs = a.arch or list(calibrate.PAPER_SIZE)
+        records = []
+        for arch in archs:
+            if arch not in calibrate.PAPER_SIZE:
+                raise calibrate.CalibrationError(
+                    f"--arch {arch!r}: unknown; calibrated archs: {', '.join(calibrate.PAPER_SIZE)}")
+        from .train import pick_device
+
+        cuda = pick_device(a.device).type == "cuda"
+        steps = a.steps or (200 if cuda else 5)
+        warmup = a.warmup if a.warmup is not None else (20 if cuda else 1)
+        for arch in archs:
+            r = calibrate.measure(arch, a.device, steps=steps, warmup=warmup)
+            records.append(r)
+            calibrate.save([r])  # each arch as soon as it is measured: an interrupt keeps the rest
+            print(f"{r['device']}  {arch:13s} {r['s_per_g_update'] * 1e3:10.2f} ms per G update "
+                  f"(n_dis {r['n_dis']}, batch {r['batch_size']}, {r['resolution']}px, ch {r['ch']}; "
+                  f"{r['steps']} timed after {r['warmup']})", flush=True)
+    print(f"rates of {len(records)} arch(s) stored in {calibrate.path()}")
     return 0
 
 
@@ -214,12 +256,28 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--data-root", help="data root (default $REPRO_DATA or ./data)")
     r.add_argument("--device", help="auto | cpu | cuda | cuda:N")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    r.add_argument("--time-limit", type=float, metavar="MIN", help="the job's wall-time limit in minutes "
+                   "(the workflow passes its runtime resource); under SLURM a run that will not finish "
+                   "in it warns in its log (repro.timelimit; $REPRO_TIME_LIMIT does so anywhere)")
     r.set_defaults(fn=cmd_train_row)
 
     pl = sub.add_parser("plan", help="list a suite's jobs and estimated GPU-hours")
     pl.add_argument("--config", default="config/config.yaml")
     pl.add_argument("--suite", help="default: the config's suite")
+    pl.add_argument("--gpu", metavar="NAME", help="GPU model the jobs will run on, as `repro calibrate` "
+                    "names it (e.g. 'NVIDIA H200'); default: the config's gpu_name, else this machine's GPU")
     pl.set_defaults(fn=cmd_plan)
+
+    ca = sub.add_parser("calibrate", help="measure seconds per update of each arch on this machine")
+    ca.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto")
+    ca.add_argument("--arch", action="append", metavar="NAME",
+                    help="an arch to time (repeatable; default: every arch)")
+    ca.add_argument("--steps", type=int, help="timed G updates per arch (default 200 on CUDA, 5 on a "
+                    "CPU, where one G update at the paper's size takes seconds to minutes)")
+    ca.add_argument("--warmup", type=int, help="untimed G updates first (default 20 on CUDA, 1 on a CPU)")
+    ca.add_argument("--merge", metavar="FILE", help="instead of measuring, add the rates of a "
+                    "calibration.json from another machine (e.g. bench/device.sh's) to this cache")
+    ca.set_defaults(fn=cmd_calibrate)
 
     def table_runs_out(p, example):  # what report and claim read and where they write
         p.add_argument("table", help="experiment table (TSV)")

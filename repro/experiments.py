@@ -175,39 +175,97 @@ def row_config(path: str | Path, run_id: str, **overrides) -> RunConfig:
 
 # --------------------------------------------------------------------------- job sizes
 #: Seconds per generator update on one GPU, per architecture, at the paper's width and batch
-#: size and n_dis = 1 (a D step costs about as much as a G step, so a run costs
-#: ~ g_updates * (n_dis + 1) / 2 of these). ASSUMED, not measured: no GPU was available when
-#: these were written; replace them with BENCHMARKS.md figures once measured.
-GPU_S_PER_UPDATE = {"sngan_cnn": 0.004, "sngan_resnet": 0.012, "sagan": 0.05, "lsgan": 0.03, "mlp": 0.001}
+#: size and n_dis = 1 (a run costs ~ g_updates * calibrate.unit_factor(n_dis, batch) of these).
+#: ASSUMED, used where `repro calibrate` has measured nothing for the device that runs the jobs.
+#: Pessimistic on purpose, since a SLURM limit derived from them must not kill a run that is
+#: merely slower than guessed: 8x the first guesses (sngan_cnn 0.004 s). For sngan_cnn that is
+#: 0.096 s per n_dis-5 iteration, i.e. a SLURM limit (x RUNTIME_MARGIN) of 0.144 s per iteration,
+#: twice (with the profiles' one resubmission, which resumes from the checkpoint) 0.29 s: the only
+#: published PyTorch timing of this network's 100k run, StudioGAN's CIFAR-10 log (9 h 22 min,
+#: 0.28 s per iteration with FID-10k every 2k steps, GPU not named; ../shared/notes/perf.md);
+#: 4-8x the launch-bound eager estimate for an H100 (2-4 ms per D or G step). The other archs keep
+#: the first guesses' ratios to sngan_cnn.
+GPU_S_PER_UPDATE = {"sngan_cnn": 0.032, "sngan_resnet": 0.096, "sagan": 0.4, "lsgan": 0.24, "mlp": 0.008}
+#: Extra cost of a D treatment relative to the calibrated one: WGAN-GP's double backward. Measured
+#: on the 2-core CPU (BENCHMARKS.md, sngan_digits at n_dis 5: 2.9 G updates/s against 4.5 for SN).
+NORM_COST = {"gradient_penalty": 1.6}
+#: SLURM time limit = estimate x this (evaluations, sample grids and checkpoints are not in the
+#: calibrated step time), and never under RUNTIME_MIN minutes.
+RUNTIME_MARGIN, RUNTIME_MIN = 1.5, 10
 
 
-def resources(row: pd.Series | dict) -> dict:
+def resources(row: pd.Series | dict, gpu_name: str | None = None) -> dict:
     """Snakemake resources of one run: a GPU for the papers' image data (none offline),
-    memory, and a runtime estimate in minutes (for SLURM's time limit)."""
+    memory, and a runtime estimate in minutes (SLURM's time limit) from the rates of
+    :func:`rate` for ``gpu_name`` (see :func:`jobs_gpu`)."""
     from . import data
 
     cfg = run_config(row)
     offline = data.DATASETS[cfg.dataset]["offline"]
-    hours = estimate_hours(cfg)
+    hours = estimate_hours(cfg, None if offline else gpu_name)
     return {"gpu": 0 if offline else 1, "mem_mb": 4000 if offline else 16000,
-            "runtime": max(10, math.ceil(hours * 60 * 1.5))}  # 50% headroom for evaluation
+            "runtime": max(RUNTIME_MIN, math.ceil(round(hours * 60 * RUNTIME_MARGIN, 6)))}  # no float fuzz
 
 
-def estimate_hours(cfg: RunConfig) -> float:
-    o = cfg.optimizer()
-    per_update = GPU_S_PER_UPDATE[cfg.arch] * (o["n_dis"] + 1) / 2 * max(1, o["batch_size"] / 64)
+def rate(arch: str, gpu_name: str | None = None, cache=None) -> dict:
+    """Seconds per unit (one G update at n_dis 1, batch <= 64) of ``arch`` on ``gpu_name``:
+    measured by ``repro calibrate`` when the cache holds a record for that device, else assumed
+    (:data:`GPU_S_PER_UPDATE`). Returns ``{"s_per_unit", "resolution", "source"}``."""
+    from . import calibrate, models
+
+    rec = calibrate.lookup(gpu_name, arch, cache)
+    if rec is not None:
+        return {"s_per_unit": rec["s_per_unit"], "resolution": rec["resolution"],
+                "source": f"measured on {rec['device']}, {rec['date']}"}
+    return {"s_per_unit": GPU_S_PER_UPDATE[arch], "resolution": models.ARCHS[arch].resolutions[0],
+            "source": "assumed"}
+
+
+def estimate_hours(cfg: RunConfig, gpu_name: str | None = None, cache=None) -> float:
+    """Training hours of one run: the rate scaled by n_dis and batch size
+    (:func:`repro.calibrate.unit_factor`), by the pixel count beyond the timed resolution (the
+    convolutions' work grows with it) and by the D treatment's extra cost (:data:`NORM_COST`)."""
+    from .calibrate import unit_factor
+
+    o, r = cfg.optimizer(), rate(cfg.arch, gpu_name, cache)
+    pixels = max(1.0, (cfg.resolution / r["resolution"]) ** 2) if r["resolution"] else 1.0
+    per_update = (r["s_per_unit"] * unit_factor(o["n_dis"], o["batch_size"]) * pixels
+                  * NORM_COST.get(cfg.networks()["norm"], 1.0))
     return cfg.g_updates * per_update / 3600
 
 
-def plan(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One line per table: runs, GPU runs, and the estimated GPU-hours (see GPU_S_PER_UPDATE)."""
+def jobs_gpu(explicit: str | None = None) -> str | None:
+    """The GPU model the jobs will run on: ``explicit`` (``repro plan --gpu``, the workflow's
+    ``gpu_name``), else this machine's first GPU (``nvidia-smi``), else None (assumed rates)."""
+    if explicit:
+        return explicit
+    import shutil
+    import subprocess
+
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return None
+    try:
+        out = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    names = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return names[0] if out.returncode == 0 and names else None
+
+
+def plan(tables: dict[str, pd.DataFrame], gpu_name: str | None = None, cache=None) -> pd.DataFrame:
+    """One line per table: runs, GPU runs, the estimated GPU-hours on ``gpu_name`` and where the
+    rates come from ("measured on <device>, <date>" or "assumed"; see :func:`rate`)."""
     from . import data
 
     lines = []
     for name, df in tables.items():
         cfgs = [run_config(r) for _, r in df.iterrows() if not is_real(r)]  # real data: no training
         gpu = [c for c in cfgs if not data.DATASETS[c.dataset]["offline"]]
+        sources = sorted({rate(c.arch, gpu_name, cache)["source"] for c in gpu})
         lines.append({"table": name, "runs": len(cfgs), "gpu_runs": len(gpu),
-                      "gpu_hours_est": round(sum(estimate_hours(c) for c in gpu), 1),
-                      "cpu_runs": len(cfgs) - len(gpu), "real_cells": len(df) - len(cfgs)})
+                      "gpu_hours_est": round(sum(estimate_hours(c, gpu_name, cache) for c in gpu), 1),
+                      "cpu_runs": len(cfgs) - len(gpu), "real_cells": len(df) - len(cfgs),
+                      "rates": "; ".join(sources) or "-"})
     return pd.DataFrame(lines)

@@ -333,14 +333,18 @@ def save_samples(run: Run, step: int) -> Path:
 
 def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
           evaluator: Callable[[nn.Module, str], dict] | None = None, progress: bool | None = None,
-          stop_after: int | None = None) -> dict:
+          stop_after: int | None = None, time_limit_min: float | None = None) -> dict:
     """Train (or resume) the run; return the final status dict.
 
     ``evaluator(G, kind)`` scores G under the run's "curve" or "final" protocol (default:
     :func:`repro.evaluation.make_evaluator`, built before the first step so a missing feature
     network fails before any training). ``stop_after`` ends the call early after that many
-    generator updates (tests use it to interrupt a run cleanly).
+    generator updates (tests use it to interrupt a run cleanly). ``time_limit_min``: the job's
+    wall-time limit under SLURM; a run that will not finish in it says so in its log
+    (:mod:`repro.timelimit`).
     """
+    from . import timelimit
+
     from . import evaluation
 
     out = Path(out)
@@ -390,6 +394,7 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
     bar = _progress(progress, start, cfg.g_updates)
     t_last, step_last, wall0 = time.perf_counter(), start, time.perf_counter()
     status = {"state": "running"}
+    watch = timelimit.Watch(timelimit.deadline(time_limit_min), cfg.g_updates, cfg.ckpt_every)
 
     def checkpoint(step):
         ckpts.save(step, {"step": step, "G": run.G.state_dict(), "D": run.D.state_dict(),
@@ -436,6 +441,9 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
             acc.zero_()
             n_acc, t_last, step_last = 0, now, step
             bar(step, mean, rate)
+            warning = watch.check(step, (step - start) / max(now - wall0, 1e-9))
+            if warning:
+                print(warning, file=sys.stderr, flush=True)
         if cfg.sample_every and (step % cfg.sample_every == 0 or last):
             save_samples(run, step)
         if cfg.eval_every and (step % cfg.eval_every == 0 or last):

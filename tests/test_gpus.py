@@ -181,3 +181,74 @@ def test_cli_passes_exit_status_and_signals_through(tmp_path):
 def test_visible_gpu_count_honours_the_override(monkeypatch):
     monkeypatch.setenv(gpus.COUNT_ENV, "3")
     assert gpus.visible_gpu_count() == 3
+
+
+# -- several jobs per GPU -----------------------------------------------------------------------
+
+def _slot_holder(lock_dir, *, count, per_gpu):
+    """Like _holder, with K slots per device; prints 'device slot'."""
+    show = ("import os; print(os.environ.get('CUDA_VISIBLE_DEVICES'), os.environ.get('REPRO_GPU_SLOT'), "
+            "flush=True); import time; time.sleep(120)")
+    cmd = [sys.executable, "-m", "repro.gpus", "--count", str(count), "--lock-dir", str(lock_dir),
+           "--jobs-per-gpu", str(per_gpu), "--", sys.executable, "-c", show]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_cli_env())
+    return p, p.stdout.readline().split()
+
+
+def test_k_jobs_per_gpu_spread_over_devices_first_then_share(tmp_path):
+    got = [gpus.acquire_slot(2, tmp_path, timeout=5, per_gpu=3) for _ in range(6)]
+    # slot 0 of every device before slot 1 of any: jobs spread before they share
+    assert [(i, k) for i, k, _ in got] == [(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]
+    with pytest.raises(TimeoutError, match="2 GPU\\(s\\) x 3 slot"):
+        gpus.acquire_slot(2, tmp_path, timeout=0.3, per_gpu=3)
+    freed = got[3]  # device 1, slot 1
+    gpus.release(freed[2])
+    i, k, fd = gpus.acquire_slot(2, tmp_path, timeout=5, per_gpu=3)
+    assert (i, k) == (1, 1)
+    for _, _, f in got[:3] + got[4:]:
+        gpus.release(f)
+    gpus.release(fd)
+    assert gpus.taken(2, tmp_path, 1) == [False, False]
+
+
+def test_one_job_per_gpu_and_k_per_gpu_jobs_respect_each_other(tmp_path):
+    i, fd = gpus.acquire(1, tmp_path)  # a K=1 job holds slot 0 of the only device
+    i2, k2, fd2 = gpus.acquire_slot(1, tmp_path, timeout=5, per_gpu=2)
+    assert (i, i2, k2) == (0, 0, 1)  # a K=2 job may share it, as the second job
+    with pytest.raises(TimeoutError):
+        gpus.acquire(1, tmp_path, timeout=0.3)  # another K=1 job may not
+    for f in (fd, fd2):
+        gpus.release(f)
+
+
+def test_processes_share_a_gpu_k_at_a_time_and_list_shows_it(tmp_path):
+    procs = []
+    try:
+        for _ in range(4):
+            procs.append(_slot_holder(tmp_path, count=2, per_gpu=2))
+        assert sorted(tuple(seen) for _, seen in procs) == [("0", "0"), ("0", "1"), ("1", "0"), ("1", "1")]
+        listed = subprocess.run([sys.executable, "-m", "repro.gpus", "--count", "2", "--lock-dir", str(tmp_path),
+                                 "--jobs-per-gpu", "2", "--list"], capture_output=True, text=True,
+                                timeout=60, env=_cli_env())
+        assert listed.stdout.splitlines() == ["gpu0: 2/2 slots taken", "gpu1: 2/2 slots taken"]
+        fifth = subprocess.run([sys.executable, "-m", "repro.gpus", "--count", "2", "--lock-dir", str(tmp_path),
+                                "--jobs-per-gpu", "2", "--timeout", "0.5", "--", sys.executable, "-c", PRINT_DEV],
+                               capture_output=True, text=True, timeout=60, env=_cli_env())
+        assert fifth.returncode == 75 and fifth.stdout == ""
+    finally:
+        for p, _ in procs:
+            _stop(p)
+
+
+def test_jobs_per_gpu_from_the_environment_and_bad_values(tmp_path, clean_env, monkeypatch):
+    monkeypatch.setenv(gpus.PER_GPU_ENV, "2")
+    with gpus.claim_gpu(n_gpus=1, lock_dir=tmp_path) as a:
+        assert os.environ[gpus.SLOT_ENV] == "0"
+        monkeypatch.delenv(gpus.ENV)  # a second job in another process would not see ours
+        with gpus.claim_gpu(n_gpus=1, lock_dir=tmp_path) as b:
+            assert (a, b, os.environ[gpus.SLOT_ENV]) == ("0", "0", "1")
+        os.environ[gpus.ENV] = "0"
+    assert gpus.SLOT_ENV not in os.environ
+    r = subprocess.run([sys.executable, "-m", "repro.gpus", "--count", "1", "--jobs-per-gpu", "0", "--",
+                        sys.executable, "-c", "pass"], capture_output=True, text=True, timeout=60, env=_cli_env())
+    assert r.returncode == 2 and "--jobs-per-gpu must be >= 1" in r.stderr

@@ -44,5 +44,9 @@ def run_scores(wildcards):
     return [f"{RUNS}/{wildcards.table}/{run}/scores.json" for run in TABLES[wildcards.table].index]
 
 
+# the GPU model the jobs run on: its `repro calibrate` rates (else assumed ones) size `runtime`
+JOBS_GPU = experiments.jobs_gpu(config.get("gpu_name"))
+
+
 def train_resources(wildcards):
-    return experiments.resources(TABLES[wildcards.table].loc[wildcards.run])
+    return experiments.resources(TABLES[wildcards.table].loc[wildcards.run], JOBS_GPU)

@@ -10,6 +10,7 @@ rule train:
         ckpt=lambda w: f"{CKPT}/{w.table}/{w.run}",
         out=lambda w: f"{RUNS}/{w.table}/{w.run}",
         data_root=f"--data-root {config['data_root']}" if config["data_root"] else "",
+        jobs_per_gpu=config.get("jobs_per_gpu", 1),
     threads: 1
     resources:
         gpu=lambda w: train_resources(w)["gpu"],
@@ -17,6 +18,6 @@ rule train:
         runtime=lambda w: train_resources(w)["runtime"],
     retries: 1
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m repro.gpus -- "
+        "OMP_NUM_THREADS={threads} {PY} -m repro.gpus --jobs-per-gpu {params.jobs_per_gpu} -- "
         "{REPRO} train-row {input} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
-        "--device {config[device]} {params.data_root} > {log} 2>&1"
+        "--device {config[device]} {params.data_root} --time-limit {resources.runtime} > {log} 2>&1"
