@@ -85,9 +85,10 @@ def _sngan_cnn(*, resolution, channels, z_dim, ch, norm_d, norm_g, **_):
 
 
 def _resnet(G, D):
-    def make(*, resolution, channels, z_dim, ch, norm_d, norm_g, n_classes, attention, **_):
-        return (G(resolution, channels, z_dim, ch, norm_g, n_classes, attention),
-                D(resolution, channels, ch, norm_d, n_classes, attention))
+    def make(*, resolution, channels, z_dim, ch, norm_d, norm_g, n_classes, attention,
+             attention_variant="paper", **_):
+        return (G(resolution, channels, z_dim, ch, norm_g, n_classes, attention, attention_variant),
+                D(resolution, channels, ch, norm_d, n_classes, attention, attention_variant))
     return make
 
 
@@ -203,7 +204,7 @@ def check(arch: str, resolution: int, norm_d: str | None = None, norm_g: str | N
 
 def build(arch: str, *, resolution: int, channels: int = 3, z_dim: int | None = None,
           ch: int | None = None, norm_d: str | None = None, norm_g: str | None = None,
-          n_classes: int = 0, attention: int | None = None,
+          n_classes: int = 0, attention: int | None = None, attention_variant: str = "paper",
           **arch_kwargs) -> tuple[nn.Module, nn.Module]:
     """Build (G, D) for ``arch``; see :func:`check` for the errors and :data:`ARCHS` for
     what each arch accepts. ``arch_kwargs`` are the arch's extras (lsgan: ``bn_g``, ``bn_d``;
@@ -216,7 +217,8 @@ def build(arch: str, *, resolution: int, channels: int = 3, z_dim: int | None = 
                      ch=ch or spec.ch,
                      norm_d=spec.default_norm_d if norm_d is None else norm_d,
                      norm_g=spec.default_norm_g if norm_g is None else norm_g,
-                     n_classes=n_classes, attention=attention, **kwargs)
+                     n_classes=n_classes, attention=attention, attention_variant=attention_variant,
+                     **kwargs)
 
 
 __all__ = [
