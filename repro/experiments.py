@@ -152,7 +152,7 @@ def row_config(path: str | Path, run_id: str, **overrides) -> RunConfig:
 #: size and n_dis = 1 (a D step costs about as much as a G step, so a run costs
 #: ~ g_updates * (n_dis + 1) / 2 of these). ASSUMED, not measured: no GPU was available when
 #: these were written; replace them with BENCHMARKS.md figures once measured.
-GPU_S_PER_UPDATE = {"sngan_cnn": 0.004, "sngan_resnet": 0.012, "sagan": 0.05, "lsgan": 0.03, "mlp": 0.001}
+GPU_S_PER_UPDATE = {"sngan_cnn": 0.004, "sngan_resnet": 0.012, "sagan": 0.05, "lsgan": 0.03, "dcgan64": 0.006, "mlp": 0.001}
 
 
 def resources(row: pd.Series | dict) -> dict:

@@ -112,3 +112,32 @@ def test_attention_variant_is_reachable_from_a_table(tmp_path):
     bad.write_text("\t".join(header) + "\n" + "\t".join(row[h] for h in header) + "\n")
     with pytest.raises(experiments.TableError, match="attention_variant"):
         experiments.validate(bad)
+
+
+def test_lsgan_nobn_table_is_the_official_stability_comparison():
+    """xudonmao/LSGAN stability_comparison: BN_G_*_adam = the 64x64 DCGAN nets without BN in G
+    (D keeps d_bn1-3), Adam lr 2e-4, beta1 0.5; BN_GD_*_rms = no BN in G nor D, RMSProp 2e-4;
+    batch 64, z 1024-d U[-1, 1]; D: four 5x5 stride-2 convs 64-128-256-512, lrelu 0.2."""
+    from torch import nn
+
+    from repro import models
+
+    df = experiments.validate(ROOT / "config" / "tables" / "lsgan_nobn.tsv")
+    cases = {"no BN in G": ("adam", 0, 3), "no BN in G and D": ("rmsprop", 0, 0)}
+    assert set(df["column"]) == set(cases)
+    for _, row in df.iterrows():
+        cfg = experiments.run_config(row)
+        optim, bn_in_g, bn_in_d = cases[row["column"]]
+        o = cfg.optimizer()
+        assert (cfg.arch, cfg.resolution, o["optim"], o["lr_g"], o["lr_d"], o["batch_size"]) == \
+               ("dcgan64", 64, optim, 2e-4, 2e-4, 64)
+        if optim == "adam":
+            assert o["beta1"] == 0.5
+        net = cfg.networks()
+        G, D = models.build(cfg.arch, resolution=64, ch=8, **net["arch_kwargs"])
+        count = lambda m: sum(isinstance(x, nn.BatchNorm2d) for x in m.modules())  # noqa: E731
+        assert (count(G), count(D)) == (bn_in_g, bn_in_d)
+        convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
+        assert [(c.kernel_size, c.stride, c.out_channels) for c in convs] == \
+               [((5, 5), (2, 2), 8 * k) for k in (1, 2, 4, 8)]
+        assert G.z_dim == 1024 and G.prior == "uniform"

@@ -24,6 +24,7 @@ from torch import nn
 
 from .. import norms
 from . import sngan_resnet
+from .dcgan import DCGAN64Discriminator, DCGAN64Generator
 from .lsgan import LSGANDiscriminator, LSGANGenerator
 from .mlp import MoGDiscriminator, MoGGenerator
 from .sagan import SAGANDiscriminator, SAGANGenerator, SelfAttention
@@ -97,6 +98,11 @@ def _lsgan(*, resolution, channels, z_dim, ch, norm_d, norm_g, bn_g, bn_d, **_):
             LSGANDiscriminator(resolution, channels, ch, norm_d, bn=bn_d))
 
 
+def _dcgan64(*, resolution, channels, z_dim, ch, norm_d, norm_g, bn_g, bn_d, **_):
+    return (DCGAN64Generator(resolution, channels, z_dim, ch, norm_g, bn=bn_g),
+            DCGAN64Discriminator(resolution, channels, ch, norm_d, bn=bn_d))
+
+
 def _mlp(*, z_dim, ch, norm_d, norm_g, x_dim, **_):
     return MoGGenerator(z_dim, ch, x_dim, norm_g), MoGDiscriminator(ch, x_dim, norm_d)
 
@@ -130,6 +136,13 @@ ARCHS: dict[str, ArchSpec] = {
                  conditional=False, attention=False, arch_kwargs=(("bn_g", True), ("bn_d", True)),
                  init="N(0, 0.02) weights (truncated for D's convs), zero biases (xudonmao/LSGAN)",
                  source="LSGAN (Mao et al. 2017) Fig. 3; xudonmao/LSGAN vgg.py", make=_lsgan),
+        ArchSpec("dcgan64", (64,), 16, z_dim=1024, ch=64, prior="uniform",
+                 norms_d=ALL_NORMS, norms_g=G_NORMS, default_norm_d="none", default_norm_g="none",
+                 conditional=False, attention=False, arch_kwargs=(("bn_g", True), ("bn_d", True)),
+                 init="truncated N(0, 0.02) for D's convs, N(0, 0.02) elsewhere, zero biases, "
+                      "BN gain N(1, 0.02) (xudonmao/LSGAN stability_comparison ops.py)",
+                 source="LSGAN (Mao et al. 2017) Sec. 4.2 stability comparison; xudonmao/LSGAN "
+                        "stability_comparison/*/dcgan64.py", make=_dcgan64),
         ArchSpec("mlp", (0,), None, z_dim=256, ch=128, prior="normal",
                  norms_d=ALL_NORMS, norms_g=G_NORMS, default_norm_d="none", default_norm_g="none",
                  conditional=False, attention=False, arch_kwargs=(("x_dim", 2),),
@@ -195,8 +208,8 @@ def check(arch: str, resolution: int, norm_d: str | None = None, norm_g: str | N
                              f"{', '.join(defaults) or 'none'}")
         if type(value) is not type(defaults[name]):
             raise ValueError(f"{arch}: {name} must be a {type(defaults[name]).__name__}, got {value!r}")
-    if arch == "lsgan" and arch_kwargs.get("bn_d", True) and norms.get_norm(norm_d).feature:
-        raise ValueError(f"lsgan: norm_d {norm_d!r} replaces the paper's BatchNorm in D; "
+    if arch in ("lsgan", "dcgan64") and arch_kwargs.get("bn_d", True) and norms.get_norm(norm_d).feature:
+        raise ValueError(f"{arch}: norm_d {norm_d!r} replaces the paper's BatchNorm in D; "
                          f"allowed: bn_d=False with it, or a norm_d among "
                          f"{', '.join(n for n in ALL_NORMS if not norms.get_norm(n).feature)}")
     return spec
@@ -225,5 +238,6 @@ __all__ = [
     "ARCHS", "ArchSpec", "build", "check", "SelfAttention",
     "SNGANCNNGenerator", "SNGANCNNDiscriminator", "SNGANResNetGenerator", "SNGANResNetDiscriminator",
     "SAGANGenerator", "SAGANDiscriminator", "LSGANGenerator", "LSGANDiscriminator",
+    "DCGAN64Generator", "DCGAN64Discriminator",
     "MoGGenerator", "MoGDiscriminator",
 ]
