@@ -87,7 +87,20 @@ def cmd_plan(a) -> int:
     print(f"suite {suite}: {int(df['runs'].sum())} runs, {int(df['gpu_runs'].sum())} on a GPU, "
           f"~{df['gpu_hours_est'].sum():.1f} GPU-hours (estimate: repro/experiments.py GPU_S_PER_UPDATE)")
     print(df.to_markdown(index=False))
+    _plan_selections(conf, suite, Path(a.config).parent / "tables")
     return 0
+
+
+def _plan_selections(conf: dict, suite: str, tables_dir: Path) -> None:
+    """Say which cells come from other tables' runs (repro select) and so cost no runs."""
+    from .report.references import load_references
+    from .report.select import active, derived_cells
+
+    for target, spec in active(conf, conf["suites"][suite]).items():
+        sources = {t: (tables_dir / f"{t}.tsv", col) for t, col in spec["from"].items()}
+        cells = derived_cells(tables_dir / f"{target}.tsv", sources, load_references())
+        print(f"{target}: + {len(cells)} cells taken from the runs of {', '.join(spec['from'])} "
+              f"(repro select, rule {spec['rule']}): no runs of their own")
 
 
 def cmd_report(a) -> int:
@@ -107,6 +120,25 @@ def cmd_claim(a) -> int:
     from .report.claims import write_claim
 
     for kind, path in write_claim(a.kind, a.table, a.runs, a.out).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def cmd_select(a) -> int:
+    """A table's cells taken from other tables' runs (config/config.yaml: selections)."""
+    from .errors import UserError
+    from .report.references import load_references
+    from .report.select import select
+
+    sources = {}
+    for spec in a.source:
+        tsv, sep, column = spec.rpartition(":")
+        if not sep or not tsv or not column:
+            raise UserError(f"--from {spec!r}: expected TABLE_TSV:COLUMN, e.g. "
+                            f"config/tables/sngan_sweep_cifar10.tsv:CIFAR-10")
+        sources[Path(tsv).stem] = (tsv, column)
+    refs = load_references(a.references)
+    for kind, path in select(a.table, sources, a.runs, a.out, a.rule, refs).items():
         print(f"{kind}: {path}")
     return 0
 
@@ -203,6 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("kind", help="the claim analysis (repro.report.claims.CLAIMS)")
     table_runs_out(cl, "lsgan_mog")
     cl.set_defaults(fn=cmd_claim)
+
+    se = sub.add_parser("select", help="take a table's cells from other tables' runs (best setting)")
+    table_runs_out(se, "sngan_table2")
+    se.add_argument("--from", dest="source", action="append", required=True,
+                    help="TABLE_TSV:COLUMN, a source table and the target column it fills (repeatable)")
+    se.add_argument("--rule", default="best_is", help="selection rule (repro.report.select.RULES)")
+    se.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
+    se.set_defaults(fn=cmd_select)
 
     dr = sub.add_parser("derive-ranges", help="regression ranges of a short table from a longer table's runs")
     dr.add_argument("short", help="the table to range (e.g. config/tables/smoke_mog.tsv)")
