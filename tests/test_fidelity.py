@@ -225,3 +225,26 @@ def test_sngan_suite_no_longer_trains_table2_cells_twice():
     cifar = sweeps["sngan_sweep_cifar10"]
     gangp = cifar[cifar["row"] == "GAN-GP"]  # Fig. 1(a)/2(a): standard loss + gradient penalty
     assert len(gangp) == 18 and set(gangp["norm"]) == {"gradient_penalty"} and set(gangp["loss"]) == {"standard"}
+
+
+def test_strict_mode_count_needs_a_populated_mode():
+    """Hand count on LSGAN's ring (8 distinct modes, weights 2/9 and 1/9; sigma 0.01), 2,500
+    samples: a mode counts strictly with >= 0.2 * 2500 * w * (1 - e^-4.5) HQ samples, i.e.
+    109.9 at the 2/9 mode and 54.9 at a 1/9 mode. Mode 0 (2/9) gets 60, mode 1 gets 60, mode 2
+    gets 1, the rest of the samples sit far from every mode: 3 modes loosely, 1 strictly."""
+    import numpy as np
+
+    from repro.data import ring_mixture
+    from repro.metrics.mog import mog_metrics
+
+    ring = ring_mixture()
+    order = np.argsort(-ring.weights.numpy(), kind="stable")  # the 2/9 mode first
+    modes, w = ring.modes.numpy()[order], ring.weights.numpy()[order]
+    assert w[0] == pytest.approx(2 / 9) and np.allclose(w[1:], 1 / 9) and len(w) == 8
+    x = np.zeros((2500, 2))  # the origin: 100 sigma from every mode
+    x[:60], x[60:120], x[120] = modes[0], modes[1], modes[2]
+    m = mog_metrics(x, modes, 0.01, weights=w)
+    assert (m["modes_covered"], m["modes_covered_strict"]) == (3, 1)
+    assert m["mode_counts"][:3] == [60, 60, 1]
+    x[60:115] = 0.0  # 5 left at mode 1: below 54.9
+    assert mog_metrics(x, modes, 0.01, weights=w)["modes_covered_strict"] == 0

@@ -31,7 +31,7 @@ CELL = ("table", "row", "column")
 #: Label columns of an experiment table, always read as text.
 LABELS = ("run_id", "paper", "table", "row", "column")
 #: Metric keys read from the final/best score records (``final_<m>``, ``best_<m>``).
-METRICS = tuple(DIRECTIONS) + ("is_std",)
+METRICS = tuple(DIRECTIONS) + ("is_std", "modes_covered_strict")
 #: Run statuses in the collected frame.
 STATUSES = ("completed", "diverged", "missing")
 #: Provenance columns (also written as the table's provenance CSV).
