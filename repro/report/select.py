@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import io
+from ..errors import UserError
 from .collect import RUNS_TABLE, collect, read_experiment_table
 
 #: rule name -> (score column of the collected runs, True if higher is better, tie-breaker column)
@@ -70,7 +71,7 @@ def select(target_tsv: str | Path, sources: dict[str, tuple[str | Path, str]], r
             table are derived.
     """
     if rule not in RULES:
-        raise ValueError(f"unknown selection rule {rule!r}; known: {', '.join(RULES)}")
+        raise UserError(f"unknown selection rule {rule!r}; known: {', '.join(RULES)}")
     target = read_experiment_table(target_tsv)
     name = Path(target_tsv).stem
     target[RUNS_TABLE] = name
