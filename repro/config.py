@@ -19,11 +19,14 @@ from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
                   "optim")
+#: Keys that resolved() derives (no config field): dropped when a config.json is read back.
+DERIVED = ("norm_revision",)
 #: Keys added after runs were published, and the value that means "as before": a config holding
 #: it hashes without the key, so every earlier run keeps its hash (see RunConfig.hash).
 HASH_NEUTRAL = {"batch_size_g": lambda d: d["batch_size_g"] == d["batch_size"],
                 "optim": lambda d: d["optim"] == "adam",
-                "attention_variant": lambda d: d["attention_variant"] == "paper"}
+                "attention_variant": lambda d: d["attention_variant"] == "paper",
+                "norm_revision": lambda d: d["norm_revision"] is None}
 
 
 class ConfigError(UserError, ValueError):
@@ -106,6 +109,7 @@ class RunConfig:
         else:
             d = json.loads(text)
         d = d.get("config", d)  # config.json of a run directory: {"config": ..., "hash": ...}
+        d = {k: v for k, v in d.items() if k not in DERIVED}
         return cls.from_dict(d)
 
     # ------------------------------------------------------------------ checks
@@ -204,6 +208,7 @@ class RunConfig:
         d = dataclasses.asdict(self)
         d.update(self.optimizer())
         d.update(self.networks())
+        d["norm_revision"] = norms.REVISIONS.get(d["norm"])  # what the treatment does since when
         return d
 
     def hash(self) -> str:

@@ -66,6 +66,14 @@ NORMS: dict[str, Normalization] = {
 
 NORM_NAMES = tuple(NORMS)
 
+#: Treatments whose behaviour changed after runs were published, with what changed. A run
+#: config records its treatment's revision (repro.config), so a run made before the change has
+#: another config hash and is never resumed or reused as if it were made after it.
+REVISIONS = {
+    "orthonormal": "orthonormal init of every D weight (SNGAN Sec. 4.1; issue 10)",
+    "weight_clipping": "clip the layers' weights only, not biases (SNGAN Sec. 4.1; issue 10)",
+}
+
 
 def get_norm(name: str | Normalization) -> Normalization:
     if isinstance(name, Normalization):
