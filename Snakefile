@@ -12,6 +12,7 @@ configfile: "config/config.yaml"
 # small steps run where Snakemake runs, not as cluster jobs
 localrules:
     all,
+    select,
     report,
     check,
     claim_mog_modes,

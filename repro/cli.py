@@ -14,7 +14,7 @@ e.g.
 
     dataset: cifar10        # cifar10 | stl10 | image_folder | digits | synthetic | mog_ring | mog_grid
     resolution: 32
-    arch: sngan_cnn         # sngan_cnn | sngan_resnet | sagan | lsgan | mlp
+    arch: sngan_cnn         # sngan_cnn | sngan_resnet | sagan | lsgan | dcgan64 | mlp
     norm: spectralnorm      # the D treatment: none | batchnorm | layernorm | weightnorm |
                             # spectralnorm | weight_clipping | gradient_penalty | orthonormal
     loss: standard          # standard | hinge | wasserstein | least_squares (+ ls_coding)
@@ -100,6 +100,7 @@ def cmd_plan(a) -> int:
         if other:
             print(f"measured rates exist for: {', '.join(other)} (repro plan --gpu NAME uses them)")
     print(df.to_markdown(index=False))
+    _plan_selections(conf, suite, Path(a.config).parent / "tables")
     return 0
 
 
@@ -132,6 +133,18 @@ def cmd_calibrate(a) -> int:
     return 0
 
 
+def _plan_selections(conf: dict, suite: str, tables_dir: Path) -> None:
+    """Say which cells come from other tables' runs (repro select) and so cost no runs."""
+    from .report.references import load_references
+    from .report.select import active, derived_cells
+
+    for target, spec in active(conf, conf["suites"][suite]).items():
+        sources = {t: (tables_dir / f"{t}.tsv", col) for t, col in spec["from"].items()}
+        cells = derived_cells(tables_dir / f"{target}.tsv", sources, load_references())
+        print(f"{target}: + {len(cells)} cells taken from the runs of {', '.join(spec['from'])} "
+              f"(repro select, rule {spec['rule']}): no runs of their own")
+
+
 def cmd_report(a) -> int:
     """A table's paper-style tables, verdicts, provenance and learning curves."""
     from .report.references import load_references
@@ -149,6 +162,25 @@ def cmd_claim(a) -> int:
     from .report.claims import write_claim
 
     for kind, path in write_claim(a.kind, a.table, a.runs, a.out).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def cmd_select(a) -> int:
+    """A table's cells taken from other tables' runs (config/config.yaml: selections)."""
+    from .errors import UserError
+    from .report.references import load_references
+    from .report.select import select
+
+    sources = {}
+    for spec in a.source:
+        tsv, sep, column = spec.rpartition(":")
+        if not sep or not tsv or not column:
+            raise UserError(f"--from {spec!r}: expected TABLE_TSV:COLUMN, e.g. "
+                            f"config/tables/sngan_sweep_cifar10.tsv:CIFAR-10")
+        sources[Path(tsv).stem] = (tsv, column)
+    refs = load_references(a.references)
+    for kind, path in select(a.table, sources, a.runs, a.out, a.rule, refs).items():
         print(f"{kind}: {path}")
     return 0
 
@@ -293,6 +325,14 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("kind", help="the claim analysis (repro.report.claims.CLAIMS)")
     table_runs_out(cl, "lsgan_mog")
     cl.set_defaults(fn=cmd_claim)
+
+    se = sub.add_parser("select", help="take a table's cells from other tables' runs (best setting)")
+    table_runs_out(se, "sngan_table2")
+    se.add_argument("--from", dest="source", action="append", required=True,
+                    help="TABLE_TSV:COLUMN, a source table and the target column it fills (repeatable)")
+    se.add_argument("--rule", default="best_is", help="selection rule (repro.report.select.RULES)")
+    se.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
+    se.set_defaults(fn=cmd_select)
 
     dr = sub.add_parser("derive-ranges", help="regression ranges of a short table from a longer table's runs")
     dr.add_argument("short", help="the table to range (e.g. config/tables/smoke_mog.tsv)")

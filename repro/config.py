@@ -17,7 +17,16 @@ from pathlib import Path
 from . import data, losses, norms, settings
 from .errors import UserError
 
-OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay")
+OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
+                  "optim")
+#: Keys that resolved() derives (no config field): dropped when a config.json is read back.
+DERIVED = ("norm_revision",)
+#: Keys added after runs were published, and the value that means "as before": a config holding
+#: it hashes without the key, so every earlier run keeps its hash (see RunConfig.hash).
+HASH_NEUTRAL = {"batch_size_g": lambda d: d["batch_size_g"] == d["batch_size"],
+                "optim": lambda d: d["optim"] == "adam",
+                "attention_variant": lambda d: d["attention_variant"] == "paper",
+                "norm_revision": lambda d: d["norm_revision"] is None}
 
 
 class ConfigError(UserError, ValueError):
@@ -38,6 +47,7 @@ class RunConfig:
     ch: int | None = None  # base width; None: the paper's
     n_classes: int = 0  # > 0: class-conditional (SAGAN / projection D)
     attention: int | None = None  # SAGAN: feature-map size of the self-attention block
+    attention_variant: str = "paper"  # "paper" (SAGAN Sec. 3) | "tf" (the authors' TF code)
     arch_kwargs: dict = dataclasses.field(default_factory=dict)  # e.g. LSGAN's bn_g / bn_d
     # how it is optimized: a named setting, each value overridable
     setting: str | None = None
@@ -47,7 +57,9 @@ class RunConfig:
     beta2: float | None = None
     n_dis: int | None = None
     batch_size: int | None = None
+    batch_size_g: int | None = None  # G's batch; None: the setting's, else batch_size
     linear_decay: bool | None = None
+    optim: str | None = None  # the optimizer, adam | rmsprop; None: the setting's
     update: str = "alternating"  # or "simultaneous": both nets from one forward (LSGAN MoG code)
     g_updates: int = 1000  # number of generator updates
     seed: int = 0
@@ -97,6 +109,7 @@ class RunConfig:
         else:
             d = json.loads(text)
         d = d.get("config", d)  # config.json of a run directory: {"config": ..., "hash": ...}
+        d = {k: v for k, v in d.items() if k not in DERIVED}
         return cls.from_dict(d)
 
     # ------------------------------------------------------------------ checks
@@ -117,6 +130,10 @@ class RunConfig:
             bad("ls_coding", self.ls_coding, ", ".join(losses.LS_CODINGS))
         if self.setting is not None and self.setting not in settings.SETTINGS:
             bad("setting", self.setting, ", ".join(settings.SETTINGS))
+        if self.attention_variant not in ("paper", "tf"):
+            bad("attention_variant", self.attention_variant, "paper, tf")
+        if self.attention_variant != "paper" and self.attention is None:
+            bad("attention_variant", self.attention_variant, "paper when attention is empty (no block)")
         if self.update not in ("alternating", "simultaneous"):
             bad("update", self.update, "alternating, simultaneous")
         if self.precision not in ("fp32", "bf16"):
@@ -126,13 +143,16 @@ class RunConfig:
         if spec["n_classes"] is not None and self.n_classes not in (0, spec["n_classes"]):
             bad("n_classes", self.n_classes, f"0 (unconditional) or {spec['n_classes']} for {self.dataset}")
         opt = self.optimizer()
+        if opt["optim"] not in settings.OPTIMIZERS:
+            bad("optim", opt["optim"], ", ".join(settings.OPTIMIZERS))
         for k in ("lr_g", "lr_d"):
             if not opt[k] > 0:
                 bad(k, opt[k], "a learning rate > 0")
         for k in ("beta1", "beta2"):
             if not 0 <= opt[k] < 1:
                 bad(k, opt[k], "0 <= beta < 1")
-        for k, v in [("n_dis", opt["n_dis"]), ("batch_size", opt["batch_size"]), ("g_updates", self.g_updates),
+        for k, v in [("n_dis", opt["n_dis"]), ("batch_size", opt["batch_size"]),
+                     ("batch_size_g", opt["batch_size_g"]), ("g_updates", self.g_updates),
                      ("log_every", self.log_every), ("ckpt_every", self.ckpt_every), ("keep_ckpts", self.keep_ckpts)]:
             if v < 1:
                 bad(k, v, "an integer >= 1")
@@ -141,6 +161,8 @@ class RunConfig:
                 bad(k, getattr(self, k), "an integer >= 0")
         if self.update == "simultaneous" and opt["n_dis"] != 1:
             bad("n_dis", opt["n_dis"], "1 with update 'simultaneous'")
+        if self.update == "simultaneous" and opt["batch_size_g"] != opt["batch_size"]:
+            bad("batch_size_g", opt["batch_size_g"], "batch_size with update 'simultaneous' (one forward)")
         from . import models
 
         try:
@@ -157,10 +179,14 @@ class RunConfig:
 
     # ------------------------------------------------------------------ derived values
     def optimizer(self) -> dict:
-        """lr_g, lr_d, beta1, beta2, n_dis, batch_size, linear_decay: explicit values win over the
-        named setting; with neither, SNGAN's setting A and batch 64 (SNGAN's default)."""
+        """lr_g, lr_d, beta1, beta2, n_dis, batch_size, linear_decay, batch_size_g, optim:
+        explicit values win over the named setting; with neither, SNGAN's setting A and batch 64
+        (SNGAN's default). G's batch defaults to D's."""
         base = settings.get_setting(self.setting or "A").to_dict()
-        return {k: (getattr(self, k) if getattr(self, k) is not None else base[k]) for k in OPTIMIZER_KEYS}
+        o = {k: (getattr(self, k) if getattr(self, k) is not None else base[k]) for k in OPTIMIZER_KEYS}
+        if o["batch_size_g"] is None:
+            o["batch_size_g"] = o["batch_size"]
+        return o
 
     @property
     def channels(self) -> int | None:
@@ -182,12 +208,15 @@ class RunConfig:
         d = dataclasses.asdict(self)
         d.update(self.optimizer())
         d.update(self.networks())
+        d["norm_revision"] = norms.REVISIONS.get(d["norm"])  # what the treatment does since when
         return d
 
     def hash(self) -> str:
         """sha256 (first 16 hex digits) of the resolved config, minus keys that cannot change
-        the result (where the data lives)."""
+        the result (where the data lives) and the :data:`HASH_NEUTRAL` keys at their "as before"
+        value (so runs made before those keys existed keep their hashes)."""
         d = {k: v for k, v in self.resolved().items() if k not in ("data_root", "download")}
+        d = {k: v for k, v in d.items() if not (k in HASH_NEUTRAL and HASH_NEUTRAL[k](d))}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 

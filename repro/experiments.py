@@ -185,7 +185,7 @@ def row_config(path: str | Path, run_id: str, **overrides) -> RunConfig:
 #: 0.28 s per iteration with FID-10k every 2k steps, GPU not named; ../shared/notes/perf.md);
 #: 4-8x the launch-bound eager estimate for an H100 (2-4 ms per D or G step). The other archs keep
 #: the first guesses' ratios to sngan_cnn.
-GPU_S_PER_UPDATE = {"sngan_cnn": 0.032, "sngan_resnet": 0.096, "sagan": 0.4, "lsgan": 0.24, "mlp": 0.008}
+GPU_S_PER_UPDATE = {"sngan_cnn": 0.032, "sngan_resnet": 0.096, "sagan": 0.4, "lsgan": 0.24, "dcgan64": 0.048, "mlp": 0.008}
 #: Extra cost of a D treatment relative to the calibrated one: WGAN-GP's double backward. Measured
 #: on the 2-core CPU (BENCHMARKS.md, sngan_digits at n_dis 5: 2.9 G updates/s against 4.5 for SN).
 NORM_COST = {"gradient_penalty": 1.6}

@@ -19,8 +19,8 @@ same sampler, :func:`~repro.metrics.evaluate.sample_features` and
 scored under its own final protocol gives exactly the numbers in its ``scores.json``.
 
 Features are computed once per *feature pass*: (network, its weights, resize, quantisation of
-float output, generator mode, sample set). Every protocol of a pass takes the first ``n_fake`` of
-the pass's ``max(n_fake)`` images -- the sample stream is a prefix-stable function of (seed,
+float output, generator mode, sample set). Every protocol of a pass takes the first ``n_generated`` of
+the pass's ``max(n_generated)`` images -- the sample stream is a prefix-stable function of (seed,
 sample batch), and features are extracted in batches of the pass's ``feature_batch``, so a
 protocol scored inside a shared pass reads exactly as it does alone (tested).
 """
@@ -402,7 +402,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
             groups.setdefault(_pass_key(p, source), []).append(p)
     for key, group in groups.items():
         extractor = build(group[0], dev)
-        n = max(p.n_fake for p in group)
+        n = max(p.n_generated for p in group)
         refs = {p.name: _reference(p, source, extractor) for p in group}
         for name, G in targets.items():
             start = time.perf_counter()
@@ -416,11 +416,11 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
                     sample_batch=SAMPLE_BATCH)
             seconds = time.perf_counter() - start
             for p in group:
-                fake = ev.Features(feats.features[:p.n_fake], feats.logits[:p.n_fake])
+                fake = ev.Features(feats.features[:p.n_generated], feats.logits[:p.n_generated])
                 ref = refs[p.name]
                 s = ev.score_features(fake, p, ref.mu, ref.sigma)
                 extra = {"seed": source.seed, "sample_batch": SAMPLE_BATCH} if G is not None else \
-                    {"images_used": p.n_fake, "images_given": len(source.images)}
+                    {"images_used": p.n_generated, "images_given": len(source.images)}
                 out[name][p.name] = {**s, **ev._record(
                     p, extractor, dev, n_fake=p.n_fake, feature_batch=extractor.batch_size,
                     reference={"key": ref.key, "n": ref.n, "path": ref.path, "from_cache": ref.from_cache},
@@ -495,22 +495,22 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     chosen = resolve_protocols(protocols, source)
     skipped = []
     if protocols == "all" and source.images is not None:  # "all": those the images can fill
-        skipped = [p.name for p in chosen if p.n_fake > len(source.images)]
-        chosen = [p for p in chosen if p.n_fake <= len(source.images)]
+        skipped = [p.name for p in chosen if p.n_generated > len(source.images)]
+        chosen = [p for p in chosen if p.n_generated <= len(source.images)]
     for p in chosen:
         ev.preflight(p)  # a missing Inception file fails before any sample is drawn
     if source.images is not None:
-        most = max(p.n_fake for p in chosen)
+        most = max(p.n_generated for p in chosen)
         if len(source.images) < most:
-            short = [p.name for p in chosen if p.n_fake > len(source.images)]
+            short = [p.name for p in chosen if p.n_generated > len(source.images)]
             raise SourceError(f"{source.info.get('path') or source.info.get('name')}: "
                               f"{len(source.images)} images; protocol(s) {', '.join(short)} need "
-                              f"{most} (n_fake); give more images or choose protocols with fewer samples")
+                              f"{most}; give more images or choose protocols with fewer samples")
     result = score(source, chosen, device, extractor_factory)
     notes = []
-    if source.images is not None and len(source.images) > min(p.n_fake for p in chosen):
-        notes.append(f"{len(source.images)} images given; each protocol used the first n_fake "
-                     f"({', '.join(f'{p.name}: {p.n_fake}' for p in chosen)})")
+    if source.images is not None and len(source.images) > min(p.n_generated for p in chosen):
+        notes.append(f"{len(source.images)} images given; each protocol used the first "
+                     f"({', '.join(f'{p.name}: {p.n_generated}' for p in chosen)})")
     if skipped:
         notes.append(f"skipped (more samples than images given): {', '.join(skipped)}")
     note = "; ".join(notes) or None

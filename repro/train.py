@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, io, losses, models, norms
+from . import data, io, losses, models, norms, settings
 from .config import ConfigError, RunConfig
 from .errors import UserError
 
@@ -186,13 +186,12 @@ def setup(cfg: RunConfig, out: Path) -> Run:
     net = cfg.networks()
     G, D = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=net["z_dim"],
                         ch=net["ch"], norm_d=net["norm"], norm_g=net["norm_g"], n_classes=cfg.n_classes,
-                        attention=cfg.attention, **net["arch_kwargs"])
+                        attention=cfg.attention, attention_variant=cfg.attention_variant,
+                        **net["arch_kwargs"])
     G, D = G.to(device), D.to(device)
     o = cfg.optimizer()
-    fused = {"fused": True} if device.type == "cuda" else {}
-    opt_g = torch.optim.Adam(G.parameters(), lr=o["lr_g"], betas=(o["beta1"], o["beta2"]), **fused)
-    opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=o["lr_d"],
-                             betas=(o["beta1"], o["beta2"]), **fused)
+    opt_g = _optimizer(o, G.parameters(), o["lr_g"], device)
+    opt_d = _optimizer(o, [p for p in D.parameters() if p.requires_grad], o["lr_d"], device)
     sched_g = sched_d = None
     if o["linear_decay"]:  # linear decay to 0 over the run, stepped once per generator update
         decay = lambda step: 1.0 - step / cfg.g_updates  # noqa: E731
@@ -204,6 +203,16 @@ def setup(cfg: RunConfig, out: Path) -> Run:
     fixed_z = G.sample_z(n_fixed, generator=g).to(device)
     fixed_y = (torch.arange(n_fixed) % cfg.n_classes).to(device) if cfg.n_classes else None
     return Run(cfg, out, source, device, G, D, opt_g, opt_d, sched_g, sched_d, fixed_z, fixed_y)
+
+
+def _optimizer(o: dict, params, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    """Adam (beta1, beta2), or RMSProp as TF's RMSPropOptimizer defaults (decay 0.9, eps 1e-10:
+    the LSGAN code's; TF puts eps inside the sqrt and starts the mean square at 1, torch outside
+    and at 0 -- a recorded difference, docs/fidelity.md)."""
+    fused = {"fused": True} if device.type == "cuda" else {}
+    if o["optim"] == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=settings.RMSPROP_ALPHA, eps=settings.RMSPROP_EPS)
+    return torch.optim.Adam(params, lr=lr, betas=(o["beta1"], o["beta2"]), **fused)
 
 
 def _write_config(cfg: RunConfig, out: Path, device: torch.device) -> None:
@@ -227,7 +236,7 @@ class _Steps:
         self.loss = losses.get_loss(cfg.loss, cfg.ls_coding)
         self.norm = norms.get_norm(cfg.networks()["norm"])
         o = cfg.optimizer()
-        self.n_dis, self.bs = o["n_dis"], o["batch_size"]
+        self.n_dis, self.bs, self.bs_g = o["n_dis"], o["batch_size"], o["batch_size_g"]
         self.G = torch.compile(run.G) if cfg.compile else run.G
         self.D = torch.compile(run.D) if cfg.compile else run.D
         self.autocast = torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
@@ -243,7 +252,8 @@ class _Steps:
         return loss if pen is None else loss + pen, d_fake
 
     def alternating(self):
-        """SNGAN Algorithm: n_dis D updates on fresh batches, then one G update."""
+        """SNGAN Algorithm: n_dis D updates on fresh batches, then one G update on a batch of
+        ``batch_size_g`` (twice D's in the ResNet setting, as Gulrajani's and the SNGAN authors' code)."""
         run = self.run
         for _ in range(self.n_dis):
             real, y_real = run.source.sample(self.bs)
@@ -256,9 +266,9 @@ class _Steps:
             loss_d.backward()
             run.opt_d.step()
             norms.after_d_step(self.norm, run.D)
-        y_fake = self._fake_labels(self.bs)
+        y_fake = self._fake_labels(self.bs_g)
         with self.autocast:
-            fake = self.G(run.G.sample_z(self.bs, device=run.device), y_fake)
+            fake = self.G(run.G.sample_z(self.bs_g, device=run.device), y_fake)
             loss_g = self.loss.g(self.D(fake, y_fake).float())
         run.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

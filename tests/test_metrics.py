@@ -193,7 +193,12 @@ def test_protocol_round_trips(name):
 
 def test_registry_matches_paper_protocols():
     sngan = get_protocol("sngan")
-    assert (sngan.n_fake, sngan.n_real, sngan.is_n, sngan.is_splits) == (5000, 10000, 5000, 10)
+    # IS: 10 splits of 5,000 (sngan_projection/evaluations/calc_inception_score.py:
+    # n = int(5000 * args.splits), splits = 10); FID: 5,000 generated vs 10,000 real (App. B.1)
+    assert (sngan.n_fake, sngan.n_real, sngan.is_n, sngan.is_splits) == (5000, 10000, 50000, 10)
+    assert sngan.is_n // sngan.is_splits == 5000 and sngan.n_generated == 50000
+    stl = get_protocol("sngan-stl10")
+    assert (stl.n_fake, stl.n_real, stl.is_n, stl.is_splits) == (5000, 10000, 50000, 10)
     assert sngan.g_mode == "eval" and sngan.quantize == "trunc"
     full = get_protocol("50k-train")
     assert (full.n_fake, full.n_real, full.real_split, full.is_n) == (50000, 50000, "train", 50000)
@@ -239,7 +244,9 @@ def test_tampered_or_invalid_protocols_are_rejected():
     with pytest.raises(ValueError):
         get_protocol("sngan").replace(resize="bilinear")
     with pytest.raises(ValueError):
-        get_protocol("sngan").replace(is_n=6000)
+        get_protocol("sngan").replace(is_n=-1)
+    with pytest.raises(ValueError):
+        get_protocol("sngan").replace(is_splits=50_001)
     with pytest.raises(ValueError):
         Protocol.from_dict(dict(get_protocol("sngan").to_dict(), colour="blue"))
 

@@ -353,3 +353,21 @@ def test_reference_stats_from_another_network_or_protocol_are_refused(tiny, tmp_
         evaluate_generator(smooth_sample_fn, _protocol(other), ref, other)
     with pytest.raises(ProtocolMismatchError, match="n_real"):
         evaluate_generator(smooth_sample_fn, protocol.replace(n_real=100), ref, tiny)
+
+
+def test_is_over_more_samples_than_fid(tiny):
+    """SNGAN's protocol scores IS on 10 x 5,000 samples but FID on the first 5,000 only: with
+    is_n > n_fake, FID must equal the FID of the first n_fake samples of the same stream, and IS
+    the IS of all is_n (each computed here from the features directly)."""
+    from repro.metrics.inception_score import inception_score
+
+    real = smooth_real(128)
+    wide = _protocol(tiny, n_fake=48, is_n=96, is_splits=4)
+    assert wide.n_generated == 96
+    scores = evaluate_generator(smooth_sample_fn, wide, real, tiny, seed=3, sample_batch=32)
+    fake = tiny.extract_batches(generate(smooth_sample_fn, 96, 3, "cpu", sample_batch=32))
+    real_feats = tiny.extract(real).features
+    assert scores["n_fake"] == 96
+    assert _close(scores["fid"], fid_from_features(fake.features[:48], real_feats))
+    assert not _close(scores["fid"], fid_from_features(fake.features, real_feats))
+    assert _close(scores["is_mean"], inception_score(fake.logits, 4)[0])

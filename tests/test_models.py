@@ -174,7 +174,7 @@ def _norm_cases():
     for arch, spec in ARCHS.items():
         for norm in spec.norms_d:
             kw = {}
-            if arch == "lsgan" and norms.get_norm(norm).feature:
+            if arch in ("lsgan", "dcgan64") and norms.get_norm(norm).feature:
                 kw = {"bn_d": False}
             if arch == "sagan":
                 kw = {"attention": 8, "n_classes": 3}
@@ -184,7 +184,7 @@ def _norm_cases():
 @pytest.mark.parametrize("arch,norm,kw", list(_norm_cases()))
 def test_d_treatments(arch, norm, kw):
     """Each accepted D treatment: forward, backward, the loss term and the post-step hook."""
-    res = {"mlp": 0, "lsgan": 32}.get(arch, 16)
+    res = {"mlp": 0, "lsgan": 32, "dcgan64": 32}.get(arch, 16)
     G, D = build(arch, resolution=res, ch=4 if res else 8, norm_d=norm, **kw)
     y = torch.randint(0, 3, (N,)) if kw.get("n_classes") else None
     real = torch.rand(N, 2) if arch == "mlp" else torch.rand(N, 3, res, res) * 2 - 1
@@ -196,8 +196,9 @@ def test_d_treatments(arch, norm, kw):
     loss.backward()
     assert all(p.grad is not None for p in D.parameters() if p.requires_grad)
     norms.after_d_step(norm, D)
-    if norm == "weight_clipping":
-        assert max(p.abs().max() for p in D.parameters()) <= 0.01
+    if norm == "weight_clipping":  # every layer's weight, not the biases (SNGAN Sec. 4.1)
+        layers = [m for m in D.modules() if isinstance(m, (nn.Linear, nn.Embedding, nn.modules.conv._ConvNd))]
+        assert max(m.weight.abs().max() for m in layers) <= 0.01
     if norm == "spectralnorm":
         assert all(is_sn(m) for m in weight_layers(D))
 
@@ -268,7 +269,7 @@ def test_attention_sizes():
 
 # --------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("kwargs,pattern", [
-    (dict(arch="dcgan", resolution=32), r"'dcgan'.*sngan_cnn, sngan_resnet, sagan, lsgan, mlp"),
+    (dict(arch="dcgan", resolution=32), r"'dcgan'.*sngan_cnn, sngan_resnet, sagan, lsgan, dcgan64, mlp"),
     (dict(arch="sngan_cnn", resolution=30), r"30.*32, 48.*multiple of 8"),
     (dict(arch="lsgan", resolution=64 + 8), r"72.*112.*multiple of 16"),
     (dict(arch="mlp", resolution=32), r"32.*allowed: 0"),

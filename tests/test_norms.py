@@ -75,13 +75,20 @@ def test_gradient_penalty_is_differentiable_wrt_d_parameters():
     assert lin.weight.grad is not None and lin.weight.grad.abs().sum() > 0
 
 
-def test_weight_clipping_bounds_every_parameter():
+def test_weight_clipping_bounds_the_layer_weights_not_the_biases():
+    """SNGAN Sec. 4.1 clips "the convolutional weight of each layer" at c = 0.01 (WGAN's c):
+    every conv and dense weight ends in [-c, c]; biases are left as they were."""
     d = _net("weight_clipping")
     with torch.no_grad():
         for p in d.parameters():
             p.normal_(0, 1)
+    biases = {n: p.clone() for n, p in d.named_parameters() if not n.endswith("weight")}
+    assert len(biases) == 3  # the three layer biases
     norms.after_d_step("weight_clipping", d)
-    assert max(p.abs().max().item() for p in d.parameters()) <= 0.01
+    weights = [m.weight for m in d.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(weights) == 3 and max(w.abs().max().item() for w in weights) == pytest.approx(0.01)
+    assert all(torch.equal(p, biases[n]) for n, p in d.named_parameters() if n in biases)
+    assert max(b.abs().max().item() for b in biases.values()) > 0.5  # N(0, 1): they were not clipped
     before = [p.clone() for p in d.parameters()]
     norms.after_d_step("spectralnorm", d)  # other treatments do nothing here
     assert all(torch.equal(a, b) for a, b in zip(before, d.parameters()))
@@ -113,3 +120,24 @@ def test_unknown_normalization_names_the_known_ones():
         norms.get_norm("spectral")
     assert set(norms.NORM_NAMES) == {"none", "batchnorm", "layernorm", "weightnorm", "spectralnorm",
                                      "weight_clipping", "gradient_penalty", "orthonormal"}
+
+
+@pytest.mark.parametrize("arch", ["sngan_cnn", "sngan_resnet", "lsgan"])
+def test_orthonormal_treatment_initializes_every_d_weight_orthonormally(arch):
+    """SNGAN Sec. 4.1: "we initialized each weight of D with a randomly selected orthonormal
+    operator": every conv/dense weight of D, reshaped to (out, in*kh*kw), has all singular
+    values 1 at init; G keeps its paper init (N(0, 0.02) here: singular values far from 1)."""
+    from repro import models
+
+    res = {"lsgan": 112}.get(arch, 32)
+    G, D = models.build(arch, resolution=res, ch=8, norm_d="orthonormal")
+    ws = list(norms._weights(D))
+    assert len(ws) >= 5
+    for w in ws:
+        s = torch.linalg.svdvals(w.detach().double())
+        assert torch.allclose(s, torch.ones_like(s), atol=1e-5), (w.shape, s.min(), s.max())
+    _, D_plain = models.build(arch, resolution=res, ch=8, norm_d="none")
+    s = torch.linalg.svdvals(next(norms._weights(D_plain)).detach())
+    assert not torch.allclose(s, torch.ones_like(s), atol=0.1)
+    assert norms.get_norm("orthonormal").ortho_beta == 1e-4
+    assert "guess" in norms.get_norm("orthonormal").source

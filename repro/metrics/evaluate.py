@@ -195,15 +195,16 @@ def _resolve_reference(real: Any, protocol: Protocol, extractor: FeatureExtracto
 
 def score_features(fake: Features, protocol: Protocol, mu_real, sigma_real,
                    real_features: np.ndarray | None = None, kid_seed: int = 0) -> dict:
-    """FID (+ IS over the first `is_n`, + KID when real features are given) of extracted features."""
-    mu, sigma = feature_stats(fake.features)
+    """FID over the first `n_fake` (+ IS over the first `is_n`, + KID when real features are
+    given) of extracted features."""
+    mu, sigma = feature_stats(fake.features[:protocol.n_fake])
     out: dict[str, Any] = {"fid": frechet_distance(mu, sigma, mu_real, sigma_real)}
     if protocol.is_n:
         out["is_mean"], out["is_std"] = inception_score(fake.logits[:protocol.is_n], protocol.is_splits)
     else:
         out["is_mean"] = out["is_std"] = None
     if real_features is not None:
-        out["kid"] = kernel_distance(fake.features, real_features, seed=kid_seed)
+        out["kid"] = kernel_distance(fake.features[:protocol.n_fake], real_features, seed=kid_seed)
     return out
 
 
@@ -243,7 +244,8 @@ def evaluate_generator(sample_fn: SampleFn, protocol: Protocol, real: Any,
                        weights: str | None = None, dataset: str | None = None,
                        cache: str | None = None, sample_batch: int = 250,
                        feature_batch: int | None = None, kid: bool = False) -> dict:
-    """FID, IS (and optionally KID) of `protocol.n_fake` samples of a generator.
+    """FID, IS (and optionally KID) of `protocol.n_generated` samples of a generator (FID on
+    the first `n_fake`, IS on the first `is_n`).
 
     Args:
         sample_fn: ``sample_fn(n, generator) -> (n, C, H, W)`` images in [-1, 1] (or uint8).
@@ -279,7 +281,7 @@ def evaluate_generator(sample_fn: SampleFn, protocol: Protocol, real: Any,
     extractor.batch_size = feature_batch or extractor.batch_size
     used_batch = extractor.batch_size
     try:
-        fake, counters = sample_features(sample_fn, protocol.n_fake, seed, device, extractor,
+        fake, counters = sample_features(sample_fn, protocol.n_generated, seed, device, extractor,
                                          generator_module=generator_module, g_mode=protocol.g_mode,
                                          quantize=protocol.quantize, sample_batch=sample_batch)
     finally:
@@ -296,7 +298,7 @@ def evaluate_images(images: torch.Tensor | Iterable[torch.Tensor], protocol: Pro
                     *, weights: str | None = None, dataset: str | None = None,
                     cache: str | None = None, kid: bool = False) -> dict:
     """Like `evaluate_generator` for a fixed set of images (uint8 or [-1, 1] float), e.g. real
-    images as a sanity check. The number of images must equal `protocol.n_fake`."""
+    images as a sanity check. The number of images must equal `protocol.n_generated`."""
     start = time.perf_counter()
     if extractor is None:
         extractor = build_extractor(protocol, device, weights=weights, cache=cache)
@@ -305,9 +307,10 @@ def evaluate_images(images: torch.Tensor | Iterable[torch.Tensor], protocol: Pro
                                                              cache, want_features=kid)
     batches = [images] if isinstance(images, torch.Tensor) else images
     fake = extractor.extract_batches(to_uint8(b, protocol.quantize) for b in batches)
-    if len(fake) != protocol.n_fake:
+    if len(fake) != protocol.n_generated:
         raise ProtocolMismatchError(f"{len(fake)} images given; protocol {protocol.name!r} "
-                                    f"uses n_fake={protocol.n_fake}")
+                                    f"uses {protocol.n_generated} (n_fake={protocol.n_fake}, "
+                                    f"is_n={protocol.is_n})")
     scores = score_features(fake, protocol, mu_r, sigma_r, real_feats)
     return {**scores, **_record(protocol, extractor, device, n_fake=len(fake), reference=ref_info,
                                 seconds=time.perf_counter() - start)}

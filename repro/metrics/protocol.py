@@ -9,14 +9,16 @@ records all of that; `Protocol.key()` is a stable hash of the fields that can ch
 
 Choices made for the registry (`PROTOCOLS`), with their sources:
 
-* ``sngan`` -- SNGAN paper (Miyato et al. 2018, Sec. 4 / Table 2): IS from 5,000 generated samples
-  with 10 splits; FID between 5,000 generated and 10,000 real images. The paper does not state the
+* ``sngan`` -- SNGAN paper (Miyato et al. 2018, App. B.1 / Table 2): IS over 10 splits of 5,000
+  generated samples each (50,000 in all: the authors' ``sngan_projection/evaluations/
+  calc_inception_score.py`` draws ``n = 5000 * splits`` with splits = 10, and chainer-gan-lib's
+  evaluation draws 50,000); FID between the first 5,000 of those and 10,000 real images. The paper does not state the
   real split; we use the CIFAR-10 *test* set (exactly 10,000 images) -- our choice, recorded here.
   The paper's pipeline is the TF Inception graph, so resizing is ``legacy_tensorflow`` (the TF1
   bilinear resize inside that graph). Images are quantized like PFN chainer-gan-lib
   (``uint8(clip(x*127.5+127.5))``) and sampled with G's BN in inference mode, as chainer-gan-lib
-  samples. Reading "5,000 samples x 10 repeats" as ten *independent* 5,000-sample draws instead is
-  possible; we take the common 10-split reading.
+  samples. "5,000 examples ... repeated 10 times" is ten splits of 5,000 (not 500): with 500 per
+  split p(y) is estimated worse and IS reads a few percent lower (docs/fidelity.md).
 * ``50k-train`` -- 50,000 generated vs 50,000 CIFAR-10 *train* images (mimicry / StudioGAN-style
   "FID-50k" against train; TF graph -> ``legacy_tensorflow``), IS over the same 50,000 with 10
   splits. ``50k-train-best`` is the same with the best checkpoint over training (StudioGAN reports
@@ -66,14 +68,15 @@ class Protocol:
     Attributes:
         name: registry name (not part of the key).
         network: "inception", "digits" or "mog" (no network: 2-D samples are scored directly).
-        n_fake: generated samples for FID (and the MoG metrics).
+        n_fake: generated samples for FID (and the MoG metrics): the first `n_fake` drawn.
         n_real: real images for the reference statistics (first `n_real` of `real_split`,
             in the data set's order); 0 for "mog".
         real_split: which real split the reference statistics use ("train", "test", "all", "-").
         resize: "clean" or "legacy_tensorflow" (see `images.py`); "none" for "mog".
         network_sha256: identity of the feature network: sha256 of the Inception file, the digits
             recipe hash; "" for "mog". Extractors with another identity are refused.
-        is_n: generated samples used for IS: the first `is_n` of the `n_fake` (0 = no IS).
+        is_n: generated samples used for IS: the first `is_n` drawn (0 = no IS). It may exceed
+            `n_fake` (SNGAN: IS on 50,000, FID on the first 5,000); `n_generated` are drawn.
         is_splits: IS splits (in order, no shuffle).
         checkpoint: "final" or "best" (which checkpoint of a run the score belongs to).
         g_mode: generator mode while sampling: "eval" (BN running averages, as chainer-gan-lib)
@@ -117,14 +120,19 @@ class Protocol:
             problems.append(f"checkpoint {self.checkpoint!r} not in ('final', 'best')")
         if self.g_mode not in ("eval", "train"):
             problems.append(f"g_mode {self.g_mode!r} not in ('eval', 'train')")
-        if self.n_fake < 2 or not 0 <= self.is_n <= self.n_fake:
-            problems.append(f"need n_fake >= 2 and 0 <= is_n <= n_fake (n_fake={self.n_fake}, is_n={self.is_n})")
+        if self.n_fake < 2 or self.is_n < 0:
+            problems.append(f"need n_fake >= 2 and is_n >= 0 (n_fake={self.n_fake}, is_n={self.is_n})")
         if self.is_n and not 1 <= self.is_splits <= self.is_n:
             problems.append(f"is_splits={self.is_splits} must be in 1..is_n")
         if self.feature_batch < 1:
             problems.append("feature_batch must be >= 1")
         if problems:
             raise ValueError(f"invalid protocol {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def n_generated(self) -> int:
+        """Samples drawn from G: FID takes the first `n_fake`, IS the first `is_n`."""
+        return max(self.n_fake, self.is_n)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON record of every field (plus the key, for readers without this code)."""
@@ -175,16 +183,18 @@ _DIGITS = Protocol(name="digits", network="digits", n_fake=1_000, n_real=1_797, 
                    notes="offline: scikit-learn digits through the digits classifier (16x16 input)")
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [
-    _inception("sngan", 5_000, 10_000, "test", 5_000,
-               notes="SNGAN paper: IS 5k x 10 splits; FID 5k generated vs 10k real (split not "
-                     "stated: CIFAR-10 test chosen); TF graph -> legacy_tensorflow resize"),
+    _inception("sngan", 5_000, 10_000, "test", 50_000,
+               notes="SNGAN paper: IS 10 splits x 5k (50k, authors' calc_inception_score.py); FID "
+                     "first 5k generated vs 10k real (split not stated: CIFAR-10 test chosen); TF "
+                     "graph -> legacy_tensorflow resize"),
     _inception("50k-train", 50_000, 50_000, "train", 50_000,
                notes="FID-50k vs CIFAR-10 train, IS 50k x 10 splits (mimicry/StudioGAN style)"),
     _inception("50k-train-best", 50_000, 50_000, "train", 50_000, checkpoint="best",
                notes="as 50k-train, best checkpoint over training"),
-    _inception("sngan-stl10", 5_000, 10_000, "unlabeled", 5_000,
-               notes="SNGAN paper's counts on STL-10; the 10k real images come from the unlabeled "
-                     "split the GAN trains on (its test split has only 8,000)"),
+    _inception("sngan-stl10", 5_000, 10_000, "unlabeled", 50_000,
+               notes="SNGAN paper's counts on STL-10 (IS 10 x 5k, FID 5k vs 10k); the 10k real "
+                     "images come from the unlabeled split the GAN trains on (its test split has "
+                     "only 8,000)"),
     _inception("curve-inception-train", 2_000, 10_000, "train", 2_000,
                notes="cheap learning-curve protocol against the training images (STL-10, image "
                      "folders); comparable only with itself"),

@@ -24,6 +24,7 @@ from torch import nn
 
 from .. import norms
 from . import sngan_resnet
+from .dcgan import DCGAN64Discriminator, DCGAN64Generator
 from .lsgan import LSGANDiscriminator, LSGANGenerator
 from .mlp import MoGDiscriminator, MoGGenerator
 from .sagan import SAGANDiscriminator, SAGANGenerator, SelfAttention
@@ -85,15 +86,21 @@ def _sngan_cnn(*, resolution, channels, z_dim, ch, norm_d, norm_g, **_):
 
 
 def _resnet(G, D):
-    def make(*, resolution, channels, z_dim, ch, norm_d, norm_g, n_classes, attention, **_):
-        return (G(resolution, channels, z_dim, ch, norm_g, n_classes, attention),
-                D(resolution, channels, ch, norm_d, n_classes, attention))
+    def make(*, resolution, channels, z_dim, ch, norm_d, norm_g, n_classes, attention,
+             attention_variant="paper", **_):
+        return (G(resolution, channels, z_dim, ch, norm_g, n_classes, attention, attention_variant),
+                D(resolution, channels, ch, norm_d, n_classes, attention, attention_variant))
     return make
 
 
 def _lsgan(*, resolution, channels, z_dim, ch, norm_d, norm_g, bn_g, bn_d, **_):
     return (LSGANGenerator(resolution, channels, z_dim, ch, norm_g, bn=bn_g),
             LSGANDiscriminator(resolution, channels, ch, norm_d, bn=bn_d))
+
+
+def _dcgan64(*, resolution, channels, z_dim, ch, norm_d, norm_g, bn_g, bn_d, **_):
+    return (DCGAN64Generator(resolution, channels, z_dim, ch, norm_g, bn=bn_g),
+            DCGAN64Discriminator(resolution, channels, ch, norm_d, bn=bn_d))
 
 
 def _mlp(*, z_dim, ch, norm_d, norm_g, x_dim, **_):
@@ -129,6 +136,13 @@ ARCHS: dict[str, ArchSpec] = {
                  conditional=False, attention=False, arch_kwargs=(("bn_g", True), ("bn_d", True)),
                  init="N(0, 0.02) weights (truncated for D's convs), zero biases (xudonmao/LSGAN)",
                  source="LSGAN (Mao et al. 2017) Fig. 3; xudonmao/LSGAN vgg.py", make=_lsgan),
+        ArchSpec("dcgan64", (64,), 16, z_dim=1024, ch=64, prior="uniform",
+                 norms_d=ALL_NORMS, norms_g=G_NORMS, default_norm_d="none", default_norm_g="none",
+                 conditional=False, attention=False, arch_kwargs=(("bn_g", True), ("bn_d", True)),
+                 init="truncated N(0, 0.02) for D's convs, N(0, 0.02) elsewhere, zero biases, "
+                      "BN gain N(1, 0.02) (xudonmao/LSGAN stability_comparison ops.py)",
+                 source="LSGAN (Mao et al. 2017) Sec. 4.2 stability comparison; xudonmao/LSGAN "
+                        "stability_comparison/*/dcgan64.py", make=_dcgan64),
         ArchSpec("mlp", (0,), None, z_dim=256, ch=128, prior="normal",
                  norms_d=ALL_NORMS, norms_g=G_NORMS, default_norm_d="none", default_norm_g="none",
                  conditional=False, attention=False, arch_kwargs=(("x_dim", 2),),
@@ -194,8 +208,8 @@ def check(arch: str, resolution: int, norm_d: str | None = None, norm_g: str | N
                              f"{', '.join(defaults) or 'none'}")
         if type(value) is not type(defaults[name]):
             raise ValueError(f"{arch}: {name} must be a {type(defaults[name]).__name__}, got {value!r}")
-    if arch == "lsgan" and arch_kwargs.get("bn_d", True) and norms.get_norm(norm_d).feature:
-        raise ValueError(f"lsgan: norm_d {norm_d!r} replaces the paper's BatchNorm in D; "
+    if arch in ("lsgan", "dcgan64") and arch_kwargs.get("bn_d", True) and norms.get_norm(norm_d).feature:
+        raise ValueError(f"{arch}: norm_d {norm_d!r} replaces the paper's BatchNorm in D; "
                          f"allowed: bn_d=False with it, or a norm_d among "
                          f"{', '.join(n for n in ALL_NORMS if not norms.get_norm(n).feature)}")
     return spec
@@ -203,7 +217,7 @@ def check(arch: str, resolution: int, norm_d: str | None = None, norm_g: str | N
 
 def build(arch: str, *, resolution: int, channels: int = 3, z_dim: int | None = None,
           ch: int | None = None, norm_d: str | None = None, norm_g: str | None = None,
-          n_classes: int = 0, attention: int | None = None,
+          n_classes: int = 0, attention: int | None = None, attention_variant: str = "paper",
           **arch_kwargs) -> tuple[nn.Module, nn.Module]:
     """Build (G, D) for ``arch``; see :func:`check` for the errors and :data:`ARCHS` for
     what each arch accepts. ``arch_kwargs`` are the arch's extras (lsgan: ``bn_g``, ``bn_d``;
@@ -216,12 +230,14 @@ def build(arch: str, *, resolution: int, channels: int = 3, z_dim: int | None = 
                      ch=ch or spec.ch,
                      norm_d=spec.default_norm_d if norm_d is None else norm_d,
                      norm_g=spec.default_norm_g if norm_g is None else norm_g,
-                     n_classes=n_classes, attention=attention, **kwargs)
+                     n_classes=n_classes, attention=attention, attention_variant=attention_variant,
+                     **kwargs)
 
 
 __all__ = [
     "ARCHS", "ArchSpec", "build", "check", "SelfAttention",
     "SNGANCNNGenerator", "SNGANCNNDiscriminator", "SNGANResNetGenerator", "SNGANResNetDiscriminator",
     "SAGANGenerator", "SAGANDiscriminator", "LSGANGenerator", "LSGANDiscriminator",
+    "DCGAN64Generator", "DCGAN64Discriminator",
     "MoGGenerator", "MoGDiscriminator",
 ]

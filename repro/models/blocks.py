@@ -32,13 +32,14 @@ glorot_relu: Init = functools.partial(nn.init.xavier_uniform_, gain=math.sqrt(2)
 
 
 def layer(module: nn.Module, norm: str | norms.Normalization, init: Init) -> nn.Module:
-    """Initialize ``module``'s weight with ``init`` and its bias with 0, then wrap the weight in
-    the treatment's parametrization (SN/WN; a no-op otherwise).
+    """Initialize ``module``'s weight with ``init`` (or orthonormally under the ``orthonormal``
+    treatment, SNGAN Sec. 4.1) and its bias with 0, then wrap the weight in the treatment's
+    parametrization (SN/WN; a no-op otherwise).
 
     The order matters: spectral norm starts its power iteration, and weight norm splits the
     weight into norm and direction, from the weight as it is when they are applied.
     """
-    init(module.weight)
+    norms.init_weight(module.weight, norm, init)
     if getattr(module, "bias", None) is not None:
         nn.init.zeros_(module.bias)
     return norms.parametrize(module, norm)

@@ -15,6 +15,7 @@ SAGAN's differences from :mod:`repro.models.sngan_resnet`, each switched on here
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .blocks import glorot, layer
@@ -34,33 +35,46 @@ class SelfAttention(nn.Module):
         o_j      = v( sum_i beta_j,i h(x_i) )           (Eq. 2)
         y_j      = gamma * o_j + x_j,  gamma init 0     (Eq. 3: starts as the identity)
 
-    The paper gives h C/8 outputs (C_bar = C/8 "in all our experiments"); the official TF code
-    uses C/2 for h and max-pools the keys/values by 2. ``value_channels`` sets h's width;
-    the default is the paper's. Every conv goes through the network's weight treatment.
+    ``variant="paper"`` (the default) is the paper's block: h has C_bar = C/8 outputs ("in all
+    our experiments"). ``variant="tf"`` is the authors' TF code (brain-research/self-attention-gan,
+    ``non_local.py``, ``sn_non_local_block_sim``): keys g(x) and values h(x) are max-pooled 2x2
+    (N/4 positions attended to), h has C/2 outputs and v is the 1x1 conv C/2 -> C back (its
+    ``sn_conv_attn``). ``value_channels`` overrides h's width. Every conv goes through the
+    network's weight treatment.
     """
 
+    VARIANTS = ("paper", "tf")
+
     def __init__(self, channels: int, norm: str = "none", value_channels: int | None = None,
-                 init=glorot):
+                 init=glorot, variant: str = "paper"):
         super().__init__()
+        if variant not in self.VARIANTS:
+            raise ValueError(f"unknown attention variant {variant!r}; allowed: {', '.join(self.VARIANTS)}")
         c_bar = channels // 8
         if c_bar == 0:
             raise ValueError(f"self-attention needs at least 8 channels, got {channels}")
-        c_v = value_channels or c_bar
+        self.pool = variant == "tf"
+        c_v = value_channels or (channels // 2 if self.pool else c_bar)
         self.f = layer(nn.Conv2d(channels, c_bar, 1, bias=False), norm, init)
         self.g = layer(nn.Conv2d(channels, c_bar, 1, bias=False), norm, init)
         self.h = layer(nn.Conv2d(channels, c_v, 1, bias=False), norm, init)
         self.v = layer(nn.Conv2d(c_v, channels, 1, bias=False), norm, init)
         self.gamma = nn.Parameter(torch.zeros(()))
 
+    def _keys(self, t: Tensor) -> Tensor:
+        """(B, C', H, W) -> (B, C', N_k): the positions attended to (2x2 max-pooled in "tf")."""
+        return (F.max_pool2d(t, 2) if self.pool else t).flatten(2)
+
     def attention_map(self, x: Tensor) -> Tensor:
-        """beta, shape (B, N, N), indexed [b, j, i]; each row j sums to 1 over i."""
-        f, g = self.f(x).flatten(2), self.g(x).flatten(2)  # (B, C_bar, N)
+        """beta, shape (B, N, N_k), indexed [b, j, i]; each row j sums to 1 over i. N_k = N, or
+        N/4 for the "tf" variant (TF: theta = query at every position, phi = pooled keys)."""
+        f, g = self._keys(self.f(x)), self.g(x).flatten(2)  # (B, C_bar, N_k), (B, C_bar, N)
         s = torch.bmm(g.transpose(1, 2), f)  # [b, j, i] = g(x_j) . f(x_i) = s_ij
         return s.softmax(dim=-1)
 
     def forward(self, x: Tensor) -> Tensor:
         beta = self.attention_map(x)
-        h = self.h(x).flatten(2)  # (B, C_v, N)
+        h = self._keys(self.h(x))  # (B, C_v, N_k)
         o = torch.bmm(h, beta.transpose(1, 2))  # o[:, :, j] = sum_i beta_j,i h(x_i)
         o = self.v(o.view(x.shape[0], -1, *x.shape[2:]))
         return x + self.gamma * o

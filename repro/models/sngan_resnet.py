@@ -67,7 +67,8 @@ class SNGANResNetGenerator(Generator):
     init_residual, init_other = glorot_relu, glorot
 
     def __init__(self, resolution: int = 32, channels: int = 3, z_dim: int = 128, ch: int = 64,
-                 norm: str = "none", n_classes: int = 0, attention: int | None = None):
+                 norm: str = "none", n_classes: int = 0, attention: int | None = None,
+                 attention_variant: str = "paper"):
         super().__init__()
         widths, _ = layout(resolution, ch)
         self.z_dim, self.n_classes, self.bottom = z_dim, n_classes, resolution // 8
@@ -76,7 +77,7 @@ class SNGANResNetGenerator(Generator):
             GBlock(c_in, c_out, norm, n_classes, init=self.init_residual, init_sc=self.init_other)
             for c_in, c_out in zip(widths, widths[1:]))
         self.attention_at, self.attention = _attention(self, feature_sizes(resolution)[0], widths[1:],
-                                                       attention, norm)
+                                                       attention, norm, attention_variant)
         self.bn = GBatchNorm(widths[-1])  # unconditional, as in both papers' code
         self.conv = layer(nn.Conv2d(widths[-1], channels, 3, 1, 1), norm, self.init_other)
 
@@ -101,7 +102,7 @@ class SNGANResNetDiscriminator(nn.Module):
     psi_bias = False  # sngan_projection: SNLinear(ch, 1, nobias=True)
 
     def __init__(self, resolution: int = 32, channels: int = 3, ch: int = 64, norm: str = "none",
-                 n_classes: int = 0, attention: int | None = None):
+                 n_classes: int = 0, attention: int | None = None, attention_variant: str = "paper"):
         super().__init__()
         _, spec = layout(resolution, ch)
         self.n_classes = n_classes
@@ -112,7 +113,8 @@ class SNGANResNetDiscriminator(nn.Module):
             c_in = c_out
         self.blocks = nn.ModuleList(blocks)
         self.attention_at, self.attention = _attention(self, feature_sizes(resolution)[1],
-                                                       [c for c, _ in spec], attention, norm)
+                                                       [c for c, _ in spec], attention, norm,
+                                                       attention_variant)
         self.psi = layer(nn.Linear(c_in, 1, bias=self.psi_bias), norm, self.init_other)
         if n_classes:
             self.embed = layer(nn.Embedding(n_classes, c_in), norm, self.init_other)  # V
@@ -132,7 +134,7 @@ class SNGANResNetDiscriminator(nn.Module):
 
 
 def _attention(net: nn.Module, sizes: list[int], widths: list[int], attention: int | None,
-               norm: str) -> tuple[int | None, nn.Module | None]:
+               norm: str, variant: str = "paper") -> tuple[int | None, nn.Module | None]:
     """(index of the block the attention follows, the attention block), or (None, None)."""
     if attention is None:
         return None, None
@@ -142,4 +144,4 @@ def _attention(net: nn.Module, sizes: list[int], widths: list[int], attention: i
         raise ValueError(f"attention {attention!r} is not a feature-map size of "
                          f"{type(net).__name__}; allowed: {sorted(set(sizes))} or None")
     i = sizes.index(attention)  # the first block that produces this size
-    return i, net.Attention(widths[i], norm)
+    return i, net.Attention(widths[i], norm, variant=variant)

@@ -91,7 +91,8 @@ def representative_seed(runs: pd.DataFrame, metric: str = "final_modes_covered")
 def mog_summary(df: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     """One row per run: final metrics, mean modes covered over training, collapse step (only for
     completed runs: a run still going has a partial curve)."""
-    out = df[["row", "seed", "loss", "status", *[f"final_{m}" for m in MOG_METRICS]]].copy()
+    cols = [f"final_{m}" for m in (*MOG_METRICS, "modes_covered_strict")]
+    out = df[["row", "seed", "loss", "status", *[c for c in cols if c in df.columns]]].copy()
     done = set(df.loc[df["status"] == "completed", "run_id"])
     by_run = {rid: g for rid, g in curves.groupby("run_id") if rid in done} if len(curves) else {}
     out["modes_over_training"] = [by_run[r]["modes_covered"].mean() if r in by_run else math.nan
@@ -127,6 +128,7 @@ def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
                      f"{same}, fewer in {fewer}. Over training (mean of the curve): "
                      f"{pair['modes_over_training'].mean():.2f} vs "
                      f"{pair['modes_over_training_base'].mean():.2f}.")
+        lines.append(_strict_line(pair, row, base_label))
     for row, g in summary.groupby("row", sort=False):
         steps = g["collapsed_from"].dropna()
         text = f"- {row}: {len(steps)} of {len(g)} completed runs end collapsed onto one mode"
@@ -135,6 +137,22 @@ def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
                      f"(median), {int(steps.max()):,} at the latest")
         lines.append(text + ".")
     return lines
+
+
+def _strict_line(pair: pd.DataFrame, row: str, base_label: str) -> str:
+    """The same comparison under the strict mode count (repro.metrics.mog.STRICT_SHARE)."""
+    from ..metrics.mog import STRICT_SHARE
+
+    col = "final_modes_covered_strict"
+    if col not in pair.columns or pair[col].isna().any() or pair[f"{col}_base"].isna().any():
+        return (f"  - strict count (a mode counts with >= {STRICT_SHARE:g} of a perfect generator's "
+                f"high-quality samples there): not in these runs' scores (they predate it); "
+                f"rerun the table to get it.")
+    a, b = pair[col], pair[f"{col}_base"]
+    word = "survives" if a.mean() > b.mean() and int((a > b).sum()) > len(pair) / 2 else "does not survive"
+    return (f"  - strict count (a mode counts with >= {STRICT_SHARE:g} of a perfect generator's "
+            f"high-quality samples there; our threshold): {a.mean():.1f} vs {b.mean():.1f} modes, "
+            f"more in {int((a > b).sum())} of {len(pair)} seeds: the verdict {word} it.")
 
 
 def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path) -> Path:

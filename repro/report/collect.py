@@ -31,7 +31,7 @@ CELL = ("table", "row", "column")
 #: Label columns of an experiment table, always read as text.
 LABELS = ("run_id", "paper", "table", "row", "column")
 #: Metric keys read from the final/best score records (``final_<m>``, ``best_<m>``).
-METRICS = tuple(DIRECTIONS) + ("is_std",)
+METRICS = tuple(DIRECTIONS) + ("is_std", "modes_covered_strict")
 #: Run statuses in the collected frame.
 STATUSES = ("completed", "diverged", "missing")
 #: Provenance columns (also written as the table's provenance CSV).
@@ -41,6 +41,18 @@ PROVENANCE = ("run_id", "table", "row", "column", "seed", "status", "config_hash
 
 class MixedProtocolsError(IncomparableScoresError):
     """The runs of one cell were scored under different protocols."""
+
+
+#: Optional table column: the run-directory name of the table that trained the run, for a table
+#: whose cells are taken from another table's runs (``repro select``); default: this table's.
+RUNS_TABLE = "runs_table"
+
+
+def run_dir(runs_root: str | Path, name: str, row) -> Path:
+    """``<runs_root>/<runs_table or name>/<run_id>``: where one table row's run lives."""
+    owner = row.get(RUNS_TABLE) if hasattr(row, "get") else None
+    owner = owner if isinstance(owner, str) and owner else name
+    return Path(runs_root) / owner / str(row["run_id"])
 
 
 def read_experiment_table(table_tsv: str | Path) -> pd.DataFrame:
@@ -153,8 +165,9 @@ def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = No
         df["paper"] = ""
 
     results = []
-    for run_id, seed in zip(df["run_id"], df["seed"] if "seed" in df.columns else [None] * len(df)):
-        r = read_run(Path(runs_root) / name / str(run_id))
+    for (_, row), seed in zip(df.iterrows(), df["seed"] if "seed" in df.columns else [None] * len(df)):
+        run_id = row["run_id"]
+        r = read_run(run_dir(runs_root, name, row))
         scores_seed = r.pop("scores_seed", None)
         if scores_seed is not None and seed is not None and not pd.isna(seed) and int(seed) != int(scores_seed):
             raise ValueError(f"run {run_id!r} of {table_tsv}: table seed {seed} but scores.json "

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import io
-from .collect import CELL, MixedProtocolsError, read_experiment_table
+from .collect import CELL, MixedProtocolsError, read_experiment_table, run_dir
 
 #: Default panels: image tables show FID and IS, mixture-of-Gaussians tables modes and HQ share.
 DEFAULT_METRICS = (("fid", "is_mean"), ("modes_covered", "hq_fraction"))
@@ -39,7 +39,7 @@ def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | No
         runs["table"] = name
     frames = []
     for _, r in runs.iterrows():
-        path = Path(runs_root) / name / str(r["run_id"]) / "curve.csv"
+        path = run_dir(runs_root, name, r) / "curve.csv"
         if not path.is_file():
             continue
         c = pd.read_csv(path)

@@ -1,11 +1,13 @@
 # Read and validate the suite's experiment tables before any job starts.
 import re
+import shlex
 import sys
 
 from snakemake.utils import validate
 
 from repro import experiments
 from repro.report.claims import CLAIMS as CLAIM_ANALYSES
+from repro.report.select import active as active_selections
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -31,6 +33,15 @@ for _table, _kind in CLAIMS.items():
                          f"known: {', '.join(CLAIM_ANALYSES)}")
 
 
+# table -> its cells taken from other tables' runs (config 'selections'), when the suite has them
+SELECTIONS = active_selections(config, TABLES)
+
+
+def selection_tables():
+    """Wildcard regex of the tables with an active selection (matches nothing when none is)."""
+    return "|".join(re.escape(t) for t in SELECTIONS) or "(?!)"
+
+
 def claim_tables(kind):
     """Wildcard regex of the tables judged by `kind` (one that matches nothing when none is)."""
     return "|".join(re.escape(t) for t, k in CLAIMS.items() if k == kind) or "(?!)"
@@ -50,3 +61,21 @@ JOBS_GPU = experiments.jobs_gpu(config.get("gpu_name"))
 
 def train_resources(wildcards):
     return experiments.resources(TABLES[wildcards.table].loc[wildcards.run], JOBS_GPU)
+
+
+def report_tsv(wildcards):
+    """What the report reads: the table, or, with a selection, the table plus the chosen runs."""
+    t = wildcards.table
+    return f"{RESULTS}/{t}/{t}.runs.tsv" if t in SELECTIONS else table_tsv(wildcards)
+
+
+def report_scores(wildcards):
+    """The table's scores and, with a selection, every run of its source tables."""
+    sources = SELECTIONS.get(wildcards.table, {}).get("from", {})
+    return run_scores(wildcards) + [f"{RUNS}/{s}/{run}/scores.json" for s in sources for run in TABLES[s].index]
+
+
+def selection_args(wildcards):
+    spec = SELECTIONS[wildcards.table]
+    froms = " ".join(f"--from {shlex.quote(f'config/tables/{s}.tsv:{c}')}" for s, c in spec["from"].items())
+    return f"--rule {spec['rule']} {froms}"

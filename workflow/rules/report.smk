@@ -1,9 +1,29 @@
+rule select:
+    """A table's cells taken from other tables' runs by the paper's rule (config 'selections';
+    SNGAN Table 2: each method's best sweep setting): the report's input and the ranking."""
+    input:
+        tsv=table_tsv,
+        scores=report_scores,
+    output:
+        runs=f"{RESULTS}/{{table}}/{{table}}.runs.tsv",
+        selection=f"{RESULTS}/{{table}}/{{table}}.selection.csv",
+        md=f"{RESULTS}/{{table}}/{{table}}.selection.md",
+    wildcard_constraints:
+        table=selection_tables(),
+    params:
+        runs=RUNS,
+        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        args=selection_args,
+    shell:
+        "{REPRO} select {input.tsv} --runs {params.runs} --out {params.prefix} {params.args}"
+
+
 rule report:
     """The paper's table re-rendered from our runs (final and best checkpoint), a verdict per
     cell, provenance, and the learning curves."""
     input:
-        tsv=table_tsv,
-        scores=run_scores,
+        tsv=report_tsv,
+        scores=report_scores,
     output:
         md=report(f"{RESULTS}/{{table}}/{{table}}.md", category="tables"),
         csv=f"{RESULTS}/{{table}}/{{table}}.csv",
