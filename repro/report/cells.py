@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import references as refs_mod
 from .collect import CELL
-from .verdict import DIRECTIONS, MIN_SEEDS, decide, is_collapsed, our_interval, summarize
+from .verdict import CONFIDENCE, DIRECTIONS, MIN_SEEDS, is_collapsed, judge, summarize
 
 #: Columns of the verdict table, in order.
 VERDICT_COLUMNS = (
@@ -22,6 +22,7 @@ VERDICT_COLUMNS = (
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
     "ref_source", "verdict", "reason", "collapsed", "protocol_name", "protocol_key", "g_updates",
+    "confidence", "seeds_needed", "seeds_cap",
 )
 
 
@@ -47,7 +48,8 @@ def _unique(values) -> object:
 def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                   metrics: str | Sequence[str] | None = None,
                   checkpoints: str | Sequence[str] = ("final",),
-                  min_seeds: int = MIN_SEEDS) -> pd.DataFrame:
+                  min_seeds: int = MIN_SEEDS, confidence: float = CONFIDENCE,
+                  seeds_cap: int | None = None) -> pd.DataFrame:
     """One row per cell x metric x checkpoint, cells in order of first appearance in `df`.
 
     Args:
@@ -57,6 +59,9 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
         metrics: metric keys to judge (default :func:`metrics_of`).
         checkpoints: "final" and/or "best".
         min_seeds: completed runs needed for an interval.
+        confidence: two-sided confidence of our interval (:func:`repro.report.verdict.judge`).
+        seeds_cap: the most seeds adaptive rounds give a cell (None: the table's seeds are
+            fixed); recorded so that ``repro check`` fails an undecided cell at its cap.
 
     Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
     the sample std (ddof=1), ``collapsed`` the number of completed runs whose final score is far
@@ -89,27 +94,27 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                                                  None if g_updates == "mixed" else g_updates)
                 if g_updates == "mixed" and ref is not None:
                     ref, why = None, "budget mixed: the cell's runs differ in g_updates"
-                verdict, reason = decide(
+                j = judge(
                     values, n_diverged=n_diverged, n_missing=n_missing,
                     ref_low=None if ref is None else ref["low"],
                     ref_high=None if ref is None else ref["high"],
                     direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
-                    min_seeds=min_seeds, no_reference=why)
-                low, high = our_interval(mean, std) if n else (math.nan, math.nan)
+                    min_seeds=min_seeds, no_reference=why, confidence=confidence)
                 s = shown if shown is not None else {}
                 out.append({
                     "paper": paper, "table": table, "row": row, "column": column, "metric": metric,
                     "checkpoint": checkpoint, "n": n, "n_runs": len(runs),
                     "n_completed": len(completed), "n_diverged": n_diverged, "n_missing": n_missing,
-                    "mean": mean, "std": std, "ours_low": low, "ours_high": high,
+                    "mean": mean, "std": std, "ours_low": j.low, "ours_high": j.high,
                     "ref_value": s.get("value", math.nan), "ref_std": s.get("std", math.nan),
                     "ref_low": s.get("low", math.nan), "ref_high": s.get("high", math.nan),
                     "ref_tolerance": s.get("tolerance"), "ref_protocol": s.get("protocol"),
                     "ref_kind": s.get("kind"), "ref_hard": bool(s.get("hard", False)),
                     "ref_verified": bool(s.get("verified", False)), "ref_source": s.get("source"),
-                    "verdict": verdict, "reason": reason, "collapsed": int(collapsed),
+                    "verdict": j.verdict, "reason": j.reason, "collapsed": int(collapsed),
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
-                    "g_updates": g_updates,
+                    "g_updates": g_updates, "confidence": confidence,
+                    "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
 
