@@ -141,6 +141,15 @@ def cmd_check(a) -> int:
     return code
 
 
+def cmd_simulate_verdicts(a) -> int:
+    """False-held rate and power of the verdict rule on simulated cells (docs/verdicts.md)."""
+    from .report.simulate import write
+
+    for kind, path in write(a.out, reps=a.reps, seed=a.seed, confidence=a.confidence).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
 def cmd_download(a) -> int:
     from . import data
 
@@ -217,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ck.add_argument("--strict", action="store_true", help="inconclusive hard cells fail too")
     ck.add_argument("--out", help="write the passing record here")
     ck.set_defaults(fn=cmd_check)
+
+    sv = sub.add_parser("simulate-verdicts", help="false-held rate and power of the verdict rule, simulated")
+    sv.add_argument("--out", default="docs/verdicts", help="output prefix (default docs/verdicts: .csv, .png)")
+    sv.add_argument("--reps", type=int, default=20000, help="simulated cells per distribution, position and n")
+    sv.add_argument("--seed", type=int, default=0)
+    sv.add_argument("--confidence", type=float, default=0.90, help="two-sided confidence (default 0.90)")
+    sv.set_defaults(fn=cmd_simulate_verdicts)
 
     d = sub.add_parser("download", help="download a dataset (needs internet)")
     d.add_argument("name", choices=["cifar10", "stl10"])
