@@ -181,7 +181,7 @@ def direction_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
                     confidence: float = CONFIDENCE) -> pd.DataFrame:
     """One row per rule whose table is in `verdicts`: the Welch test of its direction (module
     docstring), Holm-corrected over the rules of each table; columns table, metric, checkpoint,
-    better, worse, margin, n_better, n_worse, gap, se, df, lower (the one-sided 1 - alpha lower
+    better, worse, margin, cells ((row, column) of both sides), n_better, n_worse, gap, se, df, lower (the one-sided 1 - alpha lower
     bound of the gap), p, p_holm, p_broken_holm, at_cap, verdict (held / broken / inconclusive),
     reason, claim."""
     alpha = (1 - confidence) / 2
@@ -201,6 +201,8 @@ def direction_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
         row = {"table": r["table"], "metric": r["metric"], "checkpoint": r["checkpoint"],
                "better": f"{r['better']['row']} / {r['better']['column']}",
                "worse": f"{r['worse']['row']} / {r['worse']['column']}", "margin": float(r["margin"]),
+               "cells": ((str(r["better"]["row"]), str(r["better"]["column"])),
+                         (str(r["worse"]["row"]), str(r["worse"]["column"]))),
                "claim": r["claim"], "gap": math.nan, "se": math.nan, "df": math.nan, "lower": math.nan,
                "p": math.nan, "p_broken": math.nan, "n_better": 0, "n_worse": 0,
                "at_cap": all(c is not None and at_cap(c) for c in cells.values())}
@@ -310,10 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     df = _as_frame(files)
     rules = load_directions(args.directions)
-    failures = check(df, strict=args.strict) + check_directions(df, rules, strict=args.strict)
+    levels = set(df["confidence"].dropna()) if "confidence" in df else set()
+    confidence = float(levels.pop()) if len(levels) == 1 else CONFIDENCE  # the verdicts' own level
+    failures = check(df, strict=args.strict) + check_directions(df, rules, args.strict, confidence)
     counts = df["verdict"].value_counts().to_dict() if not df.empty else {}
     hard = int(df["ref_hard"].map(_truthy).sum()) if not df.empty else 0
-    for line in direction_lines(df, rules):
+    for line in direction_lines(df, rules, confidence):
         print(line)
     for line in undecided_cells(df):
         print(f"UNDECIDED {line}")

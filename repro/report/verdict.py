@@ -224,8 +224,21 @@ def judge(values: Sequence[float], *, n_diverged: int = 0, n_missing: int = 0,
         eval_std: evaluation noise of one score (default STD_FLOOR_REL x |mean|).
     """
     n, mean, std = summarize(values)
+    return judge_summary(n, mean, std, n_completed=len(values), n_diverged=n_diverged,
+                         n_missing=n_missing, ref_low=ref_low, ref_high=ref_high,
+                         direction=direction, min_seeds=min_seeds, no_reference=no_reference,
+                         confidence=confidence, eval_std=eval_std)
+
+
+def judge_summary(n: int, mean: float, std: float, *, n_completed: int, n_diverged: int = 0,
+                  n_missing: int = 0, ref_low: float | None = None, ref_high: float | None = None,
+                  direction: str | None = None, min_seeds: int = MIN_SEEDS,
+                  no_reference: str | None = None, confidence: float = CONFIDENCE,
+                  eval_std: float | None = None) -> Judgement:
+    """:func:`judge` from the cell's summary: n finite values, their mean and sample std, and
+    `n_completed` completed runs (finite value or not). What a published ``.verdicts.csv``
+    holds, so published cells can be re-judged without their runs (:mod:`repro.report.rejudge`)."""
     low, high = mean_interval(mean, std, n, confidence, eval_std)
-    n_completed = len(values)  # completed runs, finite value or not
     finished = n_completed + n_diverged
     if finished == 0:
         return Judgement(INCONCLUSIVE, f"no finished runs ({n_missing} missing)")

@@ -2,6 +2,7 @@ rule report:
     """The paper's table re-rendered from our runs (final and best checkpoint), a verdict per
     cell, provenance, and the learning curves."""
     input:
+        unpack(seeds_state),
         tsv=table_tsv,
         scores=run_scores,
     output:
@@ -18,8 +19,10 @@ rule report:
     params:
         runs=RUNS,  # the table's runs are RUNS/<table>/<run_id>
         prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        state=lambda w, input: f"--seeds-state {input.state}" if "state" in input.keys() else "",
     shell:
-        "{REPRO} report {input.tsv} --runs {params.runs} --out {params.prefix}"
+        "{REPRO} report {input.tsv} --runs {params.runs} --out {params.prefix} {params.state} "
+        "--confidence {CONFIDENCE}"
 
 
 rule check:
@@ -31,7 +34,7 @@ rule check:
     output:
         f"{RESULTS}/{{table}}/check.txt",
     shell:
-        "{REPRO} check {input.verdicts} --out {output}"
+        "{REPRO} check {input.verdicts} --out {output} --directions {input.directions}"
 
 
 rule claim_mog_modes:
