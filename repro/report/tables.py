@@ -198,8 +198,11 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
         from .curves import collect_curves, plot_curves
 
         c = collect_curves(table_tsv, runs_root, table=table)
+        if run_ids is not None and not c.empty:
+            c = c[c["run_id"].astype(str).isin(set(map(str, run_ids)))]
         if not c.empty:
-            figs = plot_curves(c, prefix.with_name(prefix.name + ".curves"))
+            final = verdicts[verdicts["checkpoint"] == "final"]
+            figs = plot_curves(c, prefix.with_name(prefix.name + ".curves"), references=final)
             paths.update({f"curves_{p.suffix.lstrip('.')}": p for p in figs})
     return paths
 
