@@ -72,11 +72,11 @@ def test_adaptive_spec_errors_name_the_table_and_the_fix():
     assert seeds.parse({"start": 2, "cap": 3}, "t") == {"start": 2, "step": 2, "cap": 3}
 
 
-def _tiny_table(path: Path):
+def _tiny_table(path: Path, cells=("A", "B", "C")):
     smoke = pd.read_csv(ROOT / "config" / "tables" / "smoke_mog.tsv", sep="\t", dtype=str, keep_default_na=False)
     base = smoke[smoke["run_id"] == "mog-std-s0"].iloc[0]
     rows = []
-    for cell in ("A", "B", "C"):
+    for cell in cells:
         for k in range(3):
             rows.append({**base, "run_id": f"{cell}-s{k}", "table": "adaptive_t", "row": cell, "seed": str(k),
                          "g_updates": "50", "eval_every": "50", "sample_every": "0", "log_every": "50",
@@ -91,20 +91,25 @@ def _snakemake(wf, *args, timeout=1500):
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture
-def adaptive_workflow(tmp_path):
-    wf = tmp_path / "wf"
-    wf.mkdir()
+def make_adaptive_workflow(wf: Path, spec=SPEC, cells=("A", "B", "C")) -> Path:
+    """Snakefile, workflow/ and config/ in `wf`, whose only suite `t` is the tiny adaptive table
+    (also used by tests/test_slurm.py)."""
+    wf.mkdir(parents=True)
     shutil.copy2(ROOT / "Snakefile", wf / "Snakefile")
     for d in ("workflow", "config"):
         shutil.copytree(ROOT / d, wf / d, ignore=shutil.ignore_patterns("__pycache__"))
-    _tiny_table(wf / "config" / "tables" / "adaptive_t.tsv")
+    _tiny_table(wf / "config" / "tables" / "adaptive_t.tsv", cells)
     conf = yaml.safe_load((wf / "config" / "config.yaml").read_text())
-    conf.update(suite="t", suites={"t": ["adaptive_t"]}, claims={}, adaptive_seeds={"adaptive_t": SPEC},
+    conf.update(suite="t", suites={"t": ["adaptive_t"]}, claims={}, adaptive_seeds={"adaptive_t": spec},
                 runs_dir="runs", ckpt_dir="checkpoints", results_dir="results")
     (wf / "config" / "config.yaml").write_text(yaml.safe_dump(conf))
     (wf / "config" / "references" / "directions.yaml").write_text(yaml.safe_dump([{**RULE, "table": "adaptive_t"}]))
     return wf
+
+
+@pytest.fixture
+def adaptive_workflow(tmp_path):
+    return make_adaptive_workflow(tmp_path / "wf")
 
 
 @pytest.mark.slow
