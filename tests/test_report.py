@@ -570,3 +570,19 @@ def test_mog_curves_and_verdicts(tmp_path):
     assert mc["mean"] == 7.5 and mc["std"] == pytest.approx(np.std([8, 7], ddof=1))
     paths = plot_curves(collect_curves(tsv, runs), tmp_path / "mog_curves")
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:5] == b"%PDF-"
+
+
+def test_is_evaluation_noise_is_a_floor_of_the_seed_spread():
+    from repro.report.cells import eval_noise
+
+    runs = pd.DataFrame({"final_is_std": [1.5, 1.4, 1.5]})
+    # the sngan protocol scores IS in 10 splits: the mean over splits has se = std / √10
+    assert eval_noise(runs, "is_mean", "final", "sngan") == pytest.approx(1.5 / np.sqrt(10))
+    assert eval_noise(runs, "fid", "final", "sngan") is None
+    values, kw = [7.40, 7.40, 7.41], dict(ref_low=7.42 * 0.95, ref_high=7.42 * 1.05, direction="higher")
+    # seeds agree to 0.006, but one score's noise is 0.474: half-width 2.92 x 0.474 / √3 = 0.80
+    noisy = judge(values, eval_std=1.5 / np.sqrt(10), **kw)
+    assert noisy.verdict == INCONCLUSIVE and noisy.high - noisy.low == pytest.approx(2 * 0.7993, abs=1e-3)
+    # a small split std (0.032) stays below the 1 % floor (0.074): half-width 2.92 x 0.074 / √3 = 0.125
+    quiet = judge(values, eval_std=0.1 / np.sqrt(10), **kw)
+    assert quiet.verdict == HELD and quiet.high - quiet.low == pytest.approx(2 * 0.12476, abs=1e-3)

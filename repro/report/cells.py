@@ -38,6 +38,23 @@ def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
     return [m for m in DIRECTIONS if m in found]
 
 
+def eval_noise(runs: pd.DataFrame, metric: str, checkpoint: str, protocol_name) -> float | None:
+    """The evaluation noise of one score of `metric`, where the runs measure it: for IS, the
+    median over runs of the std over splits divided by √splits (the standard error of the mean
+    over the protocol's splits). None for other metrics or when unknown."""
+    col = f"{checkpoint}_is_std"
+    if metric != "is_mean" or col not in runs or not isinstance(protocol_name, str):
+        return None
+    from ..metrics.protocol import get_protocol
+
+    try:
+        splits = get_protocol(protocol_name).is_splits
+    except (KeyError, ValueError):
+        return None
+    stds = pd.to_numeric(runs[col], errors="coerce").dropna()
+    return float(stds.median()) / math.sqrt(splits) if len(stds) and splits else None
+
+
 def _unique(values) -> object:
     vals = [v for v in pd.unique(pd.Series(list(values))) if v is not None and not pd.isna(v)]
     if not vals:
@@ -99,7 +116,8 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     ref_low=None if ref is None else ref["low"],
                     ref_high=None if ref is None else ref["high"],
                     direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
-                    min_seeds=min_seeds, no_reference=why, confidence=confidence)
+                    min_seeds=min_seeds, no_reference=why, confidence=confidence,
+                    eval_std=eval_noise(completed, metric, checkpoint, protocol_name))
                 s = shown if shown is not None else {}
                 out.append({
                     "paper": paper, "table": table, "row": row, "column": column, "metric": metric,

@@ -21,9 +21,10 @@ A *cell* is one (table, row, column) of a paper table, one metric and one checkp
      s = max(sample std (ddof=1), evaluation noise of one score). The seeds' spread already holds
      each score's evaluation noise (every seed is scored once), so the two are not added; the
      evaluation noise is a *floor* that keeps seeds which agree by chance from claiming more
-     precision than one evaluation has (default :data:`STD_FLOOR_REL` × |mean|: FID/IS from 5k
-     samples move by ~1 % between two evaluations of one checkpoint; a cell's own estimate, e.g.
-     the IS std over splits / √splits, replaces it when given);
+     precision than one evaluation has: :data:`STD_FLOOR_REL` × |mean| (FID/IS from 5k samples
+     move by ~1 % between two evaluations of one checkpoint), raised to a cell's own estimate
+     where it has one and it is larger (IS: the median over seeds of the std over splits / √splits,
+     :func:`repro.report.cells.eval_noise`);
    * reference range = [value − tolerance, value + tolerance] (tolerances are chosen per row in
      ``config/references/``, see :mod:`repro.report.references`);
    * ``held`` when the whole interval lies inside the range: at 90 % two-sided this is the two
@@ -153,8 +154,10 @@ def t_quantile(confidence: float, df: float) -> float:
 
 def effective_std(mean: float, std: float, eval_std: float | None = None) -> float:
     """Per-seed std used by the interval: max(sample std, evaluation noise of one score), the
-    noise being `eval_std` when given (finite), else STD_FLOOR_REL x |mean| (rule 5)."""
-    floor = eval_std if eval_std is not None and math.isfinite(eval_std) else STD_FLOOR_REL * abs(mean)
+    noise being max(STD_FLOOR_REL x |mean|, `eval_std` when given and finite) (rule 5)."""
+    floor = STD_FLOOR_REL * abs(mean)
+    if eval_std is not None and math.isfinite(eval_std):
+        floor = max(floor, eval_std)
     return max(0.0 if math.isnan(std) else std, floor)
 
 
