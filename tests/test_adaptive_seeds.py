@@ -34,6 +34,7 @@ def _verdicts(**cells):
     return pd.DataFrame([{"table": "t", "row": c, "column": "ring", "metric": "modes_covered",
                           "checkpoint": "final", "n": n, "n_runs": n, "mean": m, "std": s,
                           "ref_hard": hard, "verdict": v, "ours_low": m - 1, "ours_high": m + 1,
+                          "reason": "90% interval straddles the range" if v == "inconclusive" and lo else "",
                           "ref_low": lo, "ref_high": hi, "seeds_cap": 3}
                          for c, (n, m, s, hard, v, lo, hi) in cells.items()])
 

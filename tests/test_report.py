@@ -298,6 +298,9 @@ def test_protocol_and_budget_mismatch_are_inconclusive(tmp_path, refs):
     assert v.loc["SN-GANs", "ref_value"] == 29.3  # still shown
     assert v.loc["Orthonormal", "verdict"] == INCONCLUSIVE
     assert "budget mismatch" in v.loc["Orthonormal", "reason"]
+    from repro.report.check import undecided  # never compared: more seeds would not decide them
+
+    assert not undecided(v.loc["SN-GANs"]) and not undecided(v.loc["Orthonormal"])
 
 
 def test_unverified_reference_is_never_a_bound(tmp_path, refs):
@@ -586,3 +589,25 @@ def test_is_evaluation_noise_is_a_floor_of_the_seed_spread():
     # a small split std (0.032) stays below the 1 % floor (0.074): half-width 2.92 x 0.074 / √3 = 0.125
     quiet = judge(values, eval_std=0.1 / np.sqrt(10), **kw)
     assert quiet.verdict == HELD and quiet.high - quiet.low == pytest.approx(2 * 0.12476, abs=1e-3)
+
+
+def test_check_lists_undecided_cells_and_fails_them_strict_or_at_the_cap(capsys, tmp_path):
+    from repro.report.check import undecided_cells
+
+    j = judge([20.0, 25.0, 30.0], ref_low=22.5, ref_high=27.5, direction="lower")  # 16.6-33.4
+    row = {"paper": "P", "table": "t", "row": "r", "column": "c", "metric": "fid", "checkpoint": "final",
+           "n": 3, "n_runs": 3, "mean": 25.0, "std": 5.0, "ours_low": j.low, "ours_high": j.high,
+           "ref_value": 25.0, "ref_low": 22.5, "ref_high": 27.5, "ref_kind": "regression", "ref_hard": True,
+           "ref_protocol": "sngan", "verdict": j.verdict, "reason": j.reason, "confidence": 0.9,
+           "seeds_needed": j.seeds_needed, "seeds_cap": None}
+    for kind in ("regression", "paper"):
+        v = pd.DataFrame([{**row, "ref_kind": kind}])
+        assert check(v) == [] and len(check(v, strict=True)) == 1
+        [line] = undecided_cells(v)
+        assert "t / r / c / fid" in line and "90% interval [16.57, 33.43]" in line
+        [msg] = check(v.assign(seeds_cap=3))  # adaptive seeds at their cap: no more will come
+        assert "INCONCLUSIVE" in msg and "at their cap" in msg
+        assert check(v.assign(seeds_cap=6)) == []  # more seeds are still coming
+    v.to_csv(tmp_path / "t.verdicts.csv", index=False)
+    assert check_main([str(tmp_path / "t.verdicts.csv")]) == 0
+    assert "UNDECIDED t / r / c / fid" in capsys.readouterr().out

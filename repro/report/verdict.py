@@ -68,6 +68,9 @@ MIN_SEEDS = 2
 STD_FLOOR_REL = 0.01
 #: Default two-sided confidence of our interval: 90 % = TOST equivalence at alpha = 0.05.
 CONFIDENCE = 0.90
+#: The word in an inconclusive cell's reason that marks it *undecided*: its interval was compared
+#: with the range and straddles it (more seeds could decide it), unlike a cell never compared.
+STRADDLES = "straddles"
 #: :func:`seeds_needed` searches up to this many seeds (beyond: "not decidable at this spread").
 MAX_SEEDS_NEEDED = 1000
 
@@ -265,7 +268,7 @@ def judge_summary(n: int, mean: float, std: float, *, n_completed: int, n_diverg
     need = seeds_needed(mean, s, ref_low, ref_high, confidence)
     more = (f"~{need} seeds would decide it at the observed mean and spread (s={_fmt(s)})" if need
             else f"no number of seeds up to {MAX_SEEDS_NEEDED} decides it at the observed mean and spread")
-    return Judgement(INCONCLUSIVE, f"{ours} straddles {ref}; {more}", low, high, need)
+    return Judgement(INCONCLUSIVE, f"{ours} {STRADDLES} {ref}; {more}", low, high, need)
 
 
 def decide(values: Sequence[float], **kwargs) -> tuple[str, str]:
