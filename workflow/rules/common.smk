@@ -47,6 +47,9 @@ def table_tsv(wildcards):
 # table name -> {start, step, cap} of its adaptive seeds (repro.seeds; workflow/rules/seeds.smk)
 ADAPTIVE = {t: seeds_mod.parse(spec, t, seeds_mod.rows_per_cell(TABLES[t]))
             for t, spec in (config.get("adaptive_seeds") or {}).items() if t in TABLES}
+if ADAPTIVE and config["seeds"] is not None:
+    raise ValueError(f"config 'seeds' picks seeds by hand, 'adaptive_seeds' in rounds: not both "
+                     f"(adaptive tables in this suite: {', '.join(ADAPTIVE)}); set seeds: null")
 
 
 def run_scores(wildcards):
