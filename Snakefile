@@ -17,11 +17,13 @@ localrules:
     check,
     claim_mog_modes,
     claim_settings_robustness,
+    seed_round,
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/real.smk"
+include: "workflow/rules/seeds.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -84,11 +84,25 @@ def cmd_plan(a) -> int:
         raise SystemExit(f"unknown suite {suite!r}; suites in {a.config}: {', '.join(conf['suites'])}")
     tables = {t: runs(Path(a.config).parent / "tables" / f"{t}.tsv", conf.get("seeds"))
               for t in conf["suites"][suite]}
+    adaptive = {t: s for t, s in (conf.get("adaptive_seeds") or {}).items() if t in tables}
+    if adaptive:  # the worst case: every cell of an adaptive table at its cap
+        from .seeds import cells, parse, rows_per_cell
+
+        for t, spec in adaptive.items():
+            spec = parse(spec, t, rows_per_cell(tables[t]))
+            keep = {r for ids in cells(tables[t]).values() for r in ids[:spec["cap"]]}
+            tables[t] = tables[t][tables[t]["run_id"].astype(str).isin(keep)]
     gpu = jobs_gpu(a.gpu or conf.get("gpu_name"))
     df = plan(tables, gpu)
+    if adaptive:
+        from .seeds import plan_notes
+
+        notes = plan_notes(tables, adaptive)[["table", "seeds", "first_round_runs"]]
+        df = df.merge(notes, on="table", how="left")
     sources = sorted({s for cell in df["rates"] for s in cell.split("; ") if s != "-"})
     print(f"suite {suite}: {int(df['runs'].sum())} runs, {int(df['gpu_runs'].sum())} on a GPU, "
-          f"~{df['gpu_hours_est'].sum():.1f} GPU-hours on {gpu or 'an unnamed GPU'}")
+          f"~{df['gpu_hours_est'].sum():.1f} GPU-hours on {gpu or 'an unnamed GPU'}"
+          + ("; adaptive tables counted at their cap (worst case)" if adaptive else ""))
     for src in sources:
         print(f"rates {src}" + (" (repro/experiments.py GPU_S_PER_UPDATE; `repro calibrate` on the "
                                 "GPU box, or --gpu NAME for one measured there, replaces them)"
@@ -151,7 +165,14 @@ def cmd_report(a) -> int:
     from .report.tables import write_report
 
     refs = load_references(a.references)  # default: config/references/*.csv
-    paths = write_report(a.table, a.runs, a.out, references=refs, checkpoints=("final", "best"))
+    run_ids = cap = None
+    if a.seeds_state:  # an adaptive table: only the runs its rounds scheduled (repro.seeds)
+        from .seeds import read_state
+
+        state = read_state(a.seeds_state)
+        run_ids, cap = state["runs"], state["cap"]
+    paths = write_report(a.table, a.runs, a.out, references=refs, checkpoints=("final", "best"),
+                         confidence=a.confidence, run_ids=run_ids, seeds_cap=cap)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -208,11 +229,53 @@ def cmd_check(a) -> int:
 
     buf = _io.StringIO()
     with contextlib.redirect_stdout(buf):
-        code = check_main([*a.paths, *(["--strict"] if a.strict else [])])
+        code = check_main([*a.paths, *(["--strict"] if a.strict else []),
+                           *(["--directions", a.directions] if a.directions else [])])
     print(buf.getvalue(), end="")
     if code == 0 and a.out:
         io.write_text(a.out, buf.getvalue())
     return code
+
+
+def cmd_simulate_verdicts(a) -> int:
+    """False-held rate and power of the verdict rule on simulated cells (docs/verdicts.md)."""
+    from .report.simulate import write
+
+    for kind, path in write(a.out, reps=a.reps, seed=a.seed, confidence=a.confidence).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def cmd_seed_round(a) -> int:
+    """One adaptive-seeds round of a table: judge its runs so far, write which runs come next."""
+    from .seeds import write_round
+
+    spec = {"start": a.start, "step": a.step if a.step is not None else a.start, "cap": a.cap}
+    state = write_round(a.table, a.runs, spec, a.round, a.out, previous=a.previous,
+                        directions=a.directions, references=a.references, confidence=a.confidence)
+    grown = ", ".join(f"{' / '.join(g['cell'][1:])} -> {g['seeds']} seeds" for g in state["grown"])
+    print(f"round {a.round}: {'done' if state['done'] else 'more seeds for ' + grown}; "
+          f"{len(state['runs'])} runs")
+    return 0
+
+
+def cmd_rejudge(a) -> int:
+    """Re-judge published verdict files under the current rule (from their n, mean and std)."""
+    from .report.check import find_verdict_files
+    from .report.rejudge import write
+
+    files = find_verdict_files(a.paths)
+    if not files:
+        from .errors import UserError
+
+        raise UserError(f"no *.verdicts.csv under {' '.join(a.paths)}")
+    for f in files:
+        changed = write(f, a.confidence)
+        print(f"{f}: {len(changed)} verdict(s) changed")
+        for _, c in changed.iterrows():
+            print(f"  {c['table']} / {c['row']} / {c['column']} / {c['metric']} ({c['checkpoint']}): "
+                  f"{c['old_verdict']} -> {c['verdict']}: {c['reason']}")
+    return 0
 
 
 def cmd_download(a) -> int:
@@ -319,7 +382,23 @@ def main(argv: list[str] | None = None) -> int:
     rp = sub.add_parser("report", help="assemble a table's results (tables, verdicts, curves)")
     table_runs_out(rp, "smoke_mog")
     rp.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
+    rp.add_argument("--confidence", type=float, default=0.90,
+                    help="two-sided confidence of the verdicts' interval (default 0.90: TOST at alpha 0.05)")
+    rp.add_argument("--seeds-state", help="an adaptive table's last round state (repro seed-round): "
+                                          "report only the runs it scheduled")
     rp.set_defaults(fn=cmd_report)
+
+    sr = sub.add_parser("seed-round", help="one adaptive-seeds round: which cells get more seeds")
+    table_runs_out(sr, "smoke_mog")
+    sr.add_argument("--round", type=int, required=True, help="the round just finished (0: the start seeds)")
+    sr.add_argument("--previous", help="state JSON of the round before (not for round 0)")
+    sr.add_argument("--start", type=int, required=True)
+    sr.add_argument("--step", type=int, help="seeds added per round (default: start)")
+    sr.add_argument("--cap", type=int, required=True)
+    sr.add_argument("--directions", help="direction rules (default config/references/directions.yaml)")
+    sr.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
+    sr.add_argument("--confidence", type=float, default=0.90, help="as for repro report")
+    sr.set_defaults(fn=cmd_seed_round)
 
     cl = sub.add_parser("claim", help="judge a paper's claim from a table's runs (verdict + figures)")
     cl.add_argument("kind", help="the claim analysis (repro.report.claims.CLAIMS)")
@@ -346,7 +425,20 @@ def main(argv: list[str] | None = None) -> int:
     ck.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories")
     ck.add_argument("--strict", action="store_true", help="inconclusive hard cells fail too")
     ck.add_argument("--out", help="write the passing record here")
+    ck.add_argument("--directions", help="direction rules (default config/references/directions.yaml)")
     ck.set_defaults(fn=cmd_check)
+
+    rj = sub.add_parser("rejudge", help="re-judge published *.verdicts.csv under the current rule")
+    rj.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories (e.g. results)")
+    rj.add_argument("--confidence", type=float, default=0.90)
+    rj.set_defaults(fn=cmd_rejudge)
+
+    sv = sub.add_parser("simulate-verdicts", help="false-held rate and power of the verdict rule, simulated")
+    sv.add_argument("--out", default="docs/verdicts", help="output prefix (default docs/verdicts: .csv, .png)")
+    sv.add_argument("--reps", type=int, default=20000, help="simulated cells per distribution, position and n")
+    sv.add_argument("--seed", type=int, default=0)
+    sv.add_argument("--confidence", type=float, default=0.90, help="two-sided confidence (default 0.90)")
+    sv.set_defaults(fn=cmd_simulate_verdicts)
 
     d = sub.add_parser("download", help="fetch the Inception weights or a dataset, verified (needs internet)")
     d.add_argument("name", nargs="?", choices=["inception", "cifar10", "stl10"])

@@ -25,6 +25,8 @@ def test_judge_real_by_hand():
     assert judge_real(5.0, None, None, None, "lower", "no reference for fid")[:2] == \
         ("inconclusive", "no reference for fid")
     assert judge_real(float("nan"), None, 1, 2, "lower")[0] == "inconclusive"
+    # equivalence, not overlap: [11.6, 12.0] overlaps [10.678, 11.802] but is not inside it
+    assert judge_real(11.8, 0.2, 10.678, 11.802, "higher")[0] == "inconclusive"
 
 
 def test_smoke_real_cell_is_scored_and_judged_like_any_cell(tmp_path):

@@ -18,7 +18,8 @@ from repro.report.check import check, check_directions, load_directions
 from repro.report.check import main as check_main
 from repro.report.references import ReferenceError, resolve_tolerance, validate
 from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOOR_REL, VERDICTS,
-                                  WORSE, decide, is_collapsed, our_interval)
+                                  WORSE, compare, decide, is_collapsed, judge,
+                                  our_interval, seeds_needed)
 
 SNGAN = get_protocol("sngan")
 MOG = get_protocol("mog")
@@ -222,31 +223,51 @@ def test_best_checkpoint_is_judged_against_best_references(table, refs):
     ([8.5, 8.6, 8.4], 7.0, 7.8, "higher", BETTER),
     ([6.0, 6.1, 5.9], 7.0, 7.8, "higher", WORSE),
     ([0.01, 0.02], 0.2, 0.4, "lower", BETTER),     # kl_uniform: lower is better
-    ([7.0, 8.0, 8.0], 7.5, 8.0, "higher", HELD),    # modes covered: overlap at the edge
+    # modes covered: mean 7.67, s 0.58, 90% t half-width 2.920 x 0.577 / √3 = 0.97 -> [6.69, 8.64]
+    # straddles [7.5, 8.0] (the overlap rule called this held)
+    ([7.0, 8.0, 8.0], 7.5, 8.0, "higher", INCONCLUSIVE),
 ])
 def test_decide_both_directions(values, low, high, direction, expected):
     verdict, _ = decide(values, ref_low=low, ref_high=high, direction=direction)
     assert verdict == expected
 
 
-def test_decide_overlap_uses_our_std():
-    # mean 34, std 2 -> ours [32, 36] touches the range [26.4, 32.2]: held
-    assert decide([32.0, 34.0, 36.0], ref_low=26.4, ref_high=32.2, direction="lower")[0] == HELD
-    # same mean, no spread: ours 34 ± 0.34 (floor) misses it: worse
-    assert decide([34.0, 34.0, 34.0], ref_low=26.4, ref_high=32.2, direction="lower")[0] == WORSE
+def test_decide_is_an_equivalence_test_not_an_overlap():
+    # mean 34, std 2, n 3: t_{0.95, 2} = 2.919986 (Student-t table), half-width 2.92 x 2 / √3 = 3.372
+    j = judge([32.0, 34.0, 36.0], ref_low=26.4, ref_high=32.2, direction="lower")
+    assert (j.low, j.high) == pytest.approx((34 - 3.3717, 34 + 3.3717), abs=1e-3)
+    assert j.verdict == INCONCLUSIVE and "30.63–37.37" in j.reason and "26.4–32.2" in j.reason
+    # ... the old rule (mean ± std [32, 36] touches [26.4, 32.2]) called it held
+    assert compare(34.0, 2.0, 26.4, 32.2, "lower") == HELD
+    # seeds needed at mean 34, s 2: distance to the edge 1.8; n = 6 gives t_{.95,5} 2.015 x 2 / √6
+    # = 1.645 <= 1.8, n = 5 gives 2.132 x 2 / √5 = 1.907 > 1.8
+    assert j.seeds_needed == 6 and "~6 seeds" in j.reason
+    # same mean, no spread: s is the 1% floor 0.34; half-width 2.92 x 0.34 / √3 = 0.573: worse
+    j = judge([34.0, 34.0, 34.0], ref_low=26.4, ref_high=32.2, direction="lower")
+    assert j.verdict == WORSE and (j.low, j.high) == pytest.approx((33.427, 34.573), abs=1e-3)
     assert our_interval(34.0, 0.0) == pytest.approx((34 * (1 - STD_FLOOR_REL), 34 * (1 + STD_FLOOR_REL)))
+    # the confidence level is a parameter: at 50% (t_{.75,2} = 0.8165) the same seeds hold
+    # [25, 26, 27] inside [22.5, 27.5]: half 0.8165 / √3 = 0.471 at 50%, 2.92 / √3 = 1.686 at 90%
+    assert judge([25.0, 26.0, 27.0], ref_low=22.5, ref_high=27.5, direction="lower",
+                 confidence=0.5).verdict == HELD
+    assert judge([25.0, 26.0, 27.0], ref_low=22.5, ref_high=27.5, direction="lower").verdict == INCONCLUSIVE
+    # the issue's example: FID 30 ± 8 over three seeds against 25 ± 2.5 is not held
+    assert decide([22.0, 30.0, 38.0], ref_low=22.5, ref_high=27.5, direction="lower")[0] == INCONCLUSIVE
+    # a mean exactly on an edge is never decided
+    assert seeds_needed(27.5, 1.0, 22.5, 27.5) is None
 
 
 def test_decide_diverged_and_inconclusive_rules():
     kw = dict(ref_low=26.0, ref_high=32.0, direction="lower")
     assert decide([], n_diverged=3, **kw)[0] == DIVERGED                     # all diverged
     assert decide([29.0], n_diverged=2, **kw)[0] == DIVERGED                 # 2 of 3
-    assert decide([29.0, 30.0], n_diverged=1, **kw)[0] == HELD               # 1 of 3: judged on 2
+    # [29.0, 29.2]: s = the 1% floor 0.292, half 6.314 x 0.292 / √2 = 1.30 -> [27.8, 30.4] inside
+    assert decide([29.0, 29.2], n_diverged=1, **kw)[0] == HELD               # 1 of 3: judged on 2
     assert decide([29.0], n_diverged=1, **kw)[0] == INCONCLUSIVE             # 1 of 2: n=1
-    assert decide([29.0, 30.0], n_diverged=2, **kw)[0] == HELD               # 2 of 4: no majority
+    assert decide([29.0, 29.2], n_diverged=2, **kw)[0] == HELD               # 2 of 4: no majority
     assert decide([], n_missing=3, **kw)[0] == INCONCLUSIVE                  # nothing finished
     assert decide([29.0], **kw)[0] == INCONCLUSIVE                           # n < min_seeds
-    assert decide([29.0], min_seeds=1, **kw)[0] == HELD
+    assert decide([29.0], min_seeds=1, **kw) == (INCONCLUSIVE, "n=1: one seed has no interval")
     assert decide([29.0, float("nan")], **kw)[0] == INCONCLUSIVE             # NaN does not count
     verdict, reason = decide([29.0, 30.0], no_reference="protocol mismatch: x")
     assert verdict == INCONCLUSIVE and reason == "protocol mismatch: x"
@@ -277,6 +298,9 @@ def test_protocol_and_budget_mismatch_are_inconclusive(tmp_path, refs):
     assert v.loc["SN-GANs", "ref_value"] == 29.3  # still shown
     assert v.loc["Orthonormal", "verdict"] == INCONCLUSIVE
     assert "budget mismatch" in v.loc["Orthonormal", "reason"]
+    from repro.report.check import undecided  # never compared: more seeds would not decide them
+
+    assert not undecided(v.loc["SN-GANs"]) and not undecided(v.loc["Orthonormal"])
 
 
 def test_unverified_reference_is_never_a_bound(tmp_path, refs):
@@ -352,26 +376,48 @@ def test_check_main_exit_codes(table, refs, tmp_path, capsys):
     assert check_main([str(tmp_path / "empty_dir_that_does_not_exist")]) == 2
 
 
-def test_direction_rules_catch_a_claim_whose_order_breaks(tmp_path, capsys):
-    rule = {"table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 1.5,
-            "better": {"row": "LSGAN", "column": "ring"}, "worse": {"row": "regular GAN", "column": "ring"},
-            "claim": "results/lsgan_mog", "why": "test"}
-    def verdicts(ls, gan):
-        return pd.DataFrame({"table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
-                             "metric": "modes_covered", "checkpoint": "final", "mean": [ls, gan]})
-    assert check_directions(verdicts(5.0, 3.5), [rule]) == []  # gap 1.5 = margin
-    [msg] = check_directions(verdicts(5.0, 3.6), [rule])
-    assert "DIRECTION BROKEN: 5 vs 3.6 (gap 1.4)" in msg and "LSGAN / ring must beat regular GAN" in msg
+def _direction_frame(ls, gan, n=6, s=(1.0, 1.0), metric="modes_covered", cap=None):
+    return pd.DataFrame({"table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
+                         "metric": metric, "checkpoint": "final", "mean": [ls, gan], "std": list(s),
+                         "n": n, "n_runs": n, "seeds_cap": cap, "verdict": "inconclusive",
+                         "ref_hard": False})
+
+
+DIRECTION_RULE = {"table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 0.5,
+                  "better": {"row": "LSGAN", "column": "ring"}, "worse": {"row": "regular GAN", "column": "ring"},
+                  "claim": "results/lsgan_mog", "why": "test"}
+
+
+def test_direction_rules_are_welch_tests(tmp_path, capsys):
+    from scipy import stats
+
+    from repro.report.check import direction_tests
+
+    rule = DIRECTION_RULE
+    # 5 ± 1 vs 2 ± 1 over 6 seeds each: scipy's own Welch test of (better - margin) > worse
+    [t] = direction_tests(_direction_frame(5.0, 2.0), [rule]).to_dict("records")
+    ref = stats.ttest_ind_from_stats(5.0 - 0.5, 1.0, 6, 2.0, 1.0, 6, equal_var=False, alternative="greater")
+    assert t["p"] == pytest.approx(ref.pvalue) and t["df"] == pytest.approx(10.0)  # (2/6)^2 / (2 (1/6)^2 / 5)
+    assert t["verdict"] == HELD and check_directions(_direction_frame(5.0, 2.0), [rule]) == []
+    # equal means: no evidence either way -> inconclusive: listed, fails only strict or at the cap
+    [t] = direction_tests(_direction_frame(3.0, 3.0), [rule]).to_dict("records")
+    assert t["verdict"] == INCONCLUSIVE
+    assert check_directions(_direction_frame(3.0, 3.0), [rule]) == []
+    assert len(check_directions(_direction_frame(3.0, 3.0), [rule], strict=True)) == 1
+    [msg] = check_directions(_direction_frame(3.0, 3.0, cap=6), [rule])
+    assert "DIRECTION INCONCLUSIVE" in msg and "at their cap" in msg and "LSGAN / ring must beat" in msg
+    # the order reversed, shown: broken, always fails
+    [msg] = check_directions(_direction_frame(1.0, 5.0), [rule])
+    assert "DIRECTION BROKEN" in msg
     # lower-is-better metrics flip the gap; a missing cell fails; other tables are not touched
-    kl = {**rule, "metric": "kl_uniform", "margin": 0.2}
-    assert check_directions(verdicts(0.5, 1.0).assign(metric="kl_uniform"), [kl]) == []
-    assert len(check_directions(verdicts(0.9, 1.0).assign(metric="kl_uniform"), [kl])) == 1
-    assert len(check_directions(verdicts(5.0, 1.0).iloc[:1], [rule])) == 1
-    assert check_directions(verdicts(1.0, 5.0).assign(table="other"), [rule]) == []
+    kl = {**rule, "metric": "kl_uniform", "margin": 0.0}
+    assert check_directions(_direction_frame(0.5, 2.0, s=(0.2, 0.2), metric="kl_uniform"), [kl]) == []
+    assert "BROKEN" in check_directions(_direction_frame(2.0, 0.5, s=(0.2, 0.2), metric="kl_uniform"), [kl])[0]
+    assert len(check_directions(_direction_frame(5.0, 1.0).iloc[:1], [rule])) == 1
+    assert check_directions(_direction_frame(1.0, 5.0).assign(table="other"), [rule]) == []
     # through `repro check`: the rules file is read and a broken direction fails
     (tmp_path / "d.yaml").write_text(yaml.safe_dump([rule]))
-    full = verdicts(3.0, 3.0).assign(verdict="inconclusive", ref_hard=False)
-    full.to_csv(tmp_path / "t.verdicts.csv", index=False)
+    _direction_frame(1.0, 5.0).to_csv(tmp_path / "t.verdicts.csv", index=False)
     assert check_main([str(tmp_path / "t.verdicts.csv"), "--directions", str(tmp_path / "d.yaml")]) == 1
     assert "DIRECTION BROKEN" in capsys.readouterr().out
     bad = {k: v for k, v in rule.items() if k != "why"}
@@ -380,11 +426,31 @@ def test_direction_rules_catch_a_claim_whose_order_breaks(tmp_path, capsys):
         load_directions(tmp_path / "bad.yaml")
 
 
+def test_directions_of_one_table_are_holm_corrected():
+    from repro.report.check import direction_tests, holm
+
+    # by hand: sorted 0.01, 0.03, 0.04 -> 3 x 0.01, 2 x 0.03, max(0.06, 1 x 0.04)
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert np.isnan(holm([np.nan, 0.02])[0]) and holm([np.nan, 0.02])[1] == pytest.approx(0.02)
+    # two directions, each with p ~ 0.03 alone: held one at a time, neither after Holm (2 x 0.03)
+    rule = {**DIRECTION_RULE, "margin": 0.0}
+    top = {**rule, "metric": "top_mode_share"}
+    frame = pd.concat([_direction_frame(0.85, 0.0, n=10, s=(1.0, 1.0)),
+                       _direction_frame(0.0, 0.85, n=10, s=(1.0, 1.0), metric="top_mode_share")])
+    alone = direction_tests(frame, [rule])
+    assert 0.025 < alone["p"].iloc[0] < 0.05 and alone["verdict"].iloc[0] == HELD
+    both = direction_tests(frame, [rule, top])
+    assert list(both["p_holm"]) == pytest.approx(list(holm(both["p"])))
+    assert list(both["verdict"]) == [INCONCLUSIVE, INCONCLUSIVE] and "Holm over 2" in both["reason"].iloc[0]
+
+
 def test_shipped_direction_rules_are_valid_and_name_real_cells():
     from repro.experiments import read_table
 
+    tables = [read_table(p) for p in sorted((Path(__file__).resolve().parents[1] / "config" / "tables").glob("*.tsv"))]
     for r in load_directions():
-        tsv = read_table(Path(__file__).resolve().parents[1] / "config" / "tables" / f"{r['table']}.tsv")
+        # the rule's table is the paper-table label (the TSVs' `table` column)
+        tsv = pd.concat([t for t in tables if (t["table"].astype(str) == r["table"]).any()])
         for side in ("better", "worse"):
             cell = tsv[(tsv["row"] == r[side]["row"]) & (tsv["column"].astype(str) == str(r[side]["column"]))]
             assert len(cell), (r["table"], r[side])
@@ -435,7 +501,8 @@ def test_paper_table_layout_and_files(table, refs, tmp_path):
     assert list(t.columns) == [("CIFAR-10", "ours"), ("CIFAR-10", "paper"), ("CIFAR-10", "verdict")]
     sn = t.loc["SN-GANs"]
     mean, std = np.mean(SN_FIDS), np.std(SN_FIDS, ddof=1)
-    assert sn[("CIFAR-10", "ours")] == f"{mean:.2f} ± {std:.2f} (n=3)"
+    half = 2.919986 * std / np.sqrt(3)  # t_{0.95, 2}: the 90% interval
+    assert sn[("CIFAR-10", "ours")] == f"{mean:.2f} ± {std:.2f} [{mean - half:.2f}, {mean + half:.2f}] (n=3)"
     assert sn[("CIFAR-10", "paper")] == "29.3" and sn[("CIFAR-10", "verdict")] == HELD
     assert t.loc["WGAN-GP", ("CIFAR-10", "ours")] == "diverged (2/3)"
     assert "2 missing" in t.loc["Weight clipping", ("CIFAR-10", "ours")]
@@ -506,3 +573,41 @@ def test_mog_curves_and_verdicts(tmp_path):
     assert mc["mean"] == 7.5 and mc["std"] == pytest.approx(np.std([8, 7], ddof=1))
     paths = plot_curves(collect_curves(tsv, runs), tmp_path / "mog_curves")
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:5] == b"%PDF-"
+
+
+def test_is_evaluation_noise_is_a_floor_of_the_seed_spread():
+    from repro.report.cells import eval_noise
+
+    runs = pd.DataFrame({"final_is_std": [1.5, 1.4, 1.5]})
+    # the sngan protocol scores IS in 10 splits: the mean over splits has se = std / √10
+    assert eval_noise(runs, "is_mean", "final", "sngan") == pytest.approx(1.5 / np.sqrt(10))
+    assert eval_noise(runs, "fid", "final", "sngan") is None
+    values, kw = [7.40, 7.40, 7.41], dict(ref_low=7.42 * 0.95, ref_high=7.42 * 1.05, direction="higher")
+    # seeds agree to 0.006, but one score's noise is 0.474: half-width 2.92 x 0.474 / √3 = 0.80
+    noisy = judge(values, eval_std=1.5 / np.sqrt(10), **kw)
+    assert noisy.verdict == INCONCLUSIVE and noisy.high - noisy.low == pytest.approx(2 * 0.7993, abs=1e-3)
+    # a small split std (0.032) stays below the 1 % floor (0.074): half-width 2.92 x 0.074 / √3 = 0.125
+    quiet = judge(values, eval_std=0.1 / np.sqrt(10), **kw)
+    assert quiet.verdict == HELD and quiet.high - quiet.low == pytest.approx(2 * 0.12476, abs=1e-3)
+
+
+def test_check_lists_undecided_cells_and_fails_them_strict_or_at_the_cap(capsys, tmp_path):
+    from repro.report.check import undecided_cells
+
+    j = judge([20.0, 25.0, 30.0], ref_low=22.5, ref_high=27.5, direction="lower")  # 16.6-33.4
+    row = {"paper": "P", "table": "t", "row": "r", "column": "c", "metric": "fid", "checkpoint": "final",
+           "n": 3, "n_runs": 3, "mean": 25.0, "std": 5.0, "ours_low": j.low, "ours_high": j.high,
+           "ref_value": 25.0, "ref_low": 22.5, "ref_high": 27.5, "ref_kind": "regression", "ref_hard": True,
+           "ref_protocol": "sngan", "verdict": j.verdict, "reason": j.reason, "confidence": 0.9,
+           "seeds_needed": j.seeds_needed, "seeds_cap": None}
+    for kind in ("regression", "paper"):
+        v = pd.DataFrame([{**row, "ref_kind": kind}])
+        assert check(v) == [] and len(check(v, strict=True)) == 1
+        [line] = undecided_cells(v)
+        assert "t / r / c / fid" in line and "90% interval [16.57, 33.43]" in line
+        [msg] = check(v.assign(seeds_cap=3))  # adaptive seeds at their cap: no more will come
+        assert "INCONCLUSIVE" in msg and "at their cap" in msg
+        assert check(v.assign(seeds_cap=6)) == []  # more seeds are still coming
+    v.to_csv(tmp_path / "t.verdicts.csv", index=False)
+    assert check_main([str(tmp_path / "t.verdicts.csv")]) == 0
+    assert "UNDECIDED t / r / c / fid" in capsys.readouterr().out

@@ -113,7 +113,7 @@ def test_all_protocols_of_the_dataset_and_the_cli_table(run, tmp_path, capsys):
 def test_real_split_scores_its_first_n_and_says_so():
     result = evaluate(real="digits-16", protocols="all")
     assert result["source"]["n_images"] == 1797
-    assert "first n_fake" in result["note"] and "digits: 1000" in result["note"]
+    assert "used the first" in result["note"] and "digits: 1000" in result["note"]
     assert "skipped (more samples than images given): digits-2k" in result["note"]  # 2,000 > 1,797
     assert 1 < result["scores"]["images"]["digits"]["is_mean"] <= 10  # IS <= number of classes
     # fixed images: quantisation and G mode cannot change them, so those protocols share a pass

@@ -236,3 +236,25 @@ def test_smoke_training_runs_give_the_same_scores_through_slurm(slurm_cluster, t
     assert results["slurm"] == results["local"]
     for metrics in results["local"].values():
         assert len(metrics) >= 3, metrics  # real metrics were compared, not an empty dict
+
+
+# ------------------------------------------------------------------------- adaptive seeds
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_adaptive_seed_rounds_run_through_slurm(slurm_cluster, tmp_path):
+    """The seed_round checkpoint grows the DAG the same way when the runs go through SLURM: two
+    undecidable cells (tests/test_adaptive_seeds.py) go from 1 seed to the cap of 2: 4 training
+    jobs in two rounds, each submitted with sbatch."""
+    from test_adaptive_seeds import make_adaptive_workflow
+
+    wf = make_adaptive_workflow(tmp_path / "wf", spec={"start": 1, "step": 1, "cap": 2}, cells=("A", "B"))
+    bindir = str(Path(sys.executable).parent)
+    env = dict(slurm_cluster.env, PATH=bindir + os.pathsep + slurm_cluster.env["PATH"])
+    out, took = run_snakemake(SLURM_FLAGS + ["--set-resources", "train:mem_mb=1000", "--",
+                                             "results/adaptive_t/adaptive_t.verdicts.csv"], wf, env, 480)
+    print(f"adaptive rounds through SLURM: {took:.1f} s")
+    assert out.count("submitted with SLURM jobid") == 4, out[-3000:]
+    rounds = wf / "runs" / "adaptive_t" / "rounds"
+    last = json.loads((rounds / "1.json").read_text())
+    assert last["done"] and not (rounds / "2.json").exists()
+    assert last["seeds_per_cell"] == {"adaptive_t / A / ring": 2, "adaptive_t / B / ring": 2}

@@ -15,7 +15,7 @@ import pandas as pd
 from . import real
 from . import references as refs_mod
 from .collect import CELL
-from .verdict import DIRECTIONS, MIN_SEEDS, decide, is_collapsed, our_interval, summarize
+from .verdict import CONFIDENCE, DIRECTIONS, MIN_SEEDS, Judgement, is_collapsed, judge, summarize
 
 #: Columns of the verdict table, in order.
 VERDICT_COLUMNS = (
@@ -23,6 +23,7 @@ VERDICT_COLUMNS = (
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
     "ref_source", "verdict", "reason", "collapsed", "protocol_name", "protocol_key", "g_updates",
+    "confidence", "seeds_needed", "seeds_cap",
 )
 
 
@@ -38,6 +39,23 @@ def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
     return [m for m in DIRECTIONS if m in found]
 
 
+def eval_noise(runs: pd.DataFrame, metric: str, checkpoint: str, protocol_name) -> float | None:
+    """The evaluation noise of one score of `metric`, where the runs measure it: for IS, the
+    median over runs of the std over splits divided by √splits (the standard error of the mean
+    over the protocol's splits). None for other metrics or when unknown."""
+    col = f"{checkpoint}_is_std"
+    if metric != "is_mean" or col not in runs or not isinstance(protocol_name, str):
+        return None
+    from ..metrics.protocol import get_protocol
+
+    try:
+        splits = get_protocol(protocol_name).is_splits
+    except (KeyError, ValueError):
+        return None
+    stds = pd.to_numeric(runs[col], errors="coerce").dropna()
+    return float(stds.median()) / math.sqrt(splits) if len(stds) and splits else None
+
+
 def _unique(values) -> object:
     vals = [v for v in pd.unique(pd.Series(list(values))) if v is not None and not pd.isna(v)]
     if not vals:
@@ -48,7 +66,8 @@ def _unique(values) -> object:
 def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                   metrics: str | Sequence[str] | None = None,
                   checkpoints: str | Sequence[str] = ("final",),
-                  min_seeds: int = MIN_SEEDS) -> pd.DataFrame:
+                  min_seeds: int = MIN_SEEDS, confidence: float = CONFIDENCE,
+                  seeds_cap: int | None = None) -> pd.DataFrame:
     """One row per cell x metric x checkpoint, cells in order of first appearance in `df`.
 
     Args:
@@ -58,6 +77,9 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
         metrics: metric keys to judge (default :func:`metrics_of`).
         checkpoints: "final" and/or "best".
         min_seeds: completed runs needed for an interval.
+        confidence: two-sided confidence of our interval (:func:`repro.report.verdict.judge`).
+        seeds_cap: the most seeds adaptive rounds give a cell (None: the table's seeds are
+            fixed); recorded so that ``repro check`` fails an undecided cell at its cap.
 
     Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
     the sample std (ddof=1), ``collapsed`` the number of completed runs whose final score is far
@@ -90,33 +112,34 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                                                  None if g_updates == "mixed" else g_updates)
                 if g_updates == "mixed" and ref is not None:
                     ref, why = None, "budget mixed: the cell's runs differ in g_updates"
-                verdict, reason = decide(
+                j = judge(
                     values, n_diverged=n_diverged, n_missing=n_missing,
                     ref_low=None if ref is None else ref["low"],
                     ref_high=None if ref is None else ref["high"],
                     direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
-                    min_seeds=min_seeds, no_reference=why)
-                low, high = our_interval(mean, std) if n else (math.nan, math.nan)
+                    min_seeds=min_seeds, no_reference=why, confidence=confidence,
+                    eval_std=eval_noise(completed, metric, checkpoint, protocol_name))
                 if real.is_real_cell(runs):  # one score, no seeds: its own evaluation noise
                     std = _real_std(completed, checkpoint, metric)
-                    verdict, reason, low, high = real.judge_real(
+                    j = Judgement(*real.judge_real(
                         mean if n == 1 else None, std,
                         None if ref is None else ref["low"], None if ref is None else ref["high"],
-                        DIRECTIONS.get(metric) if ref is None else ref["direction"], why)
+                        DIRECTIONS.get(metric) if ref is None else ref["direction"], why))
                 s = shown if shown is not None else {}
                 out.append({
                     "paper": paper, "table": table, "row": row, "column": column, "metric": metric,
                     "checkpoint": checkpoint, "n": n, "n_runs": len(runs),
                     "n_completed": len(completed), "n_diverged": n_diverged, "n_missing": n_missing,
-                    "mean": mean, "std": std, "ours_low": low, "ours_high": high,
+                    "mean": mean, "std": std, "ours_low": j.low, "ours_high": j.high,
                     "ref_value": s.get("value", math.nan), "ref_std": s.get("std", math.nan),
                     "ref_low": s.get("low", math.nan), "ref_high": s.get("high", math.nan),
                     "ref_tolerance": s.get("tolerance"), "ref_protocol": s.get("protocol"),
                     "ref_kind": s.get("kind"), "ref_hard": bool(s.get("hard", False)),
                     "ref_verified": bool(s.get("verified", False)), "ref_source": s.get("source"),
-                    "verdict": verdict, "reason": reason, "collapsed": int(collapsed),
+                    "verdict": j.verdict, "reason": j.reason, "collapsed": int(collapsed),
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
-                    "g_updates": g_updates,
+                    "g_updates": g_updates, "confidence": confidence,
+                    "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
 

@@ -71,12 +71,17 @@ def default_metrics(curves: pd.DataFrame) -> list[str]:
 
 def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[str] | None = None,
                 title: str | None = None, band: str = "minmax",
-                formats: Sequence[str] = ("png", "pdf"), legend_title: str = "column") -> list[Path]:
+                formats: Sequence[str] = ("png", "pdf"), legend_title: str = "column",
+                references: pd.DataFrame | None = None) -> list[Path]:
     """Draw the curves (:func:`collect_curves`) and write ``<prefix>.png`` and ``<prefix>.pdf``.
 
     Args:
         metrics: panels (default :func:`default_metrics`).
         band: "minmax" (min-max over seeds) or "std" (mean ± std over seeds).
+        references: reference ranges to draw as hatched horizontal bands in the cell's colour
+            (rows with row, column, metric, ref_low, ref_high: e.g. the final-checkpoint lines of
+            :func:`repro.report.cells.cell_verdicts`). The range belongs to the final protocol,
+            the curves to a cheaper one: the band shows where the final score must land.
     Returns the written paths.
     """
     from matplotlib.figure import Figure
@@ -110,6 +115,9 @@ def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[
                     lo, hi = ((stats["min"], stats["max"]) if band == "minmax" else
                               (stats["mean"] - stats["std"].fillna(0), stats["mean"] + stats["std"].fillna(0)))
                     ax.fill_between(x, lo, hi, color=colours[column], alpha=0.2, linewidth=0)
+                for lo, hi in _ranges(references, row, column, metric):
+                    ax.axhspan(lo, hi, facecolor="none", edgecolor=colours[column], hatch="///",
+                               alpha=0.5, linewidth=0, label="reference range")
             ax.grid(True, alpha=0.3)
             if i == 0:
                 ax.set_title(LABELS.get(metric, metric))
@@ -127,6 +135,8 @@ def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[
     if title is None and "table" in curves.columns and len(curves):
         title = f"{curves['table'].iloc[0]}: learning curves (mean over seeds, band: "
         title += ("min-max)" if band == "minmax" else "± std)")
+        if references is not None and "reference range" in handles:
+            title += "; hatched: reference range"
     if title:
         fig.suptitle(title)
     prefix = Path(out_prefix)
@@ -141,3 +151,13 @@ def no_curves(out_prefix: str | Path, text: str, formats: Sequence[str] = ("png"
     fig.text(0.5, 0.5, text, ha="center", va="center")
     prefix = Path(out_prefix)
     return [io.save_figure(prefix.with_name(f"{prefix.name}.{fmt}"), fig, dpi=120) for fmt in formats]
+
+
+def _ranges(references: pd.DataFrame | None, row, column, metric) -> list[tuple[float, float]]:
+    """The finite (ref_low, ref_high) of one cell and metric in `references`."""
+    if references is None or references.empty:
+        return []
+    r = references[(references["row"].astype(str) == str(row)) & (references["column"].astype(str) == str(column))
+                   & (references["metric"] == metric)]
+    r = r[r["ref_low"].notna() & r["ref_high"].notna()]
+    return [(float(a), float(b)) for a, b in zip(r["ref_low"], r["ref_high"])]

@@ -10,8 +10,11 @@ evaluation uncertainty instead:
   the std is the spread over the protocol's splits (what the paper's ± of 11.24 ± 0.12 is); FID of
   one evaluation has no such spread, so only the floor applies (1%, the floor the seed rule uses
   for evaluation noise of 5k-sample FID/IS);
-* ``held`` when it overlaps the reference range, else ``better`` / ``worse`` by the metric's
-  direction; ``inconclusive`` without a value or a usable reference.
+* the decision is the seed rule's (equivalence, :mod:`repro.report.verdict`): ``held`` when the
+  whole interval lies inside the reference range, ``better`` / ``worse`` when it lies wholly
+  beyond it (by the metric's direction), else ``inconclusive``; also ``inconclusive`` without a
+  value or a usable reference. The split std is wider than the standard error of the mean IS
+  (by √splits), so the interval is conservative: "held" is never easier than for a seeded cell.
 
 Kept apart from the seed-level rule on purpose, so that either can change without the other.
 """
@@ -43,7 +46,9 @@ def judge_real(value: float | None, eval_std: float | None, ref_low: float | Non
     if ref_low is None or ref_high is None:
         return "inconclusive", no_reference or "no reference", low, high
     span = f"real data [{low:.4g}, {high:.4g}] vs reference [{ref_low:.4g}, {ref_high:.4g}]"
-    if low <= ref_high and ref_low <= high:
+    if ref_low <= low and high <= ref_high:
         return "held", span, low, high
+    if low <= ref_high and ref_low <= high:
+        return "inconclusive", f"{span}: the interval straddles the range", low, high
     below = high < ref_low
     return ("better" if below == (direction == "lower") else "worse"), span, low, high

@@ -5,12 +5,14 @@ columns ``ours`` / ``paper`` / ``verdict`` (a column MultiIndex (column, field);
 metrics (column, metric, field)). Rows and columns keep the order of their first appearance in the
 experiment table. Cells are text:
 
-* ours: ``"29.31 ± 0.42 (n=3)"``; with some runs diverged or missing ``"(n=2; 1/3 diverged)"``;
+* ours: mean ± std, the verdict's interval of the mean in brackets (90 % by default) and the
+  seeds: ``"29.31 ± 0.42 [28.60, 30.02] (n=3)"``; with some runs diverged or missing ``"(n=2; 1/3 diverged)"``;
   a diverged cell ``"diverged (2/3)"``; no results ``"missing (0/3)"``; runs whose final score
   collapsed from their best add ``"; 1 collapsed"``;
 * paper: the reference value (``"7.42 ± 0.08"`` when it has a std), ``"(unverified)"`` appended
   for numbers that are never compared, ``"-"`` when there is none;
-* verdict: one word of :data:`repro.report.verdict.VERDICTS`.
+* verdict: one word of :data:`repro.report.verdict.VERDICTS`; an undecided cell adds the seeds
+  that would decide it at its observed mean and spread: ``"inconclusive (~12 seeds)"``.
 
 :func:`write_table` writes ``<prefix>.md`` (``to_markdown``, headers flattened to
 "CIFAR-10 ours"), ``<prefix>.csv`` (same flattened header), ``<prefix>.tex`` (``to_latex`` with
@@ -28,7 +30,7 @@ import pandas as pd
 from .. import io
 from .cells import cell_verdicts
 from .collect import collect, provenance
-from .verdict import DIVERGED, MIN_SEEDS
+from .verdict import CONFIDENCE, DIVERGED, INCONCLUSIVE, MIN_SEEDS
 
 FIELDS = ("ours", "paper", "verdict")
 #: Floats in the verdicts CSV: 10 significant digits (hides binary noise like 32.230000000000004).
@@ -58,6 +60,8 @@ def format_ours(v: pd.Series) -> str:
     text = _fmt(v["mean"], metric)
     if v["n"] >= 2 or not pd.isna(v["std"]):  # one score with a std: a real-data cell's IS splits
         text += f" ± {_fmt(v['std'], metric)}"
+        if not pd.isna(v.get("ours_low", float("nan"))):
+            text += f" [{_fmt(v['ours_low'], metric)}, {_fmt(v['ours_high'], metric)}]"
     notes = [f"n={int(v['n'])}"]
     if v["n_diverged"]:
         notes.append(f"{int(v['n_diverged'])}/{n_runs} diverged")
@@ -66,6 +70,14 @@ def format_ours(v: pd.Series) -> str:
     if v["collapsed"]:
         notes.append(f"{int(v['collapsed'])} collapsed")
     return f"{text} ({'; '.join(notes)})"
+
+
+def format_verdict(v: pd.Series) -> str:
+    """The "verdict" text of one verdict row: the word, and the seeds needed when undecided."""
+    need = v.get("seeds_needed")
+    if v["verdict"] == INCONCLUSIVE and need is not None and not pd.isna(need):
+        return f"{INCONCLUSIVE} (~{int(need)} seeds)"
+    return v["verdict"]
 
 
 def format_paper(v: pd.Series) -> str:
@@ -110,7 +122,7 @@ def paper_table(df: pd.DataFrame, references: pd.DataFrame | None = None,
         prefix = (r["column"], *((METRIC_LABELS.get(r["metric"], r["metric"]),) if multi else ()))
         table.loc[r["row"], prefix + ("ours",)] = format_ours(r)
         table.loc[r["row"], prefix + ("paper",)] = format_paper(r)
-        table.loc[r["row"], prefix + ("verdict",)] = r["verdict"]
+        table.loc[r["row"], prefix + ("verdict",)] = format_verdict(r)
     return table
 
 
@@ -154,15 +166,21 @@ def write_table(table: pd.DataFrame, out_prefix: str | Path, *, verdicts: pd.Dat
 def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str | Path,
                  references: pd.DataFrame | None = None, metrics: Sequence[str] | None = None,
                  checkpoints: Sequence[str] = ("final",), min_seeds: int = MIN_SEEDS,
-                 curves: bool = True, table: str | None = None) -> dict[str, Path]:
+                 curves: bool = True, table: str | None = None, confidence: float = CONFIDENCE,
+                 run_ids: Sequence[str] | None = None,
+                 seeds_cap: int | None = None) -> dict[str, Path]:
     """Everything for one experiment table: collect the runs, judge every cell, write the paper
     table (one file set per checkpoint: ``<prefix>`` for final, ``<prefix>.best`` for best),
     the verdicts and provenance CSVs and the learning-curve figure (``<prefix>.curves.png/.pdf``).
 
-    Returns {kind: path} of everything written.
+    `run_ids` restricts the table to those runs (the seeds that adaptive rounds scheduled,
+    :mod:`repro.seeds`); `seeds_cap` is recorded in the verdicts (see
+    :func:`repro.report.cells.cell_verdicts`). Returns {kind: path} of everything written.
     """
     df = collect(table_tsv, runs_root, table=table)
-    verdicts = cell_verdicts(df, references, metrics, checkpoints, min_seeds)
+    if run_ids is not None:
+        df = df[df["run_id"].astype(str).isin(set(map(str, run_ids)))].reset_index(drop=True)
+    verdicts = cell_verdicts(df, references, metrics, checkpoints, min_seeds, confidence, seeds_cap)
     shown = list(dict.fromkeys(verdicts["metric"])) if metrics is None else list(metrics)
     prefix = Path(out_prefix)
     paths: dict[str, Path] = {}
@@ -180,8 +198,11 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
         from .curves import collect_curves, plot_curves
 
         c = collect_curves(table_tsv, runs_root, table=table)
+        if run_ids is not None and not c.empty:
+            c = c[c["run_id"].astype(str).isin(set(map(str, run_ids)))]
         if not c.empty:
-            figs = plot_curves(c, prefix.with_name(prefix.name + ".curves"))
+            final = verdicts[verdicts["checkpoint"] == "final"]
+            figs = plot_curves(c, prefix.with_name(prefix.name + ".curves"), references=final)
             paths.update({f"curves_{p.suffix.lstrip('.')}": p for p in figs})
         elif "real" in df.columns and len(df) and df["real"].notna().all():
             from .curves import no_curves  # real-data cells: nothing trained, nothing to plot

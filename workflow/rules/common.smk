@@ -1,4 +1,5 @@
 # Read and validate the suite's experiment tables before any job starts.
+import json
 import re
 import shlex
 import sys
@@ -6,6 +7,7 @@ import sys
 from snakemake.utils import validate
 
 from repro import experiments
+from repro import seeds as seeds_mod
 from repro.report.claims import CLAIMS as CLAIM_ANALYSES
 from repro.report.select import active as active_selections
 
@@ -17,6 +19,8 @@ REPRO = f"{PY} -m repro"
 RUNS = config["runs_dir"]
 CKPT = config["ckpt_dir"]
 RESULTS = config["results_dir"]
+# two-sided confidence of every verdict's interval (repro.report.verdict; 0.90 = TOST at 0.05)
+CONFIDENCE = config.get("confidence", 0.90)
 if config["suite"] not in config["suites"]:
     raise ValueError(f"suite {config['suite']!r} is not in config 'suites': {', '.join(config['suites'])}")
 # table name -> its validated runs (a bad row stops here, naming file, line and column)
@@ -51,8 +55,19 @@ def table_tsv(wildcards):
     return f"config/tables/{wildcards.table}.tsv"
 
 
+# table name -> {start, step, cap} of its adaptive seeds (repro.seeds; workflow/rules/seeds.smk)
+ADAPTIVE = {t: seeds_mod.parse(spec, t, seeds_mod.rows_per_cell(TABLES[t]))
+            for t, spec in (config.get("adaptive_seeds") or {}).items() if t in TABLES}
+if ADAPTIVE and config["seeds"] is not None:
+    raise ValueError(f"config 'seeds' picks seeds by hand, 'adaptive_seeds' in rounds: not both "
+                     f"(adaptive tables in this suite: {', '.join(ADAPTIVE)}); set seeds: null")
+
+
 def run_scores(wildcards):
-    return [f"{RUNS}/{wildcards.table}/{run}/scores.json" for run in TABLES[wildcards.table].index]
+    """The scores of a table's runs: every row, or for an adaptive table the runs its last round
+    scheduled (read from the seed_round checkpoints: the DAG grows round by round)."""
+    runs = final_runs(wildcards.table) if wildcards.table in ADAPTIVE else TABLES[wildcards.table].index
+    return [f"{RUNS}/{wildcards.table}/{run}/scores.json" for run in runs]
 
 
 # the GPU model the jobs run on: its `repro calibrate` rates (else assumed ones) size `runtime`

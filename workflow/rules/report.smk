@@ -22,6 +22,7 @@ rule report:
     """The paper's table re-rendered from our runs (final and best checkpoint), a verdict per
     cell, provenance, and the learning curves."""
     input:
+        unpack(seeds_state),
         tsv=report_tsv,
         scores=report_scores,
     output:
@@ -38,8 +39,10 @@ rule report:
     params:
         runs=RUNS,  # the table's runs are RUNS/<table>/<run_id>
         prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        state=lambda w, input: f"--seeds-state {input.state}" if "state" in input.keys() else "",
     shell:
-        "{REPRO} report {input.tsv} --runs {params.runs} --out {params.prefix}"
+        "{REPRO} report {input.tsv} --runs {params.runs} --out {params.prefix} {params.state} "
+        "--confidence {CONFIDENCE}"
 
 
 rule check:
@@ -51,7 +54,7 @@ rule check:
     output:
         f"{RESULTS}/{{table}}/check.txt",
     shell:
-        "{REPRO} check {input.verdicts} --out {output}"
+        "{REPRO} check {input.verdicts} --out {output} --directions {input.directions}"
 
 
 rule claim_mog_modes:

@@ -1,0 +1,69 @@
+"""Re-judge published verdicts under the current rule, without their runs.
+
+A ``.verdicts.csv`` keeps, per cell, n, mean and sample std over the seeds and the counts of
+completed, diverged and missing runs -- everything the Student-t rule of
+:func:`repro.report.verdict.judge_summary` needs. :func:`rejudge` recomputes every cell that was
+compared with a reference (old verdict held / better / worse); cells that were never compared
+(diverged, missing, too few seeds, no usable reference) keep their verdict and reason, since
+those rules did not change. :func:`write` republishes the verdicts and re-renders the paper
+tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells.
+
+Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.report.claims`
+read the runs), the per-run collapse flags (kept as published) and the learning curves.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import io
+from .cells import VERDICT_COLUMNS
+from .tables import FLOAT_FORMAT, paper_table, write_table
+from .verdict import BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, judge_summary, mean_interval
+
+#: Old verdicts that came from comparing an interval with a reference (the rule that changed).
+COMPARED = (HELD, BETTER, WORSE)
+
+
+def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """`verdicts` with the compared cells judged again (columns :data:`VERDICT_COLUMNS`, plus
+    ``old_verdict``)."""
+    out = verdicts.copy()
+    for col in VERDICT_COLUMNS:
+        if col not in out:
+            out[col] = None
+    out["old_verdict"] = out["verdict"]
+    out["confidence"] = confidence
+    out["seeds_needed"] = out["seeds_needed"].astype(object)
+    for i, v in out.iterrows():
+        # every cell's interval is the new one; only compared cells can change their verdict
+        out.loc[i, ["ours_low", "ours_high"]] = mean_interval(float(v["mean"]), float(v["std"]),
+                                                              int(v["n"]), confidence)
+        if v["verdict"] not in COMPARED:
+            continue
+        j = judge_summary(int(v["n"]), float(v["mean"]), float(v["std"]), n_completed=int(v["n_completed"]),
+                          n_diverged=int(v["n_diverged"]), n_missing=int(v["n_missing"]),
+                          ref_low=float(v["ref_low"]), ref_high=float(v["ref_high"]),
+                          direction=DIRECTIONS[v["metric"]], confidence=confidence)
+        out.loc[i, ["verdict", "reason", "ours_low", "ours_high"]] = [j.verdict, j.reason, j.low, j.high]
+        out.at[i, "seeds_needed"] = j.seeds_needed
+    return out
+
+
+def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Re-judge a published ``<prefix>.verdicts.csv`` in place, re-render its paper tables, and
+    return the changed cells (table, row, column, metric, checkpoint, old_verdict, verdict)."""
+    path = Path(verdicts_csv)
+    prefix = path.with_name(path.name[: -len(".verdicts.csv")])
+    new = rejudge(pd.read_csv(path), confidence)
+    for checkpoint in dict.fromkeys(new["checkpoint"]):
+        cells = new[new["checkpoint"] == checkpoint]
+        metrics = list(dict.fromkeys(cells["metric"]))
+        t = paper_table(cells[["table", "row", "column"]], None, metrics, checkpoint, verdicts=new)
+        p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
+        write_table(t, p, caption=f"{cells['table'].iloc[0]} ({checkpoint} checkpoint)")
+    io.write_text(path, new[list(VERDICT_COLUMNS)].to_csv(index=False, float_format=FLOAT_FORMAT))
+    changed = new[new["old_verdict"] != new["verdict"]]
+    return changed[["table", "row", "column", "metric", "checkpoint", "n", "mean", "std",
+                    "old_verdict", "verdict", "reason"]]
