@@ -66,10 +66,10 @@ def test_plan_says_where_its_rates_come_from(cache, capsys):
     out = capsys.readouterr().out
     assert "on NVIDIA Fake" in out.splitlines()[0]
     assert "rates measured on NVIDIA Fake, 2026-12-01" in out
-    tables = {t: experiments.runs(f"config/tables/{t}.tsv") for t in ("sngan_fig1_cifar10",)}
+    tables = {t: experiments.runs(f"config/tables/{t}.tsv") for t in ("sngan_sweep_cifar10",)}
     p = experiments.plan(tables, FAKE)
     assert p.loc[0, "rates"] == "measured on NVIDIA Fake, 2026-12-01"
-    cfgs = [experiments.run_config(r) for _, r in tables["sngan_fig1_cifar10"].iterrows()]
+    cfgs = [experiments.run_config(r) for _, r in tables["sngan_sweep_cifar10"].iterrows()]
     hours = sum(c.g_updates * 0.002 * (c.optimizer()["n_dis"] + 1) / 2
                 * (1.6 if c.norm == "gradient_penalty" else 1) for c in cfgs) / 3600
     assert p.loc[0, "gpu_hours_est"] == pytest.approx(round(hours, 1))
