@@ -109,7 +109,7 @@ def mog_summary(df: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
     """The claim's verdict after `g_updates` iterations, as Markdown lines (module docstring)."""
     if not (summary["loss"] == "standard").any():
-        raise ValueError("the mog_modes claim needs a row with loss 'standard' (the regular GAN)")
+        raise ClaimError("the mog_modes claim needs a row with loss 'standard' (the regular GAN)")
     base_label = summary.loc[summary["loss"] == "standard", "row"].iloc[0]
     summary = summary[summary["status"] == "completed"]
     base = summary[summary["loss"] == "standard"]
