@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
-from repro import cli, rundir
+from repro import cli
 from repro.config import RunConfig
 from repro.errors import UserError
 from repro.experiments import TableError, read_table, run_config, validate
@@ -22,7 +22,7 @@ from repro.report.check import main as check_main
 from repro.report.claims import write_claim
 from repro.report.collect import collect
 from repro.report.tables import write_report
-from repro.train import train
+from repro.train import RunDirError, train
 
 COLUMNS = ["run_id", "paper", "table", "row", "column", "dataset", "resolution", "arch", "norm", "loss",
            "setting", "update", "batch_size", "ch", "z_dim", "g_updates", "eval_every", "sample_every",
@@ -119,7 +119,7 @@ def test_4_garbage_scores_json_is_named_by_the_report_and_rebuilt_by_the_rerun(c
     run = runs / "faults" / "std-s0"
     good = json.loads((run / "scores.json").read_text())
     (run / "scores.json").write_bytes(b"\x00garbage{")
-    with pytest.raises(rundir.RunDirError, match=r"std-s0/scores.json is unreadable.*delete"):
+    with pytest.raises(RunDirError, match=r"std-s0/scores.json is unreadable.*delete"):
         collect(tsv, runs)  # not silently "missing"
     status = train(run_config(read_table(tsv).iloc[0]), run, ckpt_dir=ckpts / "std-s0", progress=False)
     assert status == {"state": "completed", "step": 60}
@@ -165,7 +165,7 @@ def test_6_a_run_directory_has_one_owner_and_a_killed_one_leaves_no_stale_lock(t
     holder.start()
     try:
         assert ready.wait(60)
-        with pytest.raises(rundir.RunDirError, match=rf"is being trained by pid {holder.pid} on host .* since"):
+        with pytest.raises(RunDirError, match=rf"is being trained by pid {holder.pid} on host .* since"):
             train(cfg, out, evaluator=lambda G, kind: {}, progress=False, stop_after=1)
     finally:
         os.kill(holder.pid, signal.SIGKILL)
@@ -192,7 +192,7 @@ def test_8_report_refuses_runs_of_an_edited_row(copy_of):
     text = Path(tsv).read_text().splitlines()
     text[1] = text[1].replace("lsgan_mog\tsimultaneous\t64", "lsgan_mog\tsimultaneous\t32")  # batch size
     Path(tsv).write_text("\n".join(text) + "\n")
-    with pytest.raises(rundir.RunDirError, match=r"std-s0/scores.json is of config \w+, not \w+"):
+    with pytest.raises(RunDirError, match=r"std-s0/scores.json is of config \w+, not \w+"):
         collect(tsv, runs)
 
 
@@ -200,7 +200,7 @@ def test_8_report_refuses_runs_of_an_edited_row(copy_of):
 def test_9_a_corrupt_curve_is_named_not_a_bare_failure(copy_of):
     tsv, runs, _ = copy_of
     (runs / "faults" / "ls-s0" / "curve.csv").write_bytes(b"step,modes\n20,1\n\xff\xfe,\"\n")
-    with pytest.raises(rundir.RunDirError, match=r"ls-s0/curve.csv does not match the checksum"):
+    with pytest.raises(RunDirError, match=r"ls-s0/curve.csv does not match the checksum"):
         write_report(tsv, runs, Path(tsv).parent / "out" / "faults")
 
 
