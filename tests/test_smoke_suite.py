@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from repro import rundir
+
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("smoke_mog", "smoke_digits")
 
@@ -64,7 +66,9 @@ def test_smoke_check_fails_on_a_doctored_score_naming_the_cell(smoke_run, tmp_pa
         path = work / "smoke_mog" / run / "scores.json"
         scores = json.loads(path.read_text())
         scores["final"]["modes_covered"] = 0  # LSGAN "collapsed" to no mode at all
-        path.write_text(json.dumps(scores))
+        for key in ("files", rundir.SEAL):  # sealed again as the trainer would: a result, not damage
+            scores.pop(key, None)
+        rundir.RunDir(path.parent).seal(scores)
     doctored = snakemake("--config", "suite=smoke", f"runs_dir={work}", f"ckpt_dir={out}/checkpoints",
                          f"results_dir={tmp_path}/results", "--allowed-rules", "report", "check", "all",
                          "--", f"{tmp_path}/results/smoke_mog/check.txt")
