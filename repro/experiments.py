@@ -179,8 +179,9 @@ def runs(path: str | Path, seeds: list[int] | None = None) -> pd.DataFrame:
 
 
 def row_config(path: str | Path, run_id: str, **overrides) -> RunConfig:
-    """The run config of ``run_id`` in the table at ``path`` (what ``repro train-row`` trains)."""
-    df = read_table(path)
+    """The run config of ``run_id`` in the table at ``path`` (what ``repro train-row`` trains);
+    the whole table is validated first, so a job refuses what the dry run refuses."""
+    df = validate(path)
     match = df[df["run_id"] == run_id]
     if match.empty:
         raise TableError(f"{path}: no run with run_id {run_id!r}")

@@ -19,7 +19,6 @@ import contextlib
 import copy
 import csv
 import io as _io
-import json
 import math
 import random
 import sys

@@ -18,7 +18,6 @@ from repro import cli
 from repro.config import RunConfig
 from repro.errors import UserError
 from repro.experiments import TableError, read_table, run_config, validate
-from repro.report.check import main as check_main
 from repro.report.claims import write_claim
 from repro.report.collect import collect
 from repro.report.tables import write_report
@@ -220,3 +219,43 @@ def test_11_claim_says_what_is_missing(copy_of, tmp_path):
         write_claim("settings_robustness", tsv, runs, tmp_path / "o")
     with pytest.raises(UserError, match=r"claim 'mog_modes': no completed run of .*faults.tsv"):
         write_claim("mog_modes", tsv, tmp_path / "no-runs", tmp_path / "o")
+
+
+# the weak patterns: one error line naming file, line and column, before any work ------------
+HEADER = "\t".join(COLUMNS)
+ROW = "\t".join(str(MOG_ROW.get(c, "x")) for c in COLUMNS)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "t.tsv is empty"),
+    (HEADER.replace("\t", ",").encode() + b"\n", "t.tsv, line 1: the header is not tab-separated"),
+    ((HEADER + "\tseed\n").encode(), "t.tsv, line 1, column 23: column 'seed' appears twice"),
+    ((HEADER + "\n" + ROW + "\textra\n").encode(), "t.tsv, line 2: 23 tab-separated fields, the header has 22"),
+    ((HEADER + "\n" + ROW.replace("regular GAN", "r\xe9gular GAN") + "\n").encode("latin-1"),
+     r"t.tsv, line 2: not UTF-8 \(byte 0xe9\)"),
+    ((HEADER + "\tarch_kwargs\n" + ROW + "\t{x_dim: [\n").encode(), "t.tsv, line 2, column 'arch_kwargs': .* is not a mapping"),
+    ((HEADER + "\n" + ROW.replace("\tnone\t", "\tfoo\t", 1) + "\n").encode(), "t.tsv, line 2, column 'norm': .*'foo' is not allowed"),
+    ((HEADER + "\n" + ROW + "\n" + "y" + ROW[1:].replace("regular GAN", "again", 1) + "\n").encode(),
+     "t.tsv, line 3: run 'y' has the same config as run 'x' \\(line 2\\)"),
+    ((HEADER.replace("\tloss\t", "\tloss\tls_coding\t") + "\n" + ROW.replace("\tstandard\t", "\tstandard\tjournal\t") + "\n").encode(),
+     "t.tsv, line 2, column 'ls_coding': .*'journal' is ignored by loss 'standard'"),
+])
+def test_table_parse_errors_name_file_line_and_column(tmp_path, capsys, content, words):
+    (tmp_path / "t.tsv").write_bytes(content)
+    with pytest.raises(TableError, match=words):
+        validate(tmp_path / "t.tsv")
+    code = cli.main(["train-row", str(tmp_path / "t.tsv"), "x", "--out", str(tmp_path / "run")])
+    assert code == 2 and _error_line(capsys) and not (tmp_path / "run").exists()
+
+
+def test_damaged_or_foreign_run_files_are_one_error_line(copy_of, tmp_path, capsys):
+    tsv, runs, ckpts = copy_of
+    run = runs / "faults" / "std-s0"
+    args = ["train-row", str(tsv), "ls-s0", "--out", str(run), "--ckpt-dir", str(ckpts / "ls-s0")]
+    assert cli.main(args) == 2 and "holds a run of another config" in _error_line(capsys)
+    (run / "status.json").write_text("{garbage")  # derived: repaired from the sealed scores.json
+    args[2], args[6] = "std-s0", str(ckpts / "std-s0")
+    assert cli.main(args) == 0 and json.loads((run / "status.json").read_text())["state"] == "completed"
+    capsys.readouterr()
+    code = cli.main(["check", str(tmp_path / "nothing-here")])
+    assert code == 2
