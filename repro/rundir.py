@@ -11,6 +11,7 @@ One place for the layout, used by the trainer (:mod:`repro.train`) and by every 
     samples/      PNG grids (and .npy points for 2-D data) at a fixed noise
     G_final.pt    the generator's final weights (G_best.pt: best checkpoint by the protocol)
     .lock         held (``fcntl.flock``) by the one process that trains the run; names it
+    train.log     the workflow job's stdout/stderr (workflow/rules/train.smk ``log:``)
     checkpoints/  default checkpoint directory (the workflow puts them elsewhere)
 
 States: ``created -> running -> completed | diverged`` (:data:`TRANSITIONS`); each transition is
@@ -45,6 +46,7 @@ G_FINAL = "G_final.pt"
 G_BEST = "G_best.pt"
 LOCK = ".lock"
 CHECKPOINTS = "checkpoints"
+WORKFLOW_LOG = "train.log"  # written by Snakemake's redirect, not by repro
 #: Files a sealed scores.json vouches for (by sha256), when the run wrote them.
 VOUCHED = (CONFIG, TRAIN_LOG, CURVE, G_FINAL, G_BEST)
 
