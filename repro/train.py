@@ -221,6 +221,8 @@ def _check_config(cfg: RunConfig, rd: rundir.RunDir) -> None:
     try:
         old = rd.read_json(rundir.CONFIG)
     except RunDirError as e:
+        if (rd / rundir.CONFIG).is_dir():
+            raise
         warnings.warn(f"{e}; it is rewritten from this run's config")
         (rd / rundir.CONFIG).unlink()
         return
