@@ -215,7 +215,7 @@ def test_10_check_refuses_a_file_that_is_not_verdicts_or_is_empty(tmp_path, caps
 # 11 -----------------------------------------------------------------------------------------
 def test_11_claim_says_what_is_missing(copy_of, tmp_path):
     tsv, runs, _ = copy_of
-    with pytest.raises(UserError, match=r"claim 'settings_robustness' needs the final metrics \['fid', 'is_mean'\]"):
+    with pytest.raises(UserError, match=r"claim 'settings_robustness' needs the final metrics \['fid', 'is_mean'\] of the completed runs"):
         write_claim("settings_robustness", tsv, runs, tmp_path / "o")
     with pytest.raises(UserError, match=r"claim 'mog_modes': no completed run of .*faults.tsv"):
         write_claim("mog_modes", tsv, tmp_path / "no-runs", tmp_path / "o")
