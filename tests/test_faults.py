@@ -159,7 +159,7 @@ def run_results(d: Path) -> dict:
 
 
 def report_results(prefix: Path) -> dict:
-    """The report's text outputs (provenance minus wall time and run directory) and the claim's
+    """The report's text outputs (provenance minus wall time, run directory, commit) and the claim's
     per-run CSV; figures are checked for being readable, not for bytes."""
     out = {}
     for suffix in (".md", ".csv", ".tex", ".best.md", ".verdicts.csv", ".claim.csv"):
@@ -168,7 +168,8 @@ def report_results(prefix: Path) -> dict:
             out[suffix] = f.read_text()
     prov = prefix.with_name(prefix.name + ".provenance.csv")
     if prov.exists():
-        out["provenance"] = pd.read_csv(prov).drop(columns=["wall_seconds", "run_dir"]).to_dict("list")
+        # a rebuilt scores.json records the commit it was rebuilt at: provenance, not a result
+        out["provenance"] = pd.read_csv(prov).drop(columns=["wall_seconds", "run_dir", "git_commit"]).to_dict("list")
     return json.loads(json.dumps(out, sort_keys=True), parse_constant=str)
 
 
