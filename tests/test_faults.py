@@ -38,9 +38,9 @@ from repro.report.tables import write_report
 from repro.train import train
 
 CTX = mp.get_context("fork")
-SIZES = {  # g_updates, kill points per training run, per report, per claim
-    "bounded": dict(g_updates=120, train_kills=10, report_kills=3, claim_kills=3),
-    "full": dict(g_updates=400, train_kills=60, report_kills=15, claim_kills=15),
+SIZES = {  # g_updates, kill points per training run, per report, per claim; restart finished chains
+    "bounded": dict(g_updates=120, train_kills=10, report_kills=3, claim_kills=3, restart=False),
+    "full": dict(g_updates=400, train_kills=50, report_kills=15, claim_kills=15, restart=True),
 }
 #: Damages between kill points while a run is unfinished, and after it finished.
 DAMAGE_TARGETS = (rundir.TRAIN_LOG, rundir.CURVE, rundir.STATUS, rundir.CONFIG, rundir.G_BEST,
@@ -225,12 +225,21 @@ def fault_run(tmp_path: Path, size: str) -> dict:
 
         # kill chain (start-up, training, evaluation, checkpointing, sealing all get hit), with
         # damages between kill points; it ends when the run finishes or has its kill points
-        for _ in range(z["train_kills"]):
+        kills = 0
+        for _ in range(4 * z["train_kills"]):
+            if kills >= z["train_kills"]:
+                break
             code = run_killed(rng.uniform(0.05, 0.35) * child_seconds, train, cfg, out, ckpt_dir=ckpt, progress=False)
             assert code in ("killed", 0), f"training ended with exit code {code}"
             assert not unparsable([out]), unparsable([out])
             if code == 0:
-                break
+                if not z["restart"]:
+                    break
+                DAMAGED.clear()
+                compare(run_results(out), want, figures)  # finished: start over for more kill points
+                shutil.rmtree(out), shutil.rmtree(ckpt)
+                continue
+            kills += 1
             figures["train_kills"] += 1
             if rng.random() < 0.5:
                 name = rng.choice(DAMAGE_TARGETS)
