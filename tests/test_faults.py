@@ -39,7 +39,7 @@ from repro.train import train
 
 CTX = mp.get_context("fork")
 SIZES = {  # g_updates, kill points per training run, per report, per claim; restart finished chains
-    "bounded": dict(g_updates=120, train_kills=10, report_kills=3, claim_kills=3, restart=False),
+    "bounded": dict(g_updates=120, train_kills=12, report_kills=3, claim_kills=3, restart=False),
     "full": dict(g_updates=400, train_kills=50, report_kills=15, claim_kills=15, restart=True),
 }
 #: Damages between kill points while a run is unfinished, and after it finished.
