@@ -28,35 +28,39 @@ it is a result, not a crash.
 """
 
 
-def _parse_value(text: str):
-    import yaml
-
-    return yaml.safe_load(text)
+from .values import parse_value as _parse_value  # the one parser of table cells and --set values
 
 
 def cmd_train(a) -> int:
-    from .config import RunConfig
+    from .config import RunConfig, check_given
     from .train import train
+    from .values import parse_assignment
 
-    d = {}
+    d, resolved = {}, False
     if a.config:
-        d = json.loads(json.dumps(_load_mapping(a.config)))
-    for item in a.set or []:
-        key, _, value = item.partition("=")
-        d[key] = _parse_value(value)
+        d, resolved = _load_mapping(a.config)
+        d = json.loads(json.dumps(d))
+    given = dict(parse_assignment(item) for item in a.set or [])
+    # a run's config.json spells every default out (ls_coding too): only what is given is checked
+    check_given({"loss": d.get("loss"), **given} if resolved else {**d, **given})
+    d.update(given)
     cfg = RunConfig.from_dict(d)
     status = train(cfg, a.out, ckpt_dir=a.ckpt_dir, progress=a.progress)
     print(json.dumps(status))
     return 0
 
 
-def _load_mapping(path: str) -> dict:
-    import yaml
+def _load_mapping(path: str) -> tuple[dict, bool]:
+    """The config keys of a YAML/JSON file, and whether it is a run's resolved config.json."""
+    from .config import ConfigError
+    from .workflow_config import load_yaml_mapping
 
-    d = yaml.safe_load(Path(path).read_text())
+    d = load_yaml_mapping(path, "run config")  # JSON is YAML too
+    resolved = "config" in d and "hash" in d  # a run's config.json: {"config": ..., "hash": ...}
+    d = d.get("config", d)
     if not isinstance(d, dict):
-        raise SystemExit(f"{path}: expected a mapping of config keys, got {type(d).__name__}")
-    return d.get("config", d)
+        raise ConfigError(f"{path}: 'config' must be a mapping of config keys")
+    return d, resolved
 
 
 def cmd_train_row(a) -> int:
@@ -74,14 +78,14 @@ def cmd_train_row(a) -> int:
 
 def cmd_plan(a) -> int:
     """The jobs of a suite and their estimated GPU-hours, before anything runs."""
-    import yaml
-
+    from . import workflow_config
     from .experiments import jobs_gpu, plan, runs
 
-    conf = yaml.safe_load(Path(a.config).read_text())
+    conf = workflow_config.load(a.config)
     suite = a.suite or conf["suite"]
     if suite not in conf["suites"]:
-        raise SystemExit(f"unknown suite {suite!r}; suites in {a.config}: {', '.join(conf['suites'])}")
+        raise workflow_config.WorkflowConfigError(
+            f"unknown suite {suite!r}; suites in {a.config}: {', '.join(conf['suites'])}")
     tables = {t: runs(Path(a.config).parent / "tables" / f"{t}.tsv", conf.get("seeds"))
               for t in conf["suites"][suite]}
     adaptive = {t: s for t, s in (conf.get("adaptive_seeds") or {}).items() if t in tables}
@@ -487,6 +491,11 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:  # a user's mistake: one line; anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:  # `repro settings | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
 
 
 if __name__ == "__main__":

@@ -29,8 +29,22 @@ HASH_NEUTRAL = {"batch_size_g": lambda d: d["batch_size_g"] == d["batch_size"],
                 "norm_revision": lambda d: d["norm_revision"] is None}
 
 
+#: Seeds are uint32 (numpy's and python's seeding take them; torch's too).
+MAX_SEED = 2**32 - 1
+#: Which protocol networks fit which dataset: ``mog`` scores 2-D points, ``digits`` the digits
+#: classifier's 1-channel images, ``inception`` RGB images (a protocol with a test split needs a
+#: dataset that has one).
+PROTOCOL_DATASETS = {"mog": ("mog_ring", "mog_grid"), "digits": ("digits",),
+                     "inception": ("cifar10", "stl10", "image_folder", "synthetic")}
+TEST_SPLIT_DATASETS = ("cifar10", "stl10")
+
+
 class ConfigError(UserError, ValueError):
-    pass
+    """A config value that cannot run; ``key`` is the config key it is about (or None)."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,8 @@ class RunConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ConfigError(f"unknown config key(s) {unknown}; allowed keys: {', '.join(sorted(known))}")
+            raise ConfigError(f"unknown config key(s) {unknown}; allowed keys: {', '.join(sorted(known))}",
+                              unknown[0])
         missing = [f.name for f in fields(cls)
                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
                    and f.name not in d]
@@ -115,7 +130,7 @@ class RunConfig:
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
         def bad(key, value, allowed):
-            raise ConfigError(f"config key {key!r}: {value!r} is not allowed; allowed: {allowed}")
+            raise ConfigError(f"config key {key!r}: {value!r} is not allowed; allowed: {allowed}", key)
 
         if self.dataset not in data.DATASETS:
             bad("dataset", self.dataset, ", ".join(data.DATASETS))
@@ -159,6 +174,8 @@ class RunConfig:
         for k in ("eval_every", "sample_every", "seed"):
             if getattr(self, k) < 0:
                 bad(k, getattr(self, k), "an integer >= 0")
+        if self.seed > MAX_SEED:
+            bad("seed", self.seed, f"an integer 0 ... 2**32 - 1 = {MAX_SEED} (numpy's seed range)")
         if self.update == "simultaneous" and opt["n_dis"] != 1:
             bad("n_dis", opt["n_dis"], "1 with update 'simultaneous'")
         if self.update == "simultaneous" and opt["batch_size_g"] != opt["batch_size"]:
@@ -169,13 +186,33 @@ class RunConfig:
             models.check(self.arch, self.resolution, self.norm, self.norm_g, self.n_classes, self.attention,
                          ch=self.ch, z_dim=self.z_dim, channels=self.channels, **self.arch_kwargs)
         except ValueError as e:
-            raise ConfigError(f"config key 'arch' ({self.arch}): {e}") from None
-        for name in (self.eval_protocol, self.final_protocol):
-            if name is not None:
-                from .metrics import protocol
+            key = _arch_error_key(str(e))
+            raise ConfigError(f"config key {key!r} ({self.arch}): {e}", key) from None
+        if self.arch == "mlp" and self.channels is None:
+            x_dim = self.networks()["arch_kwargs"].get("x_dim")
+            if x_dim != 2:
+                bad("arch_kwargs", self.arch_kwargs, f"x_dim 2 for dataset {self.dataset} (2-D points)")
+        self._check_protocols()
 
-                if name not in protocol.PROTOCOLS:
-                    bad("protocol", name, ", ".join(protocol.PROTOCOLS))
+    def _check_protocols(self) -> None:
+        """A named protocol must fit the dataset (its network scores these samples; its real
+        split exists), so a bad name fails here and not after training."""
+        from .metrics import protocol
+
+        for key, name in (("eval_protocol", self.eval_protocol), ("final_protocol", self.final_protocol)):
+            if name is None:
+                continue
+            if name not in protocol.PROTOCOLS:
+                raise ConfigError(f"config key {key!r}: {name!r} is not allowed; allowed: "
+                                  f"{', '.join(protocol.PROTOCOLS)}", key)
+            p = protocol.PROTOCOLS[name]
+            fits = [n for n, p2 in protocol.PROTOCOLS.items() if self.dataset in
+                    PROTOCOL_DATASETS[p2.network] and (p2.real_split != "test" or self.dataset in TEST_SPLIT_DATASETS)]
+            if self.dataset not in PROTOCOL_DATASETS[p.network] or (
+                    p.real_split == "test" and self.dataset not in TEST_SPLIT_DATASETS):
+                raise ConfigError(f"config key {key!r}: protocol {name!r} ({p.network} network, real "
+                                  f"split {p.real_split}) does not fit dataset {self.dataset}; "
+                                  f"allowed: {', '.join(fits) or 'none'}", key)
 
     # ------------------------------------------------------------------ derived values
     def optimizer(self) -> dict:
@@ -220,6 +257,28 @@ class RunConfig:
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _arch_error_key(message: str) -> str:
+    """The config key a :func:`repro.models.check` message is about."""
+    for words, key in (("D normalization", "norm"), ("norm_d", "norm"), ("G normalization", "norm_g"),
+                       ("attention", "attention"), ("resolution", "resolution"), ("n_classes", "n_classes"),
+                       ("unknown arch ", "arch"), (" ch ", "ch"), ("z_dim", "z_dim"), ("argument", "arch_kwargs"),
+                       (" must be a ", "arch_kwargs")):
+        if words in message:
+            return key
+    return "arch"
+
+
+def check_given(d: dict) -> None:
+    """Refuse keys a user set that the run would ignore (today: ``ls_coding`` with a loss other
+    than least squares); called on what a table row or the command line gives, not on a resolved
+    config.json (which spells every default out)."""
+    loss = d.get("loss") or "standard"
+    if d.get("ls_coding") is not None and loss != "least_squares":
+        raise ConfigError(f"config key 'ls_coding': {d['ls_coding']!r} is ignored by loss "
+                          f"{loss!r}; allowed: ls_coding only with loss least_squares",
+                          "ls_coding")
+
+
 def _check_type(key: str, value, hint) -> None:
     """Reject a value whose type does not match the field (bool is not an int here)."""
     args = typing.get_args(hint) or (hint,)
@@ -236,4 +295,4 @@ def _check_type(key: str, value, hint) -> None:
             ok.append(isinstance(value, t))
     if not any(ok):
         names = " or ".join(getattr(typing.get_origin(t) or t, "__name__", str(t)) for t in args)
-        raise ConfigError(f"config key {key!r}: {value!r} has type {type(value).__name__}; expected {names}")
+        raise ConfigError(f"config key {key!r}: {value!r} has type {type(value).__name__}; expected {names}", key)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ConfigError, RunConfig
+from .config import ConfigError, RunConfig, check_given
 from .errors import UserError
+from .values import ValueParseError, parse_value
 
 #: Columns that label a run rather than configure it.
 LABELS = ("run_id", "paper", "table", "row", "column")
@@ -33,37 +34,66 @@ class TableError(UserError, ValueError):
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read an experiment TSV as strings-with-types: ints stay ints, empty cells become NA."""
+    """Read an experiment TSV as strings-with-types: ints stay ints, empty cells become None.
+
+    Refuses, naming the file (and line and column): a missing file or a directory, a file that
+    is empty or not UTF-8, a header that is not tab-separated or repeats a column, a row whose
+    field count differs from the header's, a cell that does not parse (:mod:`repro.values`).
+    ``df.attrs["lines"]`` holds each row's line number in the file (1 = the header).
+    """
     path = Path(path)
+    if path.is_dir():
+        raise TableError(f"experiment table {path} is a directory; give the .tsv file")
     if not path.is_file():
         raise TableError(f"experiment table {path} not found")
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise TableError(f"{path}, line {line}: not UTF-8 (byte 0x{e.object[e.start]:02x}); "
+                         f"save the table as UTF-8") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise TableError(f"{path} is empty; an experiment table starts with a tab-separated header "
+                         f"line (run_id, paper, table, row, column, dataset, arch, g_updates, seed, ...)")
+    header = [h.strip() for h in lines[0].split("\t")]
+    if len(header) == 1 and any(sep in header[0] for sep in (",", ";", " ")):
+        raise TableError(f"{path}, line 1: the header is not tab-separated ({header[0][:60]!r}); "
+                         f"separate the columns with tabs")
+    seen = set()
+    for j, h in enumerate(header):
+        if h in seen or not h:
+            raise TableError(f"{path}, line 1, column {j + 1}: "
+                             + (f"column {h!r} appears twice" if h else "empty column name"))
+        seen.add(h)
+    cells, numbers = {h: [] for h in header}, []
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != len(header):
+            raise TableError(f"{path}, line {n}: {len(fields)} tab-separated fields, the header has "
+                             f"{len(header)}; give every row one field per column (empty for the default)")
+        for h, v in zip(header, fields):
+            try:
+                cells[h].append(_parse_cell(v))
+            except ValueParseError as e:
+                raise TableError(f"{path}, line {n}, column {h!r}: {e}") from None
+        numbers.append(n)
     # object columns of Python values: an int column with empty cells stays int, not float
-    return pd.DataFrame({c: pd.Series([_parse_cell(v) for v in df[c]], dtype=object, index=df.index)
-                         for c in df.columns})
+    df = pd.DataFrame({h: pd.Series(cells[h], dtype=object) for h in header})
+    df.attrs["lines"] = numbers
+    return df
 
 
-def _parse_cell(text: str):
-    text = text.strip()
-    if text == "":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    if text in ("true", "false", "True", "False"):
-        return text.lower() == "true"
-    if text.startswith("{"):  # a mapping, e.g. arch_kwargs {bn_g: false}
-        import yaml
-
-        return yaml.safe_load(text)
-    return text
+#: The one parser of cells and ``--set`` values (:mod:`repro.values`).
+_parse_cell = parse_value
 
 
 def _line(df: pd.DataFrame, i: int) -> int:
     """File line of the i-th data row (the header is line 1)."""
-    return i + 2
+    lines = df.attrs.get("lines")
+    return lines[i] if lines and i < len(lines) else i + 2
 
 
 def validate(path: str | Path, schema: str | Path = SCHEMA) -> pd.DataFrame:
@@ -72,6 +102,8 @@ def validate(path: str | Path, schema: str | Path = SCHEMA) -> pd.DataFrame:
     from snakemake.utils import validate as snakemake_validate
 
     df = read_table(path)
+    if df.empty:
+        raise TableError(f"{path} has a header but no runs; add one row per run (cell x seed)")
     try:
         snakemake_validate(df, str(schema), set_default=False)
     except WorkflowError as e:  # its message holds the 0-based row and a dump of the schema
@@ -87,17 +119,22 @@ def validate(path: str | Path, schema: str | Path = SCHEMA) -> pd.DataFrame:
         first = df.index[df["run_id"] == dup.iloc[0]][0]
         raise TableError(f"{path}, line {_line(df, i)}, column 'run_id': duplicate run id "
                          f"{dup.iloc[0]!r} (first on line {_line(df, first)})")
+    first_of: dict[str, int] = {}
     for i, row in df.iterrows():
         try:
-            if is_real(row):
+            if is_real(row):  # real data: no run config, nothing to repeat
                 check_real_row(row)
-            else:
-                run_config(row)
+                continue
+            h = run_config(row).hash()
         except ConfigError as e:
-            key = re.search(r"config key '?(\w+)'?", str(e))
-            column = key.group(1) if key else "?"
-            column = {v: k for k, v in RENAMED.items()}.get(column, column)
+            key = e.key or (re.search(r"config key '?(\w+)'?", str(e)) or [None, "?"])[1]
+            column = {v: k for k, v in RENAMED.items()}.get(key, key)
             raise TableError(f"{path}, line {_line(df, i)}, column {column!r}: {e}") from None
+        if h in first_of:  # one cell would count the same run twice
+            j = first_of[h]
+            raise TableError(f"{path}, line {_line(df, i)}: run {row['run_id']!r} has the same config as "
+                             f"run {df['run_id'][j]!r} (line {_line(df, j)}); change its seed or remove it")
+        first_of[h] = i
     return df
 
 
@@ -129,6 +166,7 @@ def run_config(row: pd.Series | dict) -> RunConfig:
             raise ConfigError(f"config key {key!r} cannot be set in an experiment table; "
                               f"allowed columns: {', '.join(sorted((known - set(NOT_IN_TABLES)) | set(LABELS)))}")
         d[key] = value
+    check_given(d)
     return RunConfig.from_dict(d)
 
 
@@ -160,12 +198,16 @@ def runs(path: str | Path, seeds: list[int] | None = None) -> pd.DataFrame:
     df = validate(path)
     if seeds is not None:
         df = df[df["seed"].isin(seeds)]
+        if df.empty:
+            raise TableError(f"{path}: no row has a seed in {list(seeds)} (config 'seeds'); "
+                             f"the table's seeds are {sorted(set(validate(path)['seed']))}")
     return df.set_index("run_id", drop=False)
 
 
 def row_config(path: str | Path, run_id: str, **overrides) -> RunConfig:
-    """The run config of ``run_id`` in the table at ``path`` (what ``repro train-row`` trains)."""
-    df = read_table(path)
+    """The run config of ``run_id`` in the table at ``path`` (what ``repro train-row`` trains);
+    the whole table is validated first, so a job refuses what the dry run refuses."""
+    df = validate(path)
     match = df[df["run_id"] == run_id]
     if match.empty:
         raise TableError(f"{path}: no run with run_id {run_id!r}")

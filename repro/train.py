@@ -1,14 +1,8 @@
 """The training loop: one run config in, one self-describing run directory out.
 
-Run directory (what other steps may rely on)::
-
-    config.json   resolved config, its hash, library versions, device and numerics switches
-    status.json   {"state": running | completed | diverged, "step": ..., ...}
-    train.csv     step, loss_d, loss_g, seconds, it_per_s, img_per_s (every ``log_every`` steps)
-    curve.csv     step and metrics at every evaluation (learning curve)
-    scores.json   final and best scores with their protocol (written at the end)
-    samples/      PNG grids (and .npy points for 2-D data) at a fixed noise
-    G_final.pt    the generator's final weights (G_best.pt: best checkpoint by the protocol)
+The run directory's files, states and owner lock are defined in :mod:`repro.rundir` (one place
+for the layout). A run is owned by one process at a time; it moves created -> running ->
+completed | diverged, and ends sealed: ``scores.json`` vouches for its files by checksum.
 
 Checkpoints go to ``ckpt_dir`` (default ``<out>/checkpoints``), which the workflow does not
 declare as an output, so a rerun that deletes the outputs keeps them. Re-running the same command
@@ -25,7 +19,6 @@ import contextlib
 import copy
 import csv
 import io as _io
-import json
 import math
 import random
 import sys
@@ -39,15 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, io, losses, models, norms, settings
+from . import data, io, losses, models, norms, rundir, settings
 from .config import ConfigError, RunConfig
-from .errors import UserError
+from .rundir import RunDirError  # noqa: F401  (re-exported: repro.train.RunDirError)
 
 TRAIN_FIELDS = ["step", "loss_d", "loss_g", "seconds", "it_per_s", "img_per_s"]
-
-
-class RunDirError(UserError, RuntimeError):
-    pass
 
 
 def pick_device(name: str) -> torch.device:
@@ -110,13 +99,28 @@ class Checkpoints:
         return path
 
     def load_latest(self, map_location) -> dict | None:
-        for path in reversed(self.paths()):
+        paths = self.paths()
+        for path in reversed(paths):
             try:
                 return torch.load(path, map_location=map_location, weights_only=False)
             except Exception as e:  # a damaged file: say so and use the one before
                 warnings.warn(f"checkpoint {path} is unreadable ({type(e).__name__}: {e}); "
                               f"falling back to the previous one")
+        if paths:
+            warnings.warn(f"none of the {len(paths)} checkpoints in {self.dir} is readable; "
+                          f"the run restarts from step 0")
         return None
+
+    def check_writable(self) -> None:
+        """Fail now, not at the first checkpoint, when the directory cannot be written."""
+        if self.dir.exists() and not self.dir.is_dir():
+            raise RunDirError(f"checkpoint directory {self.dir} is an existing file; give a directory")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            io.write_text(self.dir / ".writable", "")
+        except OSError as e:
+            raise RunDirError(f"checkpoint directory {self.dir} is not writable ({e.strerror}); "
+                              f"give another --ckpt-dir") from None
 
 
 # --------------------------------------------------------------------------- logs
@@ -131,6 +135,11 @@ class CsvLog:
             return []
         with open(self.path, newline="") as f:
             return list(csv.DictReader(f))
+
+    def replace(self, rows: list[dict], fields: list[str]) -> None:
+        """Rewrite the log as ``rows`` (a checkpoint's copy: what the run had logged up to it)."""
+        self.fields = list(fields)
+        self._rewrite(rows)
 
     def truncate_after(self, step: int) -> None:
         """Drop the rows past ``step`` (a resumed run writes them again), keeping every column."""
@@ -215,17 +224,28 @@ def _optimizer(o: dict, params, lr: float, device: torch.device) -> torch.optim.
     return torch.optim.Adam(params, lr=lr, betas=(o["beta1"], o["beta2"]), **fused)
 
 
-def _write_config(cfg: RunConfig, out: Path, device: torch.device) -> None:
-    path = out / "config.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        if old.get("hash") != cfg.hash():
-            raise RunDirError(
-                f"{out} holds a run of another config (hash {old.get('hash')}, this one {cfg.hash()}); "
-                f"use another --out, or delete {out} to start over")
+def _check_config(cfg: RunConfig, rd: rundir.RunDir) -> None:
+    """Refuse a directory that holds a run of another config (an unreadable config.json is
+    rewritten: the checkpoints and scores carry the hash too)."""
+    try:
+        old = rd.read_json(rundir.CONFIG)
+    except RunDirError as e:
+        if (rd / rundir.CONFIG).is_dir():
+            raise
+        warnings.warn(f"{e}; it is rewritten from this run's config")
+        (rd / rundir.CONFIG).unlink()
         return
-    io.write_json(path, {"config": cfg.resolved(), "hash": cfg.hash(), "versions": io.versions(),
-                         "git_commit": io.git_commit(), "numerics": io.device_info(device)})
+    if old is not None and old.get("hash") != cfg.hash():
+        raise RunDirError(
+            f"{rd.path} holds a run of another config (hash {old.get('hash')}, this one {cfg.hash()}); "
+            f"use another --out, or delete {rd.path} to start over")
+
+
+def _write_config(cfg: RunConfig, rd: rundir.RunDir, device: torch.device) -> None:
+    if (rd / rundir.CONFIG).exists():
+        return
+    io.write_json(rd / rundir.CONFIG, {"config": cfg.resolved(), "hash": cfg.hash(), "versions": io.versions(),
+                                       "git_commit": io.git_commit(), "numerics": io.device_info(device)})
 
 
 class _Steps:
@@ -351,39 +371,54 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
     network fails before any training). ``stop_after`` ends the call early after that many
     generator updates (tests use it to interrupt a run cleanly). ``time_limit_min``: the job's
     wall-time limit under SLURM; a run that will not finish in it says so in its log
-    (:mod:`repro.timelimit`).
+    (:mod:`repro.timelimit`). The run directory is held by this process for the whole call
+    (:meth:`repro.rundir.RunDir.owner`).
     """
-    from . import timelimit
-
     from . import evaluation
 
-    out = Path(out)
+    rd = rundir.RunDir(rundir.check_out(out))
+    ckpts = Checkpoints(Path(ckpt_dir) if ckpt_dir else rd / rundir.CHECKPOINTS, cfg.keep_ckpts)
     if evaluator is None:
         evaluation.preflight(cfg)
     device = pick_device(cfg.device)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_config(cfg, out, device)  # refuses a directory that holds another config
-    status_path = out / "status.json"
-    if status_path.exists() and (out / "scores.json").exists():
-        prev = json.loads(status_path.read_text())
-        if prev["state"] in ("completed", "diverged"):
-            return prev  # finished results are never redone or lost
+    with rd.owner():
+        _check_config(cfg, rd)  # refuses a directory that holds another config
+        done = rd.finished(cfg.hash())
+        if done is not None:
+            return done  # finished (and intact) results are never redone or lost
+        if (rd / rundir.SCORES).exists():
+            _say(f"{rd.problem(cfg.hash())}: the run is rebuilt from its checkpoints")
+        ckpts.check_writable()
+        if rd.state() is None:
+            rd.set_state(rundir.CREATED, 0)
+        return _train(cfg, rd, ckpts, device, evaluator, progress, stop_after, time_limit_min)
+
+
+def _say(msg: str) -> None:
+    print(f"repro train: {msg}", file=sys.stderr, flush=True)
+
+
+def _train(cfg, rd, ckpts, device, evaluator, progress, stop_after, time_limit_min) -> dict:
+    from . import evaluation, timelimit
+
+    out = rd.path
     run = setup(cfg, out)
     if evaluator is None:
         with preserved_rng():
             evaluator = evaluation.make_evaluator(cfg, run.source, device)
-    ckpts = Checkpoints(Path(ckpt_dir) if ckpt_dir else out / "checkpoints", cfg.keep_ckpts)
-    train_log, curve = CsvLog(out / "train.csv", TRAIN_FIELDS), CsvLog(out / "curve.csv", ["step"])
+    _write_config(cfg, rd, device)  # only once the config is known to be runnable here
+    train_log, curve = CsvLog(rd / rundir.TRAIN_LOG, TRAIN_FIELDS), CsvLog(rd / rundir.CURVE, ["step"])
 
-    # ---- resume
+    # ---- resume: weights, optimizers, RNGs and the logs up to the checkpoint all come from it
     start = 0
     acc = torch.zeros(2, device=device)  # summed (loss_d, loss_g) since the last log line
     n_acc = 0
+    best_state = None
     state = ckpts.load_latest(map_location=device)
     if state is not None:
         if state["config_hash"] != cfg.hash():
             raise RunDirError(f"checkpoints in {ckpts.dir} belong to config {state['config_hash']}, "
-                              f"not {cfg.hash()}")
+                              f"not {cfg.hash()}; delete them or give another --ckpt-dir")
         run.G.load_state_dict(state["G"])
         run.D.load_state_dict(state["D"])
         run.opt_g.load_state_dict(state["opt_g"])
@@ -393,10 +428,33 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
             run.sched_d.load_state_dict(state["sched_d"])
         set_rng_state(state["rng"])
         start, acc, n_acc = state["step"], state["acc"].to(device), state["n_acc"]
-    train_log.truncate_after(start)
-    curve.truncate_after(start)
+    logs = (state or {}).get("logs")
+    if logs is not None:  # the logs as they were at the checkpoint, whatever happened to them since
+        if _rows_upto(train_log, start) != logs["train"] or _rows_upto(curve, start) != logs["curve"]:
+            _say(f"train.csv / curve.csv in {out} do not match the checkpoint of step {start}; "
+                 f"rebuilt from it")
+        train_log.replace(logs["train"], logs["train_fields"])
+        curve.replace(logs["curve"], logs["curve_fields"])
+        best_state = logs.get("G_best")
+        if best_state is not None:
+            io.torch_save(rd / rundir.G_BEST, best_state)
+    elif state is None:  # a fresh start: whatever logs are there belong to no checkpoint
+        if train_log.path.exists() or curve.path.exists():
+            _say(f"no readable checkpoint: the run in {out} restarts from step 0")
+        train_log.replace([], TRAIN_FIELDS)
+        curve.replace([], ["step"])
+    else:  # a checkpoint of an older trainer, without logs: keep the logs up to it
+        if _rows_upto(train_log, start) is None or _rows_upto(curve, start) is None:
+            raise RunDirError(f"the logs in {out} are damaged and the checkpoints in {ckpts.dir} "
+                              f"hold no copy of them; delete both to start the run over")
+        train_log.truncate_after(start)
+        curve.truncate_after(start)
     best = _Best(curve.rows())
-    io.write_json(status_path, {"state": "running", "step": start})
+    if best.step is not None and best_state is None and (rd / rundir.G_BEST).is_file():
+        best_state = torch.load(rd / rundir.G_BEST, map_location=device, weights_only=True)
+    rd.set_state(rundir.RUNNING, start)
+    if start:
+        _say(f"resumed {out} from the checkpoint of step {start} ({ckpts.dir})")
 
     steps = _Steps(run)
     update = steps.simultaneous if cfg.update == "simultaneous" else steps.alternating
@@ -412,14 +470,20 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
                           "sched_g": run.sched_g.state_dict() if run.sched_g else None,
                           "sched_d": run.sched_d.state_dict() if run.sched_d else None,
                           "rng": rng_state(), "acc": acc.cpu(), "n_acc": n_acc,
-                          "config_hash": cfg.hash()})
+                          "config_hash": cfg.hash(),
+                          "logs": {"train": train_log.rows(), "train_fields": train_log.fields,
+                                   "curve": curve.rows(), "curve_fields": curve.fields,
+                                   "G_best": best_state}})
+        rd.set_state(rundir.RUNNING, step)  # how far the run is, at the cost of one small write
 
     def evaluate_curve(step):
+        nonlocal best_state
         with preserved_rng():
             scores = evaluator(run.G, "curve")
         curve.append({"step": step, **_flat(scores)})
         if best.update(step, scores):
-            io.torch_save(out / "G_best.pt", run.G.state_dict())
+            best_state = {k: v.detach().clone() for k, v in run.G.state_dict().items()}
+            io.torch_save(rd / rundir.G_BEST, best_state)
 
     step = start
     while step < cfg.g_updates:
@@ -468,19 +532,26 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
     if status["state"] == "diverged":
         scores = {"status": "diverged", "diverged_at": status["step"], "reason": status["reason"]}
     else:
-        io.torch_save(out / "G_final.pt", run.G.state_dict())
+        io.torch_save(rd / rundir.G_FINAL, run.G.state_dict())
         scores = {"status": "completed", "final": {"step": step, **evaluator(run.G, "final")}}
         if best.step is not None:  # the best curve checkpoint, scored under the final protocol
             G_best = copy.deepcopy(run.G)
-            G_best.load_state_dict(torch.load(out / "G_best.pt", map_location=device, weights_only=True))
+            G_best.load_state_dict(best_state)
             scores["best"] = {"step": best.step, **evaluator(G_best, "final")}
         status = {"state": "completed", "step": step}
     scores.update(config_hash=cfg.hash(), seed=cfg.seed, wall_seconds=round(time.perf_counter() - wall0, 3),
                   steps_this_session=step - start, numerics=io.device_info(device), versions=io.versions(),
                   git_commit=io.git_commit())
-    io.write_json(out / "scores.json", scores)
-    io.write_json(status_path, status)
-    return status
+    rd.seal(scores)  # the commit point: from here the run is finished
+    return rd.set_state(status.pop("state"), status.pop("step"), **status)
+
+
+def _rows_upto(log: CsvLog, step: int) -> list[dict] | None:
+    """The rows of a log up to ``step``; None when the file cannot be parsed."""
+    try:
+        return [r for r in log.rows() if int(r["step"]) <= step]
+    except (ValueError, KeyError, TypeError, csv.Error, UnicodeDecodeError):
+        return None
 
 
 def _flat(scores: dict) -> dict:

@@ -56,12 +56,35 @@ PASSING = {"paper": (HELD, BETTER), "regression": (HELD,)}
 BROKEN = "broken"
 
 
+#: Columns of a verdicts file (:func:`repro.report.cells.cell_verdicts`) that every check reads.
+VERDICT_COLUMNS = ("table", "row", "column", "metric", "checkpoint", "verdict", "ref_hard", "mean")
+
+
+def read_verdicts(path: str | Path) -> pd.DataFrame:
+    """A ``.verdicts.csv`` file; one that is empty, unparsable, without cells or without the
+    verdict columns raises :class:`repro.errors.UserError` naming it (a check of nothing or of
+    another file must not pass)."""
+    from ..errors import UserError
+
+    fix = "give the .verdicts.csv that `repro report` writes (rerun the report to rebuild it)"
+    try:
+        df = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
+        raise UserError(f"{path} is not a verdicts file ({type(e).__name__}: {e}); {fix}") from None
+    missing = [c for c in VERDICT_COLUMNS if c not in df.columns]
+    if missing:
+        raise UserError(f"{path} is not a verdicts file: no column(s) {missing}; {fix}")
+    if df.empty:
+        raise UserError(f"{path} holds no cells; {fix}")
+    return df
+
+
 def _as_frame(verdicts) -> pd.DataFrame:
     if isinstance(verdicts, pd.DataFrame):
         return verdicts
     if isinstance(verdicts, (str, Path)):
         verdicts = [verdicts]
-    frames = [v if isinstance(v, pd.DataFrame) else pd.read_csv(v) for v in verdicts]
+    frames = [v if isinstance(v, pd.DataFrame) else read_verdicts(v) for v in verdicts]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

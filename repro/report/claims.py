@@ -27,9 +27,15 @@ from .. import io
 from ..data import ring_mixture
 from ..metrics.protocol import get_protocol
 from ..settings import SNGAN_AGGRESSIVE as AGGRESSIVE  # D-F: where the SNGAN claim is made
+from ..errors import UserError
 from .collect import collect
 from .curves import collect_curves, plot_curves
 from .verdict import DIVERGED, decide, our_interval, summarize
+
+
+class ClaimError(UserError, ValueError):
+    """A claim analysis cannot judge the table it was given (says what is missing)."""
+
 
 #: A run is collapsed onto one mode at an evaluation when at least this share of all its samples
 #: have the same nearest mode (``top_mode_share``; 1/8 when spread evenly over the ring).
@@ -104,7 +110,7 @@ def mog_summary(df: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
     """The claim's verdict after `g_updates` iterations, as Markdown lines (module docstring)."""
     if not (summary["loss"] == "standard").any():
-        raise ValueError("the mog_modes claim needs a row with loss 'standard' (the regular GAN)")
+        raise ClaimError("the mog_modes claim needs a row with loss 'standard' (the regular GAN)")
     base_label = summary.loc[summary["loss"] == "standard", "row"].iloc[0]
     summary = summary[summary["status"] == "completed"]
     base = summary[summary["loss"] == "standard"]
@@ -206,7 +212,7 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
     table = table_tsv.stem
     df = collect(table_tsv, runs_root)
     if set(df["dataset"]) != {"mog_ring"}:
-        raise ValueError(f"{table}: the mog_modes claim is about the ring (dataset mog_ring), "
+        raise ClaimError(f"{table}: the mog_modes claim is about the ring (dataset mog_ring), "
                          f"got {sorted(set(df['dataset']))}")
     curves = collect_curves(table_tsv, runs_root)
     curves = curves[curves["run_id"].isin(df.loc[df["status"] == "completed", "run_id"])]  # not half-run ones
@@ -407,8 +413,38 @@ CLAIMS: dict[str, Callable[[Path, Path, Path], dict[str, Path]]] = {
 }
 
 
+#: Table columns and final metrics each analysis reads (checked before it runs).
+CLAIM_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "mog_modes": (("row", "column", "seed", "loss", "dataset"), MOG_METRICS),
+    "settings_robustness": (("row", "column", "seed", "g_updates"), ("fid", "is_mean")),
+}
+
+
+def check_claim_inputs(kind: str, table_tsv: Path, runs_root: Path) -> None:
+    """Refuse, saying what is missing, a table the analysis cannot judge: columns it reads, at
+    least one finished run, and the final metrics it reads in every completed run."""
+    columns, metrics = CLAIM_NEEDS[kind]
+    df = collect(table_tsv, runs_root)
+    lacking = [c for c in columns if c not in df.columns or df[c].isna().all()]
+    if lacking:
+        raise ClaimError(f"{table_tsv}: claim {kind!r} reads the table columns {list(columns)}; "
+                        f"missing or empty: {lacking}")
+    done = df[df["status"] == "completed"]
+    if done.empty:
+        raise ClaimError(f"claim {kind!r}: no completed run of {table_tsv} under "
+                        f"{Path(runs_root) / table_tsv.stem} ({len(df)} runs: "
+                        f"{df['status'].value_counts().to_dict()}); train them first")
+    # NaN in some runs is a result (no mode covered: no KL); in none of them, a missing metric
+    absent = [m for m in metrics if f"final_{m}" not in done.columns or done[f"final_{m}"].isna().all()]
+    if absent:
+        raise ClaimError(f"claim {kind!r} needs the final metrics {list(metrics)} of the completed runs; "
+                        f"the runs of {table_tsv} lack {absent} (scored under protocol(s) "
+                        f"{sorted(set(done['protocol_name'].dropna()))})")
+
+
 def write_claim(kind: str, table_tsv: str | Path, runs_root: str | Path, out_prefix: str | Path) -> dict[str, Path]:
     """Run the claim analysis `kind` on a table's runs; files go to ``<out_prefix>.*``."""
     if kind not in CLAIMS:
-        raise ValueError(f"unknown claim {kind!r}; known: {', '.join(CLAIMS)}")
+        raise ClaimError(f"unknown claim {kind!r}; known: {', '.join(CLAIMS)}")
+    check_claim_inputs(kind, Path(table_tsv), Path(runs_root))
     return CLAIMS[kind](Path(table_tsv), Path(runs_root), Path(out_prefix))

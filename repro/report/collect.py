@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..experiments import read_table
+from .. import rundir
+from ..errors import UserError
+from ..experiments import read_table, run_config
 from ..metrics.protocol import IncomparableScoresError
 from .verdict import DIRECTIONS
 
@@ -37,6 +39,10 @@ STATUSES = ("completed", "diverged", "missing")
 #: Provenance columns (also written as the table's provenance CSV).
 PROVENANCE = ("run_id", "table", "row", "column", "seed", "status", "config_hash", "protocol_name",
               "protocol_key", "git_commit", "device", "torch", "versions", "wall_seconds", "run_dir")
+
+
+class RunsError(UserError, ValueError):
+    """A table's runs cannot be read together (named table, run and fix)."""
 
 
 class MixedProtocolsError(IncomparableScoresError):
@@ -67,11 +73,15 @@ def read_experiment_table(table_tsv: str | Path) -> pd.DataFrame:
         numbers = pd.to_numeric(df[c].where(present), errors="coerce")
         if numbers[present].notna().all():
             df[c] = numbers
-    if "run_id" not in df.columns or "row" not in df.columns or "column" not in df.columns:
-        raise ValueError(f"{table_tsv}: an experiment table needs the columns run_id, row, column")
+    missing = [c for c in ("run_id", "row", "column") if c not in df.columns]
+    if missing:
+        raise RunsError(f"{table_tsv}: an experiment table needs the columns run_id, row, column; "
+                        f"missing {missing}")
+    if df.empty:
+        raise RunsError(f"{table_tsv} has a header but no runs; add one row per run (cell x seed)")
     if df["run_id"].duplicated().any():
         dup = sorted(set(df.loc[df["run_id"].duplicated(), "run_id"]))
-        raise ValueError(f"{table_tsv}: duplicate run_id(s) {dup}")
+        raise RunsError(f"{table_tsv}: duplicate run_id(s) {dup}")
     return df
 
 
@@ -89,23 +99,29 @@ def _number(v):
     return float(v)
 
 
-def read_run(run_dir: str | Path) -> dict:
-    """The result fields of one run directory (status ``missing`` when it has no scores.json)."""
+def read_run(run_dir: str | Path, config_hash: str | None = None) -> dict:
+    """The result fields of one run directory (status ``missing`` when it has no scores.json).
+
+    A scores.json that is there but does not vouch for the run (unparsable, not sealed intact,
+    of another config than ``config_hash``, a curve.csv or config.json changed since) raises
+    :class:`repro.rundir.RunDirError` naming the file and the fix: a damaged result is never
+    shown as a missing one, nor as this row's."""
     run_dir = Path(run_dir)
     out: dict = {"status": "missing", "run_dir": str(run_dir)}
     if not run_dir.is_dir():
         out["note"] = "no run directory"
         return out
-    state = _read_json(run_dir / "status.json") or {}
-    out["run_state"] = state.get("state")
-    scores_path = run_dir / "scores.json"
-    if not scores_path.is_file():
+    rd = rundir.RunDir(run_dir)
+    state = _read_json(rd / rundir.STATUS) or {}
+    out["run_state"] = state.get("state") if isinstance(state, dict) else None
+    scores_path = rd / rundir.SCORES
+    if not scores_path.exists():
         out["note"] = f"no scores.json (state {state.get('state', '?')}, step {state.get('step', '?')})"
         return out
-    scores = _read_json(scores_path)
-    if not isinstance(scores, dict) or scores.get("status") not in ("completed", "diverged"):
-        out["note"] = "unreadable scores.json or unknown status"
-        return out
+    problem = rd.problem(config_hash, files=(rundir.CURVE, rundir.CONFIG))
+    if problem is not None:
+        raise rundir.RunDirError(f"{problem}; {rundir.rebuild_hint(run_dir)}")
+    scores = rd.read_json(rundir.SCORES)
 
     out["status"] = scores["status"]
     out["diverged_at"] = _number(scores.get("diverged_at"))
@@ -165,12 +181,13 @@ def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = No
         df["paper"] = ""
 
     results = []
+    hashes = _row_hashes(table_tsv)
     for (_, row), seed in zip(df.iterrows(), df["seed"] if "seed" in df.columns else [None] * len(df)):
         run_id = row["run_id"]
-        r = read_run(run_dir(runs_root, name, row))
+        r = read_run(run_dir(runs_root, name, row), hashes.get(str(run_id)))
         scores_seed = r.pop("scores_seed", None)
         if scores_seed is not None and seed is not None and not pd.isna(seed) and int(seed) != int(scores_seed):
-            raise ValueError(f"run {run_id!r} of {table_tsv}: table seed {seed} but scores.json "
+            raise RunsError(f"run {run_id!r} of {table_tsv}: table seed {seed} but scores.json "
                              f"seed {scores_seed} in {r['run_dir']}")
         r["seed"] = seed if seed is not None and not pd.isna(seed) else scores_seed
         results.append(r)
@@ -178,13 +195,25 @@ def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = No
     df["seed"] = res.pop("seed")
     clash = sorted(set(res.columns) & set(df.columns))
     if clash:
-        raise ValueError(f"{table_tsv}: columns {clash} are result columns; rename them in the table")
+        raise RunsError(f"{table_tsv}: columns {clash} are result columns; rename them in the table")
     df = df.join(res)
     for c in ("status", "protocol_name", "protocol_key", "note", "run_state"):
         if c not in df.columns:
             df[c] = None
     _check_protocols(df)
     return df
+
+
+def _row_hashes(table_tsv: Path) -> dict:
+    """run_id -> the config hash of its table row (what a sealed run must have been trained
+    from); rows that are not run configs (partial tables of tests) are not checked."""
+    out = {}
+    for _, row in read_table(table_tsv).iterrows():
+        try:
+            out[str(row["run_id"])] = run_config(row).hash()
+        except UserError:
+            continue
+    return out
 
 
 def _check_protocols(df: pd.DataFrame) -> None:

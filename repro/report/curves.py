@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import io
+from .. import io, rundir
 from .collect import CELL, MixedProtocolsError, read_experiment_table, run_dir
 
 #: Default panels: image tables show FID and IS, mixture-of-Gaussians tables modes and HQ share.
@@ -39,11 +39,8 @@ def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | No
         runs["table"] = name
     frames = []
     for _, r in runs.iterrows():
-        path = run_dir(runs_root, name, r) / "curve.csv"
-        if not path.is_file():
-            continue
-        c = pd.read_csv(path)
-        if c.empty:
+        c = read_curve(run_dir(runs_root, name, r))
+        if c is None or c.empty:
             continue
         for k in ("run_id", *CELL, "seed"):
             c[k] = r.get(k)
@@ -58,6 +55,27 @@ def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | No
                 raise MixedProtocolsError(f"learning curves of cell table={cell[0]!r} row={cell[1]!r} "
                                           f"column={cell[2]!r} mix protocol keys {keys}")
     return curves
+
+
+def read_curve(run_dir: Path) -> pd.DataFrame | None:
+    """A run's curve.csv (None when it has none); a file that does not parse, has no ``step``
+    column, or no longer matches a sealed run's checksum raises RunDirError naming it."""
+    rd = rundir.RunDir(run_dir)
+    path = rd / rundir.CURVE
+    if not path.exists():
+        return None
+    fix = rundir.rebuild_hint(run_dir) if (rd / rundir.SCORES).exists() else \
+        "rerun its training: the trainer rebuilds curve.csv from its checkpoint"
+    problem = rd.problem(files=(rundir.CURVE,)) if (rd / rundir.SCORES).exists() else None
+    if problem is not None:
+        raise rundir.RunDirError(f"{problem}; {fix}")
+    try:
+        c = pd.read_csv(path)
+        steps = pd.to_numeric(c["step"], errors="raise")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, pd.errors.ParserError) as e:
+        raise rundir.RunDirError(f"{path} is unreadable as a learning curve ({type(e).__name__}: "
+                                 f"{e}); {fix}") from None
+    return c.assign(step=steps)
 
 
 def default_metrics(curves: pd.DataFrame) -> list[str]:

@@ -265,6 +265,10 @@ def prefix_ranges(short_tsv: str | Path, long_tsv: str | Path, runs_root: str | 
     from .collect import collect
     from .curves import collect_curves
 
+    try:  # a tolerance that could never be read back is refused before any work
+        resolve_tolerance(tolerance, 1.0, 1.0)
+    except ValueError as e:
+        raise ReferenceError(f"--tolerance {tolerance!r}: {e}; allowed: '10%', '2sd' or a number >= 0") from None
     short, long = runs(short_tsv), runs(long_tsv)
     done = collect(long_tsv, runs_root)
     curves = collect_curves(long_tsv, runs_root)
