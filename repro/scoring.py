@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, io
+from . import data, io, rundir
 from .errors import UserError
 from .metrics import evaluate as ev
 from .metrics.protocol import PROTOCOLS, Protocol, get_protocol
@@ -572,6 +572,10 @@ def score_real_row(table: str | Path, run_id: str, out: str | Path, data_root: s
               "seed": row.get("seed"), "wall_seconds": round(time.perf_counter() - start, 3),
               "numerics": result["numerics"], "versions": result["versions"],
               "git_commit": result["git_commit"]}
-    io.write_json(out / "scores.json", scores)
-    io.write_json(out / "status.json", {"state": "completed", "step": 0, "kind": "real"})
+    rd = rundir.RunDir(out)
+    with rd.owner():  # one writer, and a sealed scores.json as every finished run has
+        if rd.state() is None:
+            rd.set_state(rundir.RUNNING, 0, kind="real")
+        rd.seal(scores)
+        rd.set_state(rundir.COMPLETED, 0, kind="real")
     return scores
