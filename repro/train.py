@@ -402,7 +402,7 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
     def evaluate_curve(step):
         with preserved_rng():
             scores = evaluator(run.G, "curve")
-        curve.append({"step": step, **_flat(scores)})
+        curve.append({"step": step, **_flat(scores), **models.attention_gates(G=run.G, D=run.D)})
         if best.update(step, scores):
             io.torch_save(out / "G_best.pt", run.G.state_dict())
 

@@ -26,7 +26,7 @@ from .. import norms
 from . import sngan_resnet
 from .lsgan import LSGANDiscriminator, LSGANGenerator
 from .mlp import MoGDiscriminator, MoGGenerator
-from .sagan import SAGANDiscriminator, SAGANGenerator, SelfAttention
+from .sagan import SAGANDiscriminator, SAGANGenerator, SelfAttention, attention_gates
 from .sngan_cnn import SNGANCNNDiscriminator, SNGANCNNGenerator
 from .sngan_resnet import SNGANResNetDiscriminator, SNGANResNetGenerator
 
@@ -220,7 +220,7 @@ def build(arch: str, *, resolution: int, channels: int = 3, z_dim: int | None = 
 
 
 __all__ = [
-    "ARCHS", "ArchSpec", "build", "check", "SelfAttention",
+    "ARCHS", "ArchSpec", "build", "check", "SelfAttention", "attention_gates",
     "SNGANCNNGenerator", "SNGANCNNDiscriminator", "SNGANResNetGenerator", "SNGANResNetDiscriminator",
     "SAGANGenerator", "SAGANDiscriminator", "LSGANGenerator", "LSGANDiscriminator",
     "MoGGenerator", "MoGDiscriminator",
