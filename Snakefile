@@ -16,6 +16,7 @@ localrules:
     check,
     claim_mog_modes,
     claim_settings_robustness,
+    claim_sagan_claims,
 
 
 include: "workflow/rules/common.smk"
