@@ -103,8 +103,11 @@ def test_sagan_claims_verdicts(tmp_path):
     md = paths["md"].read_text()
     assert "**holds** for G: |gamma| rises from 0 in 9 of 9 runs" in md
     assert "**does not hold** for D: |gamma| rises from 0 in 0 of 9 runs" in md
-    # G: 0.01 / (lr_g 1e-4 x 200 updates) = 50 %; half of 0.01 first reached at update 150
-    assert "50% of the furthest Adam can move it (lr_g x updates); it reaches half its final value at update 150" in md
+    # G: 0.01 / (lr_g 1e-4 x 200 updates) = 50 %; half of its peak 0.01 first reached at update 150
+    assert ("50% of the furthest Adam can move it (lr_g x updates). It reaches half its peak at update 150 "
+            "(median; 150-150), peaks at update 200 (median; 200-200) and ends at 100% of its peak") in md
+    assert "peaks at update 50 (median; 50-50) and ends at 25% of its peak" in md  # D: 0.04 at 50, 0.01 at 200
+    assert md.index("for G:") < md.index("for D:")
     gam = pd.read_csv(paths["gamma_csv"])
     d_share = gam[gam["net"] == "D"].set_index("run_id")["adam_share"]
     assert d_share["ttur-s0"] == pytest.approx(0.01 / (4e-4 * 200))  # lr_d 4e-4 with TTUR

@@ -57,20 +57,22 @@ def gamma_long(curves: pd.DataFrame) -> pd.DataFrame:
 
 def gamma_summary(gammas: pd.DataFrame, lrs: dict[str, dict[str, float]]) -> pd.DataFrame:
     """One row per (run, block): |gamma| at the first and last evaluation, Spearman rho with the
-    step, rising (see :data:`RISING_RHO`), the first step at which |gamma| reaches half its final
-    value, and |gamma| as a share of the furthest Adam can move it, lr x updates (Adam's step is
-    at most about lr: 1 means every update pushed the gate the same way). `lrs` maps run_id to
-    {"G": lr_g, "D": lr_d}."""
+    step, rising (see :data:`RISING_RHO`), its peak and the peak's step, the first step at which
+    it reaches half its peak, and its last value as a share of the furthest Adam can move it,
+    lr x updates (Adam's step is at most about lr: 1 means every update pushed the gate the same
+    way). `lrs` maps run_id to {"G": lr_g, "D": lr_d}."""
     out = []
     for (run_id, net, block), g in gammas.groupby(["run_id", "net", "block"], sort=False):
         g = g.sort_values("step")
         steps, v = g["step"].to_numpy(float), g["abs_gamma"].to_numpy(float)
         rho = spearman(steps, v)
-        half = steps[np.argmax(v >= v[-1] / 2)] if v[-1] > 0 else math.nan
+        peak = int(np.argmax(v))
+        half = steps[np.argmax(v >= v[peak] / 2)] if v[peak] > 0 else math.nan
         out.append({"run_id": run_id, "row": g["row"].iloc[0], "column": g["column"].iloc[0],
                     "seed": g["seed"].iloc[0], "net": net, "block": block, "first_step": steps[0],
                     "first": v[0], "last_step": steps[-1], "last": v[-1], "rho": rho,
-                    "rising": bool(v[-1] > v[0] and rho >= RISING_RHO), "half_step": half,
+                    "rising": bool(v[-1] > v[0] and rho >= RISING_RHO), "peak": v[peak],
+                    "peak_step": steps[peak], "half_peak_step": half, "last_over_peak": v[-1] / v[peak] if v[peak] else math.nan,
                     "adam_share": v[-1] / (lrs[run_id][net] * steps[-1])})
     return pd.DataFrame(out)
 
@@ -90,7 +92,7 @@ def gamma_verdict(summary: pd.DataFrame) -> list[str]:
     if summary.empty:
         return ["- **inconclusive**: no run with attention has |gamma| in its learning curve."]
     lines = []
-    for net, g in summary.groupby("net", sort=False):
+    for net, g in sorted(summary.groupby("net", sort=False), key=lambda kv: kv[0] != "G"):  # G first
         k, n = int(g["rising"].sum()), len(g)
         word = "**holds**" if k > 2 * n / 3 else "**does not hold**" if k < n / 3 else "**inconclusive**"
         last, share = summarize(g["last"]), summarize(g["adam_share"])
@@ -100,8 +102,10 @@ def gamma_verdict(summary: pd.DataFrame) -> list[str]:
             f"{g['rho'].median():.2f}). At update {int(g['last_step'].max()):,} it is "
             f"{last[1]:.4f} ± {last[2]:.4f} (mean ± std over runs; range {g['last'].min():.4f}-"
             f"{g['last'].max():.4f}), {share[1]:.0%} of the furthest Adam can move it "
-            f"(lr_{net.lower()} x updates); it reaches half its final value at update "
-            f"{_median_int(g['half_step'])} (median; {_range_int(g['half_step'])}).")
+            f"(lr_{net.lower()} x updates). It reaches half its peak at update "
+            f"{_median_int(g['half_peak_step'])} (median; {_range_int(g['half_peak_step'])}), peaks at update "
+            f"{_median_int(g['peak_step'])} (median; {_range_int(g['peak_step'])}) and ends at "
+            f"{g['last_over_peak'].median():.0%} of its peak (median).")
     return lines
 
 
