@@ -133,3 +133,19 @@ def test_no_instability_to_cure_is_inconclusive():
     assert lines[1].startswith("- (b) TTUR trains faster, **inconclusive**")  # all within the seed spread
     per.loc[per["row"] == TTUR, "curve_mean_fid"] = 200.0
     assert sn_ttur_verdict(per)[1].startswith("- (b) TTUR trains faster, **does not hold**")
+
+
+def test_attention_verdict_compares_every_size_with_none_and_the_larger_with_the_smaller():
+    from repro.report.sagan_claims import attention_verdict
+
+    fids = {8: [120, 121, 122], 4: [80, 81, 82], None: [60, 61, 62]}  # larger map worse, none best
+    df = pd.DataFrame([{"run_id": f"{a}-{s}", "row": TTUR, "column": f"feat{a}" if a else "none",
+                        "attention": a if a else float("nan"), "status": "completed", "resolution": 16,
+                        "final_fid": f, "final_is_mean": 3.0} for a, fs in fids.items() for s, f in enumerate(fs)])
+    fc = df[["run_id", "final_fid"]].rename(columns={"final_fid": "fid"})
+    lines, col = attention_verdict(df, fc)
+    assert col == "feat8" and "What it can show: attention at 8x8 is clearly worse than none here." in lines[0]
+    assert lines[1].startswith(f"- {TTUR}, feat8 vs none: final FID 121.0 ± 1.0 vs 61.0 ± 1.0 (attention clearly higher)")
+    assert lines[2].startswith(f"- {TTUR}, feat4 vs none: final FID 81.0 ± 1.0 vs 61.0 ± 1.0 (attention clearly higher)")
+    assert lines[3].startswith(f"- {TTUR}, feat8 vs feat4: final FID 121.0 ± 1.0 vs 81.0 ± 1.0 "
+                               "(the larger map (8x8) clearly higher)")

@@ -298,38 +298,46 @@ def plot_sn_ttur(fc: pd.DataFrame, rows: list[str], column: str, out: Path, titl
 # -- claim 3: attention vs none --------------------------------------------------------------------
 
 def attention_verdict(df: pd.DataFrame, fc: pd.DataFrame, row: str = TTUR) -> tuple[list[str], str | None]:
-    """Claim 3: in `row`, no attention vs attention at the largest feature map of the table.
-    Returns the lines and the attention column compared."""
+    """Claim 3, in `row`: no attention vs attention at the largest feature map of the table (the
+    verdict's "what it can show"), each other attention size vs none, and, with two sizes or
+    more, the larger vs the smaller ("more at larger feature maps"). Returns the lines and the
+    largest attention column."""
     cells = df[(df["row"] == row) & (df["status"] == "completed")]
-    sizes = cells["attention"].dropna()
-    if sizes.empty or cells["attention"].notna().all():
+    sizes = sorted({int(a) for a in cells["attention"].dropna()}, reverse=True)
+    if not sizes or cells["attention"].notna().all():
         return [f"- **inconclusive**: row {row!r} needs completed runs with and without attention."], None
-    size = int(sizes.max())
-    att = cells[cells["attention"] == size]
-    none = cells[cells["attention"].isna()]
-    col = str(att["column"].iloc[0])
-    mean_curve = lambda ids: [fc.loc[fc["run_id"] == i, "fid"].mean() for i in ids]  # noqa: E731
-    final, curve = order(att["final_fid"], none["final_fid"]), order(mean_curve(att["run_id"]), mean_curve(none["run_id"]))
-    is_ = order(att["final_is_mean"], none["final_is_mean"])
+    mean_curve = lambda g: [fc.loc[fc["run_id"] == i, "fid"].mean() for i in g["run_id"]]  # noqa: E731
+    by = {s: cells[cells["attention"] == s] for s in sizes} | {None: cells[cells["attention"].isna()]}
+    name = lambda s: "none" if s is None else str(by[s]["column"].iloc[0])  # noqa: E731
+
+    def versus(a, b, who):
+        final, curve = order(by[a]["final_fid"], by[b]["final_fid"]), order(mean_curve(by[a]), mean_curve(by[b]))
+        is_ = order(by[a]["final_is_mean"], by[b]["final_is_mean"])
+        text = (f"- {row}, {name(a)} vs {name(b)}: final FID {_fmt(by[a]['final_fid'])} vs "
+                f"{_fmt(by[b]['final_fid'])} ({_said(final, who)}); mean FID over the curve "
+                f"{_fmt(mean_curve(by[a]))} vs {_fmt(mean_curve(by[b]))} ({_said(curve, who)}); final IS "
+                f"{_fmt(by[a]['final_is_mean'])} vs {_fmt(by[b]['final_is_mean'])} (higher is better; "
+                f"{_said(is_, who)}).")
+        return final, curve, text
+
+    size = sizes[0]
+    final, curve, first = versus(size, None, "attention")
     if final == "lower" and curve == "lower":
         word = f"attention at {size}x{size} clearly helps here"
     elif final == "higher" or curve == "higher":
-        word = f"attention at {size}x{size} is clearly worse here"
+        word = f"attention at {size}x{size} is clearly worse than none here"
     else:
         word = f"attention at {size}x{size} is within the seed spread of none"
     res = int(df["resolution"].max())
-    return [
-        f"- **inconclusive** (the scale cannot test it): at {res}x{res} the largest feature map an "
-        f"attention block can sit at in both G and D is {size}x{size}, the size at which SAGAN's "
-        "Table 1 itself finds attention no better than none (FID 22.98 at feat8; no attention 22.96, "
-        "unverified in our references); the claim is about 32x32 and 64x64 maps, which this "
-        f"resolution does not have. What it can show: {word}.",
-        f"- {row}, {col} vs none: final FID {_fmt(att['final_fid'])} vs {_fmt(none['final_fid'])} "
-        f"({_said(final, 'attention')}); mean FID over the curve {_fmt(mean_curve(att['run_id']))} vs "
-        f"{_fmt(mean_curve(none['run_id']))} ({_said(curve, 'attention')}); final IS "
-        f"{_fmt(att['final_is_mean'])} vs {_fmt(none['final_is_mean'])} (higher is better; "
-        f"{_said(is_, 'attention')}).",
-    ], col
+    lines = [f"- **inconclusive** (the scale cannot test it): at {res}x{res} the largest feature map an "
+             f"attention block can sit at in both G and D is {size}x{size} ({size * size} positions), "
+             "the size at which SAGAN's Table 1 itself finds attention no better than none (FID 22.98 "
+             "at feat8; no attention 22.96, unverified in our references); the claim is about 32x32 and "
+             f"64x64 maps, which this resolution does not have. What it can show: {word}.", first]
+    lines += [versus(s, None, "attention")[2] for s in sizes[1:]]
+    if len(sizes) > 1:
+        lines.append(versus(sizes[0], sizes[-1], f"the larger map ({sizes[0]}x{sizes[0]})")[2])
+    return lines, name(size)
 
 
 # -- the analysis -----------------------------------------------------------------------------------
