@@ -124,7 +124,7 @@ def plot_gammas(gammas: pd.DataFrame, out: Path, title: str) -> Path:
     cell; every curve starts at (0, 0), gamma's initial value (Eq. 3)."""
     from matplotlib.figure import Figure
 
-    nets = list(dict.fromkeys(gammas["net"])) or ["G", "D"]
+    nets = sorted(dict.fromkeys(gammas["net"]), key=lambda n: n != "G") or ["G", "D"]  # G first
     fig = Figure(figsize=(4.2 * len(nets), 3.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(nets), squeeze=False)[0])
     cells = list(dict.fromkeys(zip(gammas["row"], gammas["column"])))
