@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("smoke_mog", "smoke_digits", "smoke_sagan")
+TABLES = ("smoke_mog", "smoke_digits")
 
 
 def snakemake(*args, cwd=ROOT, timeout=1800):
