@@ -18,6 +18,7 @@ localrules:
     claim_mog_modes,
     claim_settings_robustness,
     seed_round,
+    claim_sagan_claims,
 
 
 include: "workflow/rules/common.smk"

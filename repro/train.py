@@ -480,7 +480,7 @@ def _train(cfg, rd, ckpts, device, evaluator, progress, stop_after, time_limit_m
         nonlocal best_state
         with preserved_rng():
             scores = evaluator(run.G, "curve")
-        curve.append({"step": step, **_flat(scores)})
+        curve.append({"step": step, **_flat(scores), **models.attention_gates(G=run.G, D=run.D)})
         if best.update(step, scores):
             best_state = {k: v.detach().clone() for k, v in run.G.state_dict().items()}
             io.torch_save(rd / rundir.G_BEST, best_state)

@@ -137,7 +137,7 @@ def test_robustness_says_when_the_aggressive_settings_are_simply_ahead(tmp_path)
 
 
 def test_unknown_claim_is_named(tmp_path):
-    with pytest.raises(ValueError, match="unknown claim 'nope'; known: mog_modes, settings_robustness"):
+    with pytest.raises(ValueError, match="unknown claim 'nope'; known: mog_modes, settings_robustness, sagan_claims"):
         write_claim("nope", tmp_path / "t.tsv", tmp_path, tmp_path / "x")
 
 

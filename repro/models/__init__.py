@@ -27,7 +27,7 @@ from . import sngan_resnet
 from .dcgan import DCGAN64Discriminator, DCGAN64Generator
 from .lsgan import LSGANDiscriminator, LSGANGenerator
 from .mlp import MoGDiscriminator, MoGGenerator
-from .sagan import SAGANDiscriminator, SAGANGenerator, SelfAttention
+from .sagan import SAGANDiscriminator, SAGANGenerator, SelfAttention, attention_gates
 from .sngan_cnn import SNGANCNNDiscriminator, SNGANCNNGenerator
 from .sngan_resnet import SNGANResNetDiscriminator, SNGANResNetGenerator
 
@@ -235,7 +235,7 @@ def build(arch: str, *, resolution: int, channels: int = 3, z_dim: int | None = 
 
 
 __all__ = [
-    "ARCHS", "ArchSpec", "build", "check", "SelfAttention",
+    "ARCHS", "ArchSpec", "build", "check", "SelfAttention", "attention_gates",
     "SNGANCNNGenerator", "SNGANCNNDiscriminator", "SNGANResNetGenerator", "SNGANResNetDiscriminator",
     "SAGANGenerator", "SAGANDiscriminator", "LSGANGenerator", "LSGANDiscriminator",
     "DCGAN64Generator", "DCGAN64Discriminator",

@@ -80,6 +80,31 @@ class SelfAttention(nn.Module):
         return x + self.gamma * o
 
 
+def attention_gates(**nets: nn.Module) -> dict[str, float]:
+    """|gamma| of every self-attention block (Eq. 3) of the given nets, for the learning curve.
+
+    SAGAN Sec. 3 initialises gamma to 0 "so the network first relies on the cues in the local
+    neighbourhood" and then "gradually learns to assign more weight to the non-local evidence":
+    |gamma| is that weight. Keys are ``abs_gamma_<net>_<size>`` (``attention_gates(G=G, D=D)``
+    -> ``abs_gamma_G_8``, ``abs_gamma_D_8``), with ``<size>`` the feature-map size the block sits
+    at, or the block's module path when the net does not record it; {} for nets without
+    attention. One host read for all blocks.
+    """
+    found = [(name, sub, mod) for name, net in nets.items()
+             for sub, mod in net.named_modules() if isinstance(mod, SelfAttention)]
+    if not found:
+        return {}
+    values = torch.stack([mod.gamma.detach().abs().float() for _, _, mod in found]).cpu().tolist()
+    out = {}
+    for (name, sub, mod), v in zip(found, values):
+        where = getattr(mod, "feature_size", None) or sub.replace(".", "_")
+        key = f"abs_gamma_{name}_{where}"
+        if key in out:  # two blocks at one size: tell them apart by path
+            key = f"abs_gamma_{name}_{sub.replace('.', '_')}"
+        out[key] = v
+    return out
+
+
 class SAGANGenerator(SNGANResNetGenerator):
     """SNGAN Table 4 generator (ResBlocks of 4ch = 256) with SAGAN's attention, conditional BN
     when ``n_classes > 0``, Xavier init. Pass ``norm="spectralnorm"`` for SAGAN's SN in G."""

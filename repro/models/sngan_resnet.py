@@ -144,4 +144,6 @@ def _attention(net: nn.Module, sizes: list[int], widths: list[int], attention: i
         raise ValueError(f"attention {attention!r} is not a feature-map size of "
                          f"{type(net).__name__}; allowed: {sorted(set(sizes))} or None")
     i = sizes.index(attention)  # the first block that produces this size
-    return i, net.Attention(widths[i], norm, variant=variant)
+    block = net.Attention(widths[i], norm, variant=variant)
+    block.feature_size = attention  # names its gate in repro.models.sagan.attention_gates
+    return i, block

@@ -12,6 +12,9 @@ with. ``config/config.yaml`` (``claims``) says which table is judged by which an
 * ``settings_robustness`` -- SNGAN (Miyato et al. 2018), Sec. 4.1, Figures 1-2 and Table 2:
   spectral normalization stays good across the optimizer settings A-F, including the aggressive
   D-F, where other normalizations fail. Rows are methods, columns settings.
+* ``sagan_claims`` -- SAGAN (Zhang et al. 2019): the attention gate opens from 0 (Sec. 3), SN on
+  G/D with TTUR trains stably and faster at 1:1 (Sec. 5.1, Fig. 3), attention vs none (Table 1);
+  in :mod:`repro.report.sagan_claims`. Rows are the SN/TTUR ablation, columns attention sizes.
 """
 from __future__ import annotations
 
@@ -406,10 +409,18 @@ def settings_robustness(table_tsv: Path, runs_root: Path, out_prefix: Path) -> d
     return paths
 
 
+def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, Path]:
+    """SAGAN's three claims at small scale (:func:`repro.report.sagan_claims.sagan_claims`)."""
+    from .sagan_claims import sagan_claims as analyse  # that module imports provenance_lines from here
+
+    return analyse(table_tsv, runs_root, out_prefix)
+
+
 #: Claim analyses by the name used in config/config.yaml's ``claims``.
 CLAIMS: dict[str, Callable[[Path, Path, Path], dict[str, Path]]] = {
     "mog_modes": mog_modes,
     "settings_robustness": settings_robustness,
+    "sagan_claims": sagan_claims,
 }
 
 

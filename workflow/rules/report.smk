@@ -95,3 +95,23 @@ rule claim_settings_robustness:
         prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
     shell:
         "{REPRO} claim settings_robustness {input.tsv} --runs {params.runs} --out {params.prefix}"
+
+
+rule claim_sagan_claims:
+    """SAGAN's three claims at small scale: verdicts, gamma curves, SN/TTUR by updates and time."""
+    input:
+        tsv=table_tsv,
+        scores=run_scores,
+    output:
+        md=report(f"{RESULTS}/{{table}}/{{table}}.claim.md", category="claims"),
+        gamma_csv=f"{RESULTS}/{{table}}/{{table}}.gamma.csv",
+        gamma=report(f"{RESULTS}/{{table}}/{{table}}.gamma.png", category="claims"),
+        sn_ttur_csv=f"{RESULTS}/{{table}}/{{table}}.sn_ttur.csv",
+        sn_ttur=report(f"{RESULTS}/{{table}}/{{table}}.sn_ttur.png", category="claims"),
+    wildcard_constraints:
+        table=claim_tables("sagan_claims"),
+    params:
+        runs=RUNS,
+        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+    shell:
+        "{REPRO} claim sagan_claims {input.tsv} --runs {params.runs} --out {params.prefix}"
