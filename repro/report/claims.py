@@ -428,6 +428,7 @@ CLAIMS: dict[str, Callable[[Path, Path, Path], dict[str, Path]]] = {
 CLAIM_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "mog_modes": (("row", "column", "seed", "loss", "dataset"), MOG_METRICS),
     "settings_robustness": (("row", "column", "seed", "g_updates"), ("fid", "is_mean")),
+    "sagan_claims": (("row", "column", "seed"), ("fid", "is_mean")),
 }
 
 
