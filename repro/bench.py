@@ -59,6 +59,7 @@ REDUCED = {"sngan_cnn": dict(resolution=16, ch=8, batch_size=8),
            "sngan_resnet": dict(resolution=16, ch=8, batch_size=8),
            "sagan": dict(resolution=16, ch=8, batch_size=8, attention=8),
            "lsgan": dict(resolution=16, ch=8, batch_size=8, z_dim=16),
+           "dcgan64": dict(resolution=64, ch=4, batch_size=4, z_dim=16),  # the only size it has
            "mlp": dict(ch=16, batch_size=64, z_dim=16)}
 STEP_SIZE = {"full": dict(resolution=32, ch=64, batch_size=64), "reduced": dict(resolution=16, ch=8, batch_size=8)}
 NUMERICS = ("fp32", "tf32", "bf16")

@@ -33,6 +33,8 @@ PAPER_SIZE = {
     "sagan": dict(dataset="synthetic", resolution=32, norm="spectralnorm", setting="sagan_ttur",
                   n_classes=2, attention=16, loss="hinge"),  # SAGAN Sec. 5 at CIFAR-10 scale
     "lsgan": dict(dataset="synthetic", resolution=112, setting="lsgan_lsun", loss="least_squares"),  # LSGAN Fig. 3
+    "dcgan64": dict(dataset="synthetic", resolution=64, setting="lsgan_nobn_adam",
+                    loss="least_squares"),  # LSGAN stability_comparison (64x64 DCGAN nets)
     "mlp": dict(dataset="mog_ring", resolution=0, setting="lsgan_mog", loss="least_squares",
                 update="simultaneous"),  # LSGAN official MoG code
 }

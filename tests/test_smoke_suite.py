@@ -45,11 +45,11 @@ def test_smoke_suite_runs_end_to_end_and_passes_its_check(smoke_run):
         assert ranged["ours_low"].notna().all()  # every one was compared: an interval exists
         tsv = pd.read_csv(ROOT / "config" / "tables" / f"{table}.tsv", sep="\t")
         prov = pd.read_csv(res / f"{table}.provenance.csv")
-        if table == "smoke_mog":  # adaptive: 3 seeds per cell, then 3 more while undecided (cap 6)
+        if table == "smoke_mog":  # adaptive: 3 seeds per cell, then 7 more while undecided (cap 10)
             rounds = sorted((out / "runs" / table / "rounds").glob("*.json"))
             last = json.loads(rounds[-1].read_text())
             assert last["done"] and sorted(prov["run_id"]) == sorted(last["runs"])
-            assert set(last["seeds_per_cell"].values()) <= {3, 6} and len(rounds) <= 2
+            assert set(last["seeds_per_cell"].values()) <= {3, 10} and len(rounds) <= 2
             tsv = tsv[tsv["run_id"].isin(last["runs"])]
         md = (res / f"{table}.md").read_text()
         assert all(str(label) in md for label in tsv["row"].unique())
