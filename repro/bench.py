@@ -103,7 +103,7 @@ def _timed(step, device, steps: int, warmup: int, max_s: float) -> tuple[float, 
 # --------------------------------------------------------------------------- smoke
 def _smoke_config(arch: str, norm: str, device: str, mode: str):
     over = {"norm": norm} if mode == "full" else {"norm": norm, **REDUCED[arch]}
-    if arch == "lsgan" and norms.get_norm(norm).feature:  # it replaces the paper's BN in D
+    if arch in ("lsgan", "dcgan64") and norms.get_norm(norm).feature:  # it replaces the paper's BN in D
         over["arch_kwargs"] = {"bn_d": False}
     return calibrate.calibration_config(arch, device, **over)
 
