@@ -301,10 +301,9 @@ def cmd_evaluate(a) -> int:
     """Score a run, a checkpoint, images, an .npz or real data under named protocols."""
     from .scoring import evaluate, table
 
-    config = {}
-    for item in a.set or []:
-        key, _, value = item.partition("=")
-        config[key] = _parse_value(value)
+    from .values import parse_assignment
+
+    config = dict(parse_assignment(item) for item in a.set or [])  # as `repro train` reads --set
     result = evaluate(a.run, checkpoint=a.checkpoint, arch=a.arch, config=config, images=a.images,
                       npz=a.npz, real=a.real, dataset=a.dataset, protocols=a.protocol,
                       device=a.device, seed=a.seed, data_root=a.data_root, out=a.out)
