@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv
 	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[test,reports,slurm]'
+	@# Byte-compile once (~40 s): with PYTHONDONTWRITEBYTECODE=1 (set on CI) nothing is cached
+	@# otherwise, and every `repro` process re-parses torch (~7 s; ~15 s with torch._dynamo).
+	@# A few third-party template files do not parse; they are never imported.
+	-$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	touch $(STAMP)
 
 SMOKE  := runs/smoke
