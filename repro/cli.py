@@ -212,10 +212,20 @@ def cmd_select(a) -> int:
 
 def cmd_derive_ranges(a) -> int:
     """Regression ranges for a short table's cells from a longer table's runs (CSV on stdout)."""
-    from .report.references import prefix_ranges
+    from .errors import UserError
+    from .report.references import pooled_ranges, prefix_ranges
 
+    if bool(a.long) == bool(a.pool):
+        raise UserError("derive-ranges: give either LONG (with --runs) or --pool VERDICTS_CSV ..., not both")
+    if a.long and not a.runs:
+        raise UserError("derive-ranges: LONG needs --runs (the runs root of the long table)")
     try:
-        df = prefix_ranges(a.short, a.long, a.runs, a.metrics.split(","), a.tolerance)
+        if a.pool:
+            df = pooled_ranges(a.short, a.pool, a.metrics.split(","), a.tolerance)
+        else:
+            df = prefix_ranges(a.short, a.long, a.runs, a.metrics.split(","), a.tolerance)
+    except UserError:
+        raise
     except ValueError as e:  # tables that are not prefixes, or runs not finished: say which
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -418,8 +428,11 @@ def main(argv: list[str] | None = None) -> int:
 
     dr = sub.add_parser("derive-ranges", help="regression ranges of a short table from a longer table's runs")
     dr.add_argument("short", help="the table to range (e.g. config/tables/smoke_mog.tsv)")
-    dr.add_argument("long", help="the table whose runs it is a prefix of (e.g. config/tables/lsgan_mog.tsv)")
-    dr.add_argument("--runs", required=True, help="runs root of the long table")
+    dr.add_argument("long", nargs="?", help="the table whose runs it is a prefix of (e.g. config/tables/lsgan_mog.tsv)")
+    dr.add_argument("--runs", help="runs root of the long table")
+    dr.add_argument("--pool", nargs="+", metavar="VERDICTS_CSV",
+                    help="instead of LONG: pool the same cell's other seeds from these published verdicts "
+                         "(calibration tables, e.g. made on several CPUs)")
     dr.add_argument("--metrics", required=True, help="comma-separated metric keys")
     dr.add_argument("--tolerance", default="2sd", help="tolerance of every row (default 2sd)")
     dr.set_defaults(fn=cmd_derive_ranges)

@@ -148,11 +148,27 @@ def git_commit() -> str | None:
     return (sha + ("+dirty" if dirty else "")) or None
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_info(device: torch.device) -> dict:
     """The device and every numerics switch that changes a GAN's trajectory (TF32 included)."""
     info = {
         "device": str(device),
         "cpu": platform.processor() or platform.machine(),
+        # the vector ISA torch's CPU kernels use (AVX2, AVX512, ...) and the CPU model: float
+        # reductions round differently per ISA, and a GAN's trajectory is chaotic, so runs are
+        # bit-identical only on the same capability (docs/fidelity.md, "Bit-identity and the CPU")
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_model": cpu_model(),
         "torch_threads": torch.get_num_threads(),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,

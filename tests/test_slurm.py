@@ -175,12 +175,19 @@ def test_toy_workflow_gives_the_same_results_through_slurm(slurm_cluster, tmp_pa
 
 
 # ------------------------------------------------------------------------------ the real workflow
+#: The smoke tables whose cheapest run is far costlier than the others' (smoke_mog: 4,000 MLP updates,
+#: ~1 min of a core, twice): their runs go through the same `repro train-row` job as the rest.
+SLURM_SKIPS = ("smoke_mog",)
+
+
 def _smoke_runs(wf: Path) -> dict[str, str]:
     """The cheapest run (fewest g_updates; the first of equals) of every table of the smoke
-    suite: {table: run_id}, one training job per table."""
+    suite but :data:`SLURM_SKIPS`: {table: run_id}, one training job per table."""
     config = yaml.safe_load((wf / "config" / "config.yaml").read_text())
     picked = {}
     for table in config["suites"]["smoke"]:
+        if table in SLURM_SKIPS:
+            continue
         lines = (wf / "config" / "tables" / f"{table}.tsv").read_text().splitlines()
         header = lines[0].split("\t")
         rows = [dict(zip(header, line.split("\t"))) for line in lines[1:] if line.strip()]

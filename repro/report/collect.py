@@ -38,7 +38,7 @@ METRICS = tuple(DIRECTIONS) + ("is_std", "modes_covered_strict")
 STATUSES = ("completed", "diverged", "missing")
 #: Provenance columns (also written as the table's provenance CSV).
 PROVENANCE = ("run_id", "table", "row", "column", "seed", "status", "config_hash", "protocol_name",
-              "protocol_key", "git_commit", "device", "torch", "versions", "wall_seconds", "run_dir")
+              "protocol_key", "git_commit", "device", "cpu", "torch", "versions", "wall_seconds", "run_dir")
 
 
 class RunsError(UserError, ValueError):
@@ -148,11 +148,20 @@ def read_run(run_dir: str | Path, config_hash: str | None = None) -> dict:
         scores_seed=scores.get("seed"),
         git_commit=scores.get("git_commit"),
         device=numerics.get("gpu") or numerics.get("device"),
+        cpu=_cpu(numerics),
         torch=versions.get("torch"),
         versions=json.dumps(versions, sort_keys=True) if versions else None,
         wall_seconds=_number(scores.get("wall_seconds")),
     )
     return out
+
+
+def _cpu(numerics: dict) -> str | None:
+    """"AMD EPYC (AVX2)": the CPU model and torch's vector ISA, which decide bit-identity of CPU runs."""
+    model, isa = numerics.get("cpu_model"), numerics.get("cpu_capability")
+    if not (model or isa):
+        return None  # runs made before the suite recorded them
+    return f"{model or numerics.get('cpu')} ({isa or '?'})"
 
 
 def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = None) -> pd.DataFrame:
@@ -167,7 +176,7 @@ def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = No
     Added columns: status (completed | diverged | missing), run_state (from status.json), note,
     diverged_at, final_step, final_<metric>, best_step, best_<metric> (for every metric of
     :data:`METRICS` found), protocol_name, protocol_key, config_hash, git_commit, device (the GPU
-    name when there is one), torch, versions (JSON), wall_seconds, run_dir. ``seed`` is filled from
+    name when there is one), cpu (model and vector ISA), torch, versions (JSON), wall_seconds, run_dir. ``seed`` is filled from
     scores.json when the table has none.
 
     Raises :class:`MixedProtocolsError` when one cell's runs carry different protocol keys.

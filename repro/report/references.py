@@ -310,3 +310,68 @@ def prefix_ranges(short_tsv: str | Path, long_tsv: str | Path, runs_root: str | 
                         "kind": "regression", "verified": "true", "hard": "true",
                         "source": f"results/{Path(long_tsv).stem} (runs of {Path(long_tsv).name})", "note": ""})
     return pd.DataFrame(out)
+
+
+def pooled_ranges(short_tsv: str | Path, verdict_files: Iterable[str | Path], metrics: Iterable[str],
+                  tolerance: str = "2sd") -> pd.DataFrame:
+    """Regression reference rows for every cell of `short_tsv` from other seeds of the same cell,
+    as published in verdicts CSVs (``n``, ``mean``, ``std`` per cell and metric at the final
+    checkpoint), pooled into one sample.
+
+    For cells whose runs are chaotic (a GAN on a mixture of Gaussians): a run repeated on another
+    CPU is a fresh draw, not a copy (docs/fidelity.md, "Bit-identity and the CPU"), so the range
+    must describe the spread over seeds *and* machines: pool calibration tables made on several
+    CPUs. Each file's cell must have trained for the short cell's ``g_updates`` under its final
+    protocol. The pooled mean and sd are those of the union of the groups' runs (exact, from each
+    group's n, mean and sd).
+    """
+    from ..experiments import run_config, runs
+
+    try:
+        resolve_tolerance(tolerance, 1.0, 1.0)
+    except ValueError as e:
+        raise ReferenceError(f"--tolerance {tolerance!r}: {e}; allowed: '10%', '2sd' or a number >= 0") from None
+    files = [Path(f) for f in verdict_files]
+    groups = []
+    for f in files:
+        if not f.is_file():
+            raise ReferenceError(f"{f}: no such verdicts file; fix: run the calibration table's report first")
+        groups.append((f, pd.read_csv(f)))
+    short = runs(short_tsv)
+    out = []
+    for (label, column), cell in short.groupby(["row", "column"], sort=False):
+        first = cell.iloc[0]
+        cfg = run_config(first)
+        for metric in metrics:
+            parts = []
+            for f, v in groups:
+                hit = v[(v["row"] == label) & (v["column"].astype(str) == str(column)) & (v["metric"] == metric)
+                        & (v["checkpoint"] == "final")]
+                if len(hit) != 1:
+                    raise ReferenceError(f"{f}: no single final {metric!r} row for cell {label!r} / {column!r}")
+                h = hit.iloc[0]
+                if int(h["g_updates"]) != cfg.g_updates or str(h["protocol_name"]) != str(cfg.final_protocol):
+                    raise ReferenceError(f"{f}: cell {label!r} / {column!r} trained {int(h['g_updates'])} updates "
+                                         f"under {h['protocol_name']!r}, not {cfg.g_updates} under "
+                                         f"{cfg.final_protocol!r}")
+                parts.append((int(h["n"]), float(h["mean"]), float(h["std"]), f.parent.name))
+            n, mean, std = pool((p[0], p[1], p[2]) for p in parts)
+            sources = "; ".join(f"{k} runs of {name}" for k, _, _, name in parts)
+            out.append({"paper": first["paper"], "table": first["table"], "row": label, "column": column,
+                        "metric": metric, "checkpoint": "final", "value": round(mean, 6),
+                        "std": round(std, 6), "direction": DIRECTIONS[metric],
+                        "protocol": cfg.final_protocol, "g_updates": cfg.g_updates, "tolerance": tolerance,
+                        "tolerance_note": (f"mean and std over {n} runs of this cell at other seeds, pooled "
+                                           f"({sources}); on another CPU a run is a fresh draw, not a copy"),
+                        "kind": "regression", "verified": "true", "hard": "true",
+                        "source": " + ".join(f"results/{p[3]}" for p in parts), "note": ""})
+    return pd.DataFrame(out)
+
+
+def pool(groups: Iterable[tuple[int, float, float]]) -> tuple[int, float, float]:
+    """(n, mean, sd) of the union of samples given as (n, mean, sd) each (sd with ddof=1)."""
+    groups = [(int(n), float(m), float(s)) for n, m, s in groups]
+    total = sum(n for n, _, _ in groups)
+    mean = sum(n * m for n, m, _ in groups) / total
+    ss = sum((n - 1) * s * s + n * (m - mean) ** 2 for n, m, s in groups)
+    return total, mean, math.sqrt(ss / (total - 1))
