@@ -15,7 +15,7 @@ from torch import nn
 
 from . import data
 from .config import RunConfig
-from .metrics import evaluate as ev
+from .metrics import evaluate as ev, registry
 from .metrics.protocol import Protocol, get_protocol
 
 #: dataset -> (final protocol, learning-curve protocol); None: no offline metric exists.
@@ -38,12 +38,9 @@ def protocols(cfg: RunConfig) -> dict[str, Protocol | None]:
 
 def headline_of(scores: dict) -> tuple[str | None, int]:
     """The metric of a score record that picks the best checkpoint, and its direction
-    (+1: lower is better): FID for image protocols, modes covered for mixtures."""
-    if "fid" in scores:
-        return "fid", 1
-    if "modes_covered" in scores:
-        return "modes_covered", -1
-    return None, 1
+    (+1: lower is better): the first headline metric of the registry the record has (FID for
+    image protocols, modes covered for mixtures; :func:`repro.metrics.registry.headline_of`)."""
+    return registry.headline_of(scores)
 
 
 def preflight(cfg: RunConfig) -> None:

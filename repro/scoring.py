@@ -418,7 +418,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
             for p in group:
                 fake = ev.Features(feats.features[:p.n_generated], feats.logits[:p.n_generated])
                 ref = refs[p.name]
-                s = ev.score_features(fake, p, ref.mu, ref.sigma)
+                s = ev.score_features(fake, p, ref.mu, ref.sigma, ref.features, kid=False)
                 extra = {"seed": source.seed, "sample_batch": SAMPLE_BATCH} if G is not None else \
                     {"images_used": p.n_generated, "images_given": len(source.images)}
                 out[name][p.name] = {**s, **ev._record(
