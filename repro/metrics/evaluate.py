@@ -167,7 +167,9 @@ def _resolve_reference(real: Any, protocol: Protocol, extractor: FeatureExtracto
     """-> (mu, sigma, reference-info dict, real features or None). Real features are returned
     when `want_features` (KID) or the protocol computes a metric that needs them (precision/
     recall): cached with the statistics (`reference_stats`) or extracted from the given images."""
-    want_features = want_features or registry.needs_real_features(protocol.metrics)
+    needs = registry.needs_real_features(protocol.metrics)
+    kid_only = want_features and not needs  # KID on request: these images' features, uncached
+    want_features = want_features or needs
     if isinstance(real, ReferenceStats):
         meta = real.meta or {}
         wrong = [f"{name} {meta[field]!r} != {value!r}" for name, field, value in (
@@ -186,7 +188,7 @@ def _resolve_reference(real: Any, protocol: Protocol, extractor: FeatureExtracto
     if isinstance(real, torch.Tensor):
         if real.shape[0] < protocol.n_real:
             raise ValueError(f"{real.shape[0]} real images given; protocol needs {protocol.n_real}")
-        if dataset is not None and not (want_features and not registry.needs_real_features(protocol.metrics)):
+        if dataset is not None and not kid_only:
             ref = reference_stats(real, protocol, extractor, dataset=dataset, cache=cache)
             return _resolve_reference(ref, protocol, extractor, None, None, False)
         feats = extractor.extract(real[:protocol.n_real]).features
