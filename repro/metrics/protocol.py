@@ -198,7 +198,9 @@ def _inception(name: str, n_fake: int, n_real: int, split: str, is_n: int, **kw:
 # it needs the real *features*, which for 1,797 digits cost nothing to keep. The Inception
 # protocols do not compute it by default: their cache would have to keep 10,000-50,000 x 2,048
 # real features (80-400 MB) instead of mean and covariance, and no paper of the suite reports
-# P/R, so no verdict depends on it; the curve protocols do not either (curve.csv stays as it was).
+# P/R, so no verdict depends on it; the curve-* protocols do not either (their curve.csv stays as
+# it was; a table that uses `digits` for its curves, sngan_digits and sagan_digits, gets two more
+# curve columns, and no other value changes: FID still picks the best checkpoint).
 _DIGITS = Protocol(name="digits", network="digits", n_fake=1_000, n_real=1_797, real_split="all",
                    resize="clean", network_sha256=_digits_recipe_hash(), is_n=1_000, feature_batch=500,
                    metrics=("fid", "is", "pr"),
