@@ -457,7 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     sv.set_defaults(fn=cmd_simulate_verdicts)
 
     d = sub.add_parser("download", help="fetch the Inception weights or a dataset, verified (needs internet)")
-    d.add_argument("name", nargs="?", choices=["inception", "cifar10", "stl10"])
+    # the datasets come from the registry (repro.datasets), checked when the command runs
+    d.add_argument("name", nargs="?", help="inception, or a registered dataset with a download "
+                                           "(cifar10, stl10; see --list)")
     d.add_argument("--list", action="store_true", help="what can be fetched, where it goes, what is present")
     d.add_argument("--root", help="data root for cifar10/stl10 (default $REPRO_DATA or ./data)")
     d.set_defaults(fn=cmd_download)

@@ -14,7 +14,7 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from . import data, losses, norms, settings
+from . import data, datasets, losses, norms, settings
 from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
@@ -34,9 +34,9 @@ MAX_SEED = 2**32 - 1
 #: Which protocol networks fit which dataset: ``mog`` scores 2-D points, ``digits`` the digits
 #: classifier's 1-channel images, ``inception`` RGB images (a protocol with a test split needs a
 #: dataset that has one).
-PROTOCOL_DATASETS = {"mog": ("mog_ring", "mog_grid"), "digits": ("digits",),
-                     "inception": ("cifar10", "stl10", "image_folder", "synthetic")}
-TEST_SPLIT_DATASETS = ("cifar10", "stl10")
+#: dataset (derived from the registry, :mod:`repro.datasets`; `_check_protocols` asks it live).
+PROTOCOL_DATASETS = datasets.by_network()
+TEST_SPLIT_DATASETS = tuple(d.name for d in datasets.all_datasets() if d.has_test_split)
 
 
 class ConfigError(UserError, ValueError):
@@ -206,10 +206,9 @@ class RunConfig:
                 raise ConfigError(f"config key {key!r}: {name!r} is not allowed; allowed: "
                                   f"{', '.join(protocol.PROTOCOLS)}", key)
             p = protocol.PROTOCOLS[name]
-            fits = [n for n, p2 in protocol.PROTOCOLS.items() if self.dataset in
-                    PROTOCOL_DATASETS[p2.network] and (p2.real_split != "test" or self.dataset in TEST_SPLIT_DATASETS)]
-            if self.dataset not in PROTOCOL_DATASETS[p.network] or (
-                    p.real_split == "test" and self.dataset not in TEST_SPLIT_DATASETS):
+            fits = [n for n, p2 in protocol.PROTOCOLS.items()
+                    if datasets.fits(self.dataset, p2.network, p2.real_split)]
+            if not datasets.fits(self.dataset, p.network, p.real_split):
                 raise ConfigError(f"config key {key!r}: protocol {name!r} ({p.network} network, real "
                                   f"split {p.real_split}) does not fit dataset {self.dataset}; "
                                   f"allowed: {', '.join(fits) or 'none'}", key)

@@ -131,13 +131,17 @@ def download_dataset(name: str, root: str | os.PathLike | None = None,
     """CIFAR-10 or STL-10 through torchvision (md5-checked), then loaded once to verify it."""
     import torchvision.datasets as tvd
 
-    from . import data
+    from . import data, datasets
 
-    cls_name, folder, archive = data._TORCHVISION[name]
+    d = datasets.get(name)
+    if d.download is None:
+        raise DownloadError(f"dataset {name!r} has nothing to download; downloadable: "
+                            f"{', '.join(x.name for x in datasets.all_datasets() if x.download)}")
+    cls_name, folder, archive = d.download.torchvision_class, d.download.folder, d.download.archive
     cls = getattr(tvd, cls_name)
     root = data.data_root(root)
     try:
-        data.torchvision_set(name, 32 if name == "cifar10" else 48, root, download=True)
+        d.loader(d.resolutions[0], root=root, download=True)
     except (urllib.error.URLError, OSError) as e:
         if isinstance(e, data.DataNotFoundError):
             raise
@@ -151,7 +155,7 @@ def download_dataset(name: str, root: str | os.PathLike | None = None,
 
 def listing() -> list[dict]:
     """What `repro download` can fetch, where it goes and whether it is already there."""
-    from . import data
+    from . import data, datasets
     from .metrics.inception import MissingWeightsError, WeightsChecksumError, locate_inception_weights
 
     t = inception_target()
@@ -166,9 +170,11 @@ def listing() -> list[dict]:
     root = data.data_root()
     import torchvision.datasets as tvd
 
-    for name, (cls_name, folder, _) in data._TORCHVISION.items():
-        path = root / folder
-        rows.append({"name": name, "what": f"{name} images (torchvision)", "destination": str(path),
+    for d in datasets.all_datasets():
+        if d.download is None:
+            continue
+        path = root / d.download.folder
+        rows.append({"name": d.name, "what": f"{d.name} images (torchvision)", "destination": str(path),
                      "status": "present" if path.is_dir() else "absent",
-                     "url": getattr(tvd, cls_name).url})
+                     "url": getattr(tvd, d.download.torchvision_class).url})
     return rows

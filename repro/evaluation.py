@@ -13,21 +13,14 @@ from typing import Callable
 import torch
 from torch import nn
 
-from . import data
+from . import data, datasets
 from .config import RunConfig
-from .metrics import evaluate as ev
+from .metrics import evaluate as ev, registry
 from .metrics.protocol import Protocol, get_protocol
 
-#: dataset -> (final protocol, learning-curve protocol); None: no offline metric exists.
-DEFAULT_PROTOCOLS: dict[str, tuple[str | None, str | None]] = {
-    "cifar10": ("sngan", "curve-inception"),
-    "stl10": ("sngan-stl10", "curve-inception-train"),
-    "image_folder": ("50k-train", "curve-inception-train"),
-    "digits": ("digits", "curve-digits"),
-    "mog_ring": ("mog", "curve-mog"),
-    "mog_grid": ("mog", "curve-mog"),
-    "synthetic": (None, None),
-}
+#: dataset -> (final protocol, learning-curve protocol); None: no offline metric exists. A live
+#: view of the dataset registry (:mod:`repro.datasets`).
+DEFAULT_PROTOCOLS = datasets.View(lambda d: tuple(d.protocols))
 
 
 def protocols(cfg: RunConfig) -> dict[str, Protocol | None]:
@@ -38,12 +31,9 @@ def protocols(cfg: RunConfig) -> dict[str, Protocol | None]:
 
 def headline_of(scores: dict) -> tuple[str | None, int]:
     """The metric of a score record that picks the best checkpoint, and its direction
-    (+1: lower is better): FID for image protocols, modes covered for mixtures."""
-    if "fid" in scores:
-        return "fid", 1
-    if "modes_covered" in scores:
-        return "modes_covered", -1
-    return None, 1
+    (+1: lower is better): the first headline metric of the registry the record has (FID for
+    image protocols, modes covered for mixtures; :func:`repro.metrics.registry.headline_of`)."""
+    return registry.headline_of(scores)
 
 
 def preflight(cfg: RunConfig) -> None:
@@ -58,7 +48,7 @@ def _real_images(cfg: RunConfig, source: data.Source, split: str) -> Callable[[]
     "test" is the torchvision test split; any other split is the set the run trains on
     (CIFAR-10 train, STL-10 unlabeled, the image folder, all digits)."""
     if split == "test":
-        if cfg.dataset not in ("cifar10", "stl10"):
+        if not datasets.get(cfg.dataset).has_test_split:
             raise ValueError(f"protocol asks for a test split, and dataset {cfg.dataset} has none; "
                              f"use a protocol whose real split is its training set")
         return lambda: data.torchvision_set(cfg.dataset, cfg.resolution, cfg.data_root,

@@ -19,7 +19,20 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrizations
 
+from .errors import UserError
+
 Tensor = torch.Tensor
+
+#: The kinds each field of a :class:`Normalization` can name (what the functions below implement).
+WEIGHT_KINDS = ("spectral", "weight")
+FEATURE_KINDS = ("batch", "layer")
+
+
+class UnknownNormError(UserError, KeyError):
+    """A D treatment, or a kind of one, that is not implemented (names the known ones)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,14 @@ class Normalization:
     ortho_beta: float | None = None  # orthonormal regularization coefficient
     ortho_init: bool = False  # initialize every weight as an orthonormal operator
     source: str = ""
+
+    def __post_init__(self) -> None:
+        # an unknown kind must not fall through to another treatment (e.g. to layer norm)
+        for key, value, known in (("weight", self.weight, WEIGHT_KINDS),
+                                  ("feature", self.feature, FEATURE_KINDS)):
+            if value is not None and value not in known:
+                raise UnknownNormError(f"normalization {self.name!r}: {key}={value!r} is not a "
+                                       f"known kind; known: {', '.join(known)} (or None)")
 
 
 NORMS: dict[str, Normalization] = {
@@ -81,7 +102,7 @@ def get_norm(name: str | Normalization) -> Normalization:
     try:
         return NORMS[name]
     except KeyError:
-        raise KeyError(f"unknown normalization {name!r}; known: {', '.join(NORMS)}") from None
+        raise UnknownNormError(f"unknown normalization {name!r}; known: {', '.join(NORMS)}") from None
 
 
 # --------------------------------------------------------------------------- weights
@@ -116,6 +137,8 @@ class _NoGain(nn.Module):
 
     def __init__(self, kind: str, num_features: int):
         super().__init__()
+        if kind not in FEATURE_KINDS:
+            raise UnknownNormError(f"feature normalization kind {kind!r}; known: {', '.join(FEATURE_KINDS)}")
         self.kind = kind
         self.bn = nn.BatchNorm2d(num_features, affine=False) if kind == "batch" else None
         self.bias = nn.Parameter(torch.zeros(num_features))
@@ -124,7 +147,7 @@ class _NoGain(nn.Module):
         if self.kind == "batch":
             y = self.bn(x if x.dim() == 4 else x[:, :, None, None])
             y = y.view_as(x)
-        else:  # layer norm over all of a sample's features (C, H, W)
+        else:  # "layer": layer norm over all of a sample's features (C, H, W)
             y = nn.functional.layer_norm(x, x.shape[1:])
         return y + self.bias.view(1, -1, *([1] * (x.dim() - 2)))
 

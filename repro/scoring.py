@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, io, rundir
+from . import data, datasets, io, rundir
 from .errors import UserError
 from .metrics import evaluate as ev
 from .metrics.protocol import PROTOCOLS, Protocol, get_protocol
@@ -73,10 +73,11 @@ REAL_SETS: dict[str, dict] = {
 }
 
 #: dataset -> network that scores it.
-NETWORK_OF = {"cifar10": "inception", "stl10": "inception", "image_folder": "inception",
-              "digits": "digits", "mog_ring": "mog", "mog_grid": "mog"}
-#: images of the split a run trains on, and of a "test" split, per dataset (None: none).
-SPLIT_SIZES = {"cifar10": (50_000, 10_000), "stl10": (100_000, 8_000), "digits": (1_797, None)}
+NETWORK_OF = datasets.View(lambda d: d.network, keep=lambda d: d.network and d.protocols[0])
+#: images of the split a run trains on, and of a "test" split, per dataset (None: none); from the
+#: dataset registry (:mod:`repro.datasets`).
+SPLIT_SIZES = datasets.View(lambda d: (d.splits[d.train_split], d.splits.get("test")),
+                            keep=lambda d: d.train_split in d.splits)
 
 
 @dataclass
@@ -418,7 +419,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
             for p in group:
                 fake = ev.Features(feats.features[:p.n_generated], feats.logits[:p.n_generated])
                 ref = refs[p.name]
-                s = ev.score_features(fake, p, ref.mu, ref.sigma)
+                s = ev.score_features(fake, p, ref.mu, ref.sigma, ref.features, kid=False)
                 extra = {"seed": source.seed, "sample_batch": SAMPLE_BATCH} if G is not None else \
                     {"images_used": p.n_generated, "images_given": len(source.images)}
                 out[name][p.name] = {**s, **ev._record(

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from test_report import MOG, score, write_run, write_tsv
+from fake_runs import MOG, score, write_run, write_tsv
 
 from repro.data import ring_mixture
 from repro.metrics.protocol import get_protocol

@@ -156,7 +156,7 @@ def test_table2_cells_are_the_sweeps_best_settings(tmp_path):
     """SNGAN Table 2 reports each standard-CNN method at its best sweep setting: per method the
     setting with the highest mean final IS (ties: lower FID), among settings where most runs
     completed; cells Table 2 leaves empty ("-": BN on STL-10) are not derived. Hand-made runs:"""
-    from test_report import score, write_run, write_tsv
+    from fake_runs import score, write_run, write_tsv
 
     from repro.report.collect import collect
     from repro.report.references import load_references

@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from repro import norms
+from repro.errors import UserError
 
 
 def _net(norm):
@@ -141,3 +142,15 @@ def test_orthonormal_treatment_initializes_every_d_weight_orthonormally(arch):
     assert not torch.allclose(s, torch.ones_like(s), atol=0.1)
     assert norms.get_norm("orthonormal").ortho_beta == 1e-4
     assert "guess" in norms.get_norm("orthonormal").source
+
+
+def test_unknown_treatment_kinds_raise_instead_of_falling_through():
+    # a feature kind that is not batch/layer used to become layer norm silently
+    with pytest.raises(norms.UnknownNormError, match="feature='instance' is not a known kind; known: batch, layer"):
+        norms.Normalization("instancenorm", feature="instance")
+    with pytest.raises(norms.UnknownNormError, match="weight='orthogonal'.*known: spectral, weight"):
+        norms.Normalization("x", weight="orthogonal")
+    with pytest.raises(UserError, match="unknown normalization 'spectral'; known: none, batchnorm"):
+        norms.get_norm("spectral")
+    with pytest.raises(norms.UnknownNormError, match="'group'"):
+        norms._NoGain("group", 4)

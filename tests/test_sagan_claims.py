@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 from test_claims import DIGITS, PNG
-from test_report import score, write_run, write_tsv
+from fake_runs import score, write_run, write_tsv
 
 from repro import models
 from repro.report.claims import write_claim

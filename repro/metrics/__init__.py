@@ -5,7 +5,8 @@ Modules: `fid` (Fréchet/kernel distances, float64, no scipy.linalg.sqrtm), `inc
 extraction path), `inception` (NVIDIA's Inception TorchScript, offline, sha256-verified), `digits`
 (offline digits classifier), `mog` (mode-collapse metrics), `protocol` (named protocols, keys,
 comparability), `stats` (cached reference statistics), `evaluate` (entry points), `compare`
-(clean-fid cross-checks), `standins` (random-weight networks for tests).
+(clean-fid cross-checks), `standins` (random-weight networks for tests), `registry` (every metric
+with its metadata; the families in `families/`, e.g. improved precision/recall, register there).
 """
 
 from .evaluate import (build_extractor, check_extractor, evaluate_generator, evaluate_images,

@@ -39,10 +39,9 @@ import torch
 from torch import nn
 
 from .extractor import FeatureExtractor, Features
-from .fid import feature_stats, frechet_distance, kernel_distance
+from . import registry
+from .fid import feature_stats
 from .images import to_uint8
-from .inception_score import inception_score
-from .mog import mog_metrics
 from .protocol import Protocol, get_protocol
 from .stats import ReferenceStats, reference_stats
 from ..errors import UserError
@@ -165,7 +164,12 @@ def generate(sample_fn: SampleFn, n: int, seed: int, device: torch.device | str,
 
 def _resolve_reference(real: Any, protocol: Protocol, extractor: FeatureExtractor,
                        dataset: str | None, cache: str | None, want_features: bool):
-    """-> (mu, sigma, reference-info dict, real features or None)."""
+    """-> (mu, sigma, reference-info dict, real features or None). Real features are returned
+    when `want_features` (KID) or the protocol computes a metric that needs them (precision/
+    recall): cached with the statistics (`reference_stats`) or extracted from the given images."""
+    needs = registry.needs_real_features(protocol.metrics)
+    kid_only = want_features and not needs  # KID on request: these images' features, uncached
+    want_features = want_features or needs
     if isinstance(real, ReferenceStats):
         meta = real.meta or {}
         wrong = [f"{name} {meta[field]!r} != {value!r}" for name, field, value in (
@@ -176,7 +180,7 @@ def _resolve_reference(real: Any, protocol: Protocol, extractor: FeatureExtracto
             raise ProtocolMismatchError("reference statistics were computed differently: "
                                         + "; ".join(wrong))
         return real.mu, real.sigma, {"key": real.key, "n": real.n, "path": real.path,
-                                     "from_cache": real.from_cache}, None
+                                     "from_cache": real.from_cache}, real.features
     if isinstance(real, Mapping) and "mu" in real:
         return np.asarray(real["mu"]), np.asarray(real["sigma"]), {"n": real.get("n")}, None
     if isinstance(real, tuple) and len(real) == 2:
@@ -184,7 +188,7 @@ def _resolve_reference(real: Any, protocol: Protocol, extractor: FeatureExtracto
     if isinstance(real, torch.Tensor):
         if real.shape[0] < protocol.n_real:
             raise ValueError(f"{real.shape[0]} real images given; protocol needs {protocol.n_real}")
-        if dataset is not None and not want_features:
+        if dataset is not None and not kid_only:
             ref = reference_stats(real, protocol, extractor, dataset=dataset, cache=cache)
             return _resolve_reference(ref, protocol, extractor, None, None, False)
         feats = extractor.extract(real[:protocol.n_real]).features
@@ -194,18 +198,19 @@ def _resolve_reference(real: Any, protocol: Protocol, extractor: FeatureExtracto
 
 
 def score_features(fake: Features, protocol: Protocol, mu_real, sigma_real,
-                   real_features: np.ndarray | None = None, kid_seed: int = 0) -> dict:
-    """FID over the first `n_fake` (+ IS over the first `is_n`, + KID when real features are
-    given) of extracted features."""
-    mu, sigma = feature_stats(fake.features[:protocol.n_fake])
-    out: dict[str, Any] = {"fid": frechet_distance(mu, sigma, mu_real, sigma_real)}
-    if protocol.is_n:
-        out["is_mean"], out["is_std"] = inception_score(fake.logits[:protocol.is_n], protocol.is_splits)
-    else:
-        out["is_mean"] = out["is_std"] = None
-    if real_features is not None:
-        out["kid"] = kernel_distance(fake.features[:protocol.n_fake], real_features, seed=kid_seed)
-    return out
+                   real_features: np.ndarray | None = None, kid_seed: int = 0, *,
+                   kid: bool | None = None) -> dict:
+    """The protocol's metrics (`Protocol.metrics`: FID over the first `n_fake`, IS over the first
+    `is_n`, ...) of extracted features, dispatched through the metric registry; KID too when
+    `kid` (default: when real features are given and the protocol needs none itself)."""
+    families = list(protocol.metrics)
+    if kid is None:
+        kid = real_features is not None and not registry.needs_real_features(families)
+    if kid and "kid" not in families:
+        families.append("kid")
+    inputs = registry.Inputs(protocol, fake=fake, mu_real=mu_real, sigma_real=sigma_real,
+                             real_features=real_features, seed=kid_seed)
+    return registry.compute(families, inputs)
 
 
 def _record(protocol: Protocol, extractor: FeatureExtractor, device, **extra: Any) -> dict:
@@ -286,7 +291,7 @@ def evaluate_generator(sample_fn: SampleFn, protocol: Protocol, real: Any,
                                          quantize=protocol.quantize, sample_batch=sample_batch)
     finally:
         extractor.batch_size = previous_batch
-    scores = score_features(fake, protocol, mu_r, sigma_r, real_feats, kid_seed=seed)
+    scores = score_features(fake, protocol, mu_r, sigma_r, real_feats, kid_seed=seed, kid=kid)
     return {**scores, **_record(protocol, extractor, device, seed=int(seed), n_fake=len(fake),
                                 sample_batch=sample_batch, feature_batch=used_batch,
                                 reference=ref_info, nonfinite_images=counters["nonfinite_images"],
@@ -311,7 +316,7 @@ def evaluate_images(images: torch.Tensor | Iterable[torch.Tensor], protocol: Pro
         raise ProtocolMismatchError(f"{len(fake)} images given; protocol {protocol.name!r} "
                                     f"uses {protocol.n_generated} (n_fake={protocol.n_fake}, "
                                     f"is_n={protocol.is_n})")
-    scores = score_features(fake, protocol, mu_r, sigma_r, real_feats)
+    scores = score_features(fake, protocol, mu_r, sigma_r, real_feats, kid=kid)
     return {**scores, **_record(protocol, extractor, device, n_fake=len(fake), reference=ref_info,
                                 seconds=time.perf_counter() - start)}
 
@@ -329,8 +334,8 @@ def evaluate_mog(samples, modes, sigma: float, protocol: Protocol | str = "mog",
     if n != protocol.n_fake:
         raise ProtocolMismatchError(f"{n} samples given; protocol {protocol.name!r} uses "
                                     f"n_fake={protocol.n_fake}")
-    result = mog_metrics(samples, modes, sigma, weights=weights, hq_sigmas=protocol.mog_hq_sigmas,
-                         min_count=protocol.mog_min_count)
+    result = registry.compute(protocol.metrics, registry.Inputs(
+        protocol, samples=samples, modes=modes, sigma=sigma, weights=weights))
     result.update(protocol=protocol.to_dict(), protocol_key=protocol.key(),
                   protocol_name=protocol.name, sigma=float(sigma))
     return result

@@ -54,7 +54,10 @@ from .inception import INCEPTION_SHA256
 from ..errors import UserError
 
 NETWORKS = ("inception", "digits", "mog")
-_NOT_IN_KEY = ("name", "notes", "feature_batch")
+#: `metrics` is not in the key: which metrics a protocol computes cannot change any one score.
+_NOT_IN_KEY = ("name", "notes", "feature_batch", "metrics")
+#: The metric families (repro.metrics.registry) a protocol computes unless it names its own.
+DEFAULT_METRICS = {"inception": ("fid", "is"), "digits": ("fid", "is"), "mog": ("mog",)}
 
 
 class IncomparableScoresError(UserError, ValueError):
@@ -86,6 +89,9 @@ class Protocol:
         mog_min_count: high-quality samples needed for a MoG mode to count as covered.
         feature_batch: images per network forward (not part of the key).
         notes: free text (not part of the key).
+        metrics: the metric families it computes (`repro.metrics.registry`, in order); empty =
+            :data:`DEFAULT_METRICS` of its network. Not part of the key: adding a metric does not
+            change the others' values, so scores stay comparable.
     """
 
     name: str
@@ -104,9 +110,19 @@ class Protocol:
     mog_min_count: int = 1
     feature_batch: int = 200
     notes: str = ""
+    metrics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        from . import registry
+
         problems = []
+        object.__setattr__(self, "metrics", tuple(self.metrics) or DEFAULT_METRICS.get(self.network, ()))
+        for m in self.metrics:
+            family = registry.FAMILIES.get(m)
+            if family is None:
+                problems.append(f"metric family {m!r} not registered ({', '.join(registry.FAMILIES)})")
+            elif self.network not in family.networks:
+                problems.append(f"metric family {m!r} does not score {self.network} features")
         if self.network not in NETWORKS:
             problems.append(f"network {self.network!r} not in {NETWORKS}")
         if self.network == "mog":
@@ -178,8 +194,16 @@ def _inception(name: str, n_fake: int, n_real: int, split: str, is_n: int, **kw:
                     is_n=is_n, **kw)
 
 
+# Precision/recall (k = 3) is computed by the offline final digits protocols (and their variants):
+# it needs the real *features*, which for 1,797 digits cost nothing to keep. The Inception
+# protocols do not compute it by default: their cache would have to keep 10,000-50,000 x 2,048
+# real features (80-400 MB) instead of mean and covariance, and no paper of the suite reports
+# P/R, so no verdict depends on it; the curve-* protocols do not either (their curve.csv stays as
+# it was; a table that uses `digits` for its curves, sngan_digits and sagan_digits, gets two more
+# curve columns, and no other value changes: FID still picks the best checkpoint).
 _DIGITS = Protocol(name="digits", network="digits", n_fake=1_000, n_real=1_797, real_split="all",
                    resize="clean", network_sha256=_digits_recipe_hash(), is_n=1_000, feature_batch=500,
+                   metrics=("fid", "is", "pr"),
                    notes="offline: scikit-learn digits through the digits classifier (16x16 input)")
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in [

@@ -1,7 +1,8 @@
 """Reference (real-data) statistics, computed once per (data, network, preprocessing) and cached.
 
 Files: ``$REPRO_CACHE/stats/<dataset>-<split>-<key>.npz`` holding ``mu``, ``sigma`` (float64),
-``n`` and a JSON ``meta`` record, written atomically (temp file + fsync + ``os.replace``).
+``n``, a JSON ``meta`` record and, when a protocol computes a metric that needs them
+(precision/recall), the real ``features`` (a file without them is recomputed then, identically), written atomically (temp file + fsync + ``os.replace``).
 
 The key hashes exactly what determines the statistics: the data set name and split, the number of
 real images (the first `n_real` of the split, in the data set's order), their shape, the feature
@@ -27,6 +28,7 @@ import torch
 from ..io import atomic_write, cache_dir, stable_hash
 from .extractor import FeatureExtractor
 from .fid import feature_stats
+from . import registry
 from .protocol import Protocol
 
 STATS_VERSION = 1
@@ -44,6 +46,9 @@ class ReferenceStats:
     path: str = ""
     from_cache: bool = False
     meta: dict = field(default_factory=dict)
+    #: the real features themselves, kept when the protocol computes a metric that needs them
+    #: (precision/recall; `repro.metrics.registry`), else None
+    features: np.ndarray | None = None
 
 
 def stats_key(protocol: Protocol, extractor: FeatureExtractor, dataset: str, split: str,
@@ -89,10 +94,14 @@ def reference_stats(real: RealImages, protocol: Protocol, extractor: FeatureExtr
         image_shape = tuple(real.shape[1:])
     key, record = stats_key(protocol, extractor, dataset, split, tuple(image_shape))
     path = cache_dir(cache) / "stats" / f"{dataset}-{split}-{key}.npz"
+    want_features = registry.needs_real_features(protocol.metrics)
     if path.is_file() and not refresh:
         with np.load(path) as data:
-            meta = json.loads(str(data["meta"]))
-            return ReferenceStats(data["mu"], data["sigma"], int(data["n"]), key, str(path), True, meta)
+            if not want_features or "features" in data:  # else: recompute, now with the features
+                meta = json.loads(str(data["meta"]))
+                feats = data["features"] if want_features else None
+                return ReferenceStats(data["mu"], data["sigma"], int(data["n"]), key, str(path), True,
+                                      meta, feats)
 
     images = real() if callable(real) else real
     if images.shape[0] < protocol.n_real:
@@ -101,14 +110,17 @@ def reference_stats(real: RealImages, protocol: Protocol, extractor: FeatureExtr
     if tuple(images.shape[1:]) != tuple(image_shape):
         raise ValueError(f"real images are {tuple(images.shape[1:])}, key says {tuple(image_shape)}")
     start = time.perf_counter()
-    mu, sigma = compute_stats(images[:protocol.n_real], extractor)
+    feats = extractor.extract(images[:protocol.n_real]).features
+    mu, sigma = feature_stats(feats)
     meta = dict(record, key=key, created_by_protocol=protocol.to_dict(),
                 seconds=time.perf_counter() - start, network_sha256=extractor.sha256)
 
     def write(handle):
         buffer = io.BytesIO()  # np.savez seeks; build in memory, then write the bytes
-        np.savez(buffer, mu=mu, sigma=sigma, n=np.int64(protocol.n_real), meta=json.dumps(meta))
+        extra = {"features": feats} if want_features else {}
+        np.savez(buffer, mu=mu, sigma=sigma, n=np.int64(protocol.n_real), meta=json.dumps(meta), **extra)
         handle.write(buffer.getvalue())
 
     atomic_write(path, write)
-    return ReferenceStats(mu, sigma, protocol.n_real, key, str(path), False, meta)
+    return ReferenceStats(mu, sigma, protocol.n_real, key, str(path), False, meta,
+                          feats if want_features else None)

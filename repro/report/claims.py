@@ -28,6 +28,7 @@ import pandas as pd
 
 from .. import io
 from ..data import ring_mixture
+from ..metrics import registry
 from ..metrics.protocol import get_protocol
 from ..settings import SNGAN_AGGRESSIVE as AGGRESSIVE  # D-F: where the SNGAN claim is made
 from ..errors import UserError
@@ -48,7 +49,7 @@ COLLAPSE_SHARE = 0.9
 #: mid-way reads as one evaluation below COLLAPSE_SHARE (seen in lsgan_mog runs).
 COLLAPSE_PERSISTENCE = 0.8
 #: The mixture-of-Gaussians claim's panels (curves) and table metrics.
-MOG_METRICS = ("modes_covered", "hq_fraction", "kl_uniform", "top_mode_share")
+MOG_METRICS = registry.overview("mog")  # the mog family's overview metrics
 
 
 def _mean_std(values) -> str:

@@ -25,6 +25,7 @@ import pandas as pd
 from .. import rundir
 from ..errors import UserError
 from ..experiments import read_table, run_config
+from ..metrics import registry
 from ..metrics.protocol import IncomparableScoresError
 from .verdict import DIRECTIONS
 
@@ -33,7 +34,7 @@ CELL = ("table", "row", "column")
 #: Label columns of an experiment table, always read as text.
 LABELS = ("run_id", "paper", "table", "row", "column")
 #: Metric keys read from the final/best score records (``final_<m>``, ``best_<m>``).
-METRICS = tuple(DIRECTIONS) + ("is_std", "modes_covered_strict")
+METRICS = tuple(DIRECTIONS) + registry.recorded()
 #: Run statuses in the collected frame.
 STATUSES = ("completed", "diverged", "missing")
 #: Provenance columns (also written as the table's provenance CSV).

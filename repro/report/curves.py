@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from .. import io, rundir
+from ..metrics import registry
 from .collect import CELL, MixedProtocolsError, read_experiment_table, run_dir
 
-#: Default panels: image tables show FID and IS, mixture-of-Gaussians tables modes and HQ share.
-DEFAULT_METRICS = (("fid", "is_mean"), ("modes_covered", "hq_fraction"))
-LABELS = {"fid": "FID", "is_mean": "IS", "kid": "KID", "modes_covered": "modes covered",
-          "hq_fraction": "high-quality fraction", "kl_uniform": "KL(modes || uniform)",
-          "top_mode_share": "top-mode share (all samples)"}
+#: Default panels (image tables: FID and IS; mixture-of-Gaussians tables: modes and HQ share) and
+#: panel titles: from the metric registry (:mod:`repro.metrics.registry`).
+DEFAULT_METRICS = registry.panels()
+LABELS = registry.curve_labels()
 
 
 def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | None = None) -> pd.DataFrame:

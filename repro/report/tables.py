@@ -28,6 +28,7 @@ from typing import Sequence
 import pandas as pd
 
 from .. import io
+from ..metrics import registry
 from .cells import cell_verdicts
 from .collect import collect, provenance
 from .verdict import CONFIDENCE, DIVERGED, INCONCLUSIVE, MIN_SEEDS
@@ -35,13 +36,10 @@ from .verdict import CONFIDENCE, DIVERGED, INCONCLUSIVE, MIN_SEEDS
 FIELDS = ("ours", "paper", "verdict")
 #: Floats in the verdicts CSV: 10 significant digits (hides binary noise like 32.230000000000004).
 FLOAT_FORMAT = "%.10g"
-#: Decimals shown for each metric (others: 3).
-DECIMALS = {"fid": 2, "is_mean": 2, "kid": 4, "modes_covered": 2, "hq_fraction": 3,
-            "kl_uniform": 3, "kl_target": 3, "top_mode_share": 3}
-#: Short metric names for headers.
-METRIC_LABELS = {"fid": "FID", "is_mean": "IS", "kid": "KID", "modes_covered": "modes",
-                 "hq_fraction": "HQ", "kl_uniform": "KL(u)", "kl_target": "KL(target)",
-                 "top_mode_share": "top-mode share"}
+#: Decimals shown for each metric (others: 3), and short metric names for headers: from the
+#: metric registry (:mod:`repro.metrics.registry`).
+DECIMALS = registry.decimals()
+METRIC_LABELS = registry.labels()
 
 
 def _fmt(x: float, metric: str) -> str:

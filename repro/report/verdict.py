@@ -57,6 +57,8 @@ from typing import Sequence
 import numpy as np
 from scipy import stats  # a dependency of scikit-learn (pyproject.toml)
 
+from ..metrics import registry
+
 HELD, BETTER, WORSE, DIVERGED, INCONCLUSIVE = "held", "better", "worse", "diverged", "inconclusive"
 #: Every verdict a cell can get.
 VERDICTS = (HELD, BETTER, WORSE, DIVERGED, INCONCLUSIVE)
@@ -74,17 +76,9 @@ STRADDLES = "straddles"
 #: :func:`seeds_needed` searches up to this many seeds (beyond: "not decidable at this spread").
 MAX_SEEDS_NEEDED = 1000
 
-#: Direction of each metric that can be judged: "lower" or "higher" is better.
-DIRECTIONS: dict[str, str] = {
-    "fid": "lower",
-    "is_mean": "higher",
-    "kid": "lower",
-    "modes_covered": "higher",
-    "hq_fraction": "higher",
-    "kl_uniform": "lower",
-    "kl_target": "lower",
-    "top_mode_share": "lower",
-}
+#: Direction of each metric that can be judged: "lower" or "higher" is better (from the metric
+#: registry, :mod:`repro.metrics.registry`, in its order).
+DIRECTIONS: dict[str, str] = registry.directions()
 
 #: A run "collapsed" on a metric when its final score is worse than its best by more than this
 #: factor plus :data:`COLLAPSE_SLACK`: for FID, final > best x 1.25 + 1. Evaluation noise of FID
@@ -92,8 +86,8 @@ DIRECTIONS: dict[str, str] = {
 #: checkpoint, so a 25% (+1) loss is not noise but the late-training degradation that LSGAN on
 #: CIFAR-10 and SAGAN without TTUR show (samples visibly worse or mode-collapsed).
 COLLAPSE_RATIO = 1.25
-#: Absolute slack of the collapse rule, per metric (0 for metrics not listed).
-COLLAPSE_SLACK: dict[str, float] = {"fid": 1.0, "kid": 0.001}
+#: Absolute slack of the collapse rule, per metric (0 for metrics not listed; from the registry).
+COLLAPSE_SLACK: dict[str, float] = registry.collapse_slack()
 
 
 def direction_of(metric: str) -> str:

@@ -21,56 +21,7 @@ from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOO
                                   WORSE, compare, decide, is_collapsed, judge,
                                   our_interval, seeds_needed)
 
-SNGAN = get_protocol("sngan")
-MOG = get_protocol("mog")
-CURVE = get_protocol("curve-inception")
-TSV_COLUMNS = ["run_id", "paper", "table", "row", "column", "dataset", "resolution", "arch", "norm",
-               "loss", "setting", "g_updates", "seed", "protocol"]
-
-
-# --------------------------------------------------------------------------- fixtures
-def score(protocol=SNGAN, step=100000, **metrics):
-    return {"step": step, **metrics, "protocol_name": protocol.name, "protocol_key": protocol.key(),
-            "protocol": protocol.to_dict(), "n_fake": protocol.n_fake, "seed": 0}
-
-
-def write_run(root, table, run_id, *, status="completed", final=None, best=None, seed=0,
-              diverged_at=None, curve=None, gpu=None):
-    """A run directory as repro.train leaves it (scores.json, status.json, config.json, curve.csv)."""
-    d = root / table / run_id
-    d.mkdir(parents=True)
-    numerics = {"device": "cuda:0" if gpu else "cpu", **({"gpu": gpu} if gpu else {})}
-    scores = {"status": status, "config_hash": f"hash-{run_id}", "seed": seed, "wall_seconds": 12.5,
-              "numerics": numerics, "versions": {"torch": "2.15.0", "python": "3.11"},
-              "git_commit": "abc123"}
-    if status == "completed":
-        scores["final"] = final
-        if best is not None:
-            scores["best"] = best
-    else:
-        scores["diverged_at"] = diverged_at
-    (d / "scores.json").write_text(json.dumps(scores))
-    (d / "status.json").write_text(json.dumps({"state": status, "step": 100000}))
-    (d / "config.json").write_text(json.dumps({"config": {"seed": seed}, "hash": f"hash-{run_id}"}))
-    if curve is not None:
-        pd.DataFrame(curve).to_csv(d / "curve.csv", index=False)
-    return d
-
-
-def write_tsv(path, rows):
-    df = pd.DataFrame(rows)
-    for c in TSV_COLUMNS:
-        if c not in df.columns:
-            df[c] = ""
-    df[TSV_COLUMNS + [c for c in df.columns if c not in TSV_COLUMNS]].to_csv(path, sep="\t", index=False)
-    return path
-
-
-def run_row(run_id, row, column, seed, g_updates=100000, **kw):
-    return {"run_id": run_id, "paper": "SNGAN", "table": "table2", "row": row, "column": column,
-            "dataset": "cifar10", "resolution": 32, "arch": "sngan_cnn", "norm": "spectralnorm",
-            "loss": "standard", "setting": "C", "g_updates": g_updates, "seed": seed,
-            "protocol": "sngan", **kw}
+from fake_runs import CURVE, MOG, SNGAN, TSV_COLUMNS, run_row, score, write_run, write_tsv  # noqa: F401
 
 
 SN_FIDS = [29.0, 30.1, 28.5]
@@ -117,9 +68,31 @@ def table(tmp_path):
     return tsv, runs
 
 
+#: Fixture references, written here and not read from the shipped config/references/, so that
+#: editing a paper's number there cannot break a test of the verdict logic. The values are the
+#: papers' (SNGAN Table 2, SAGAN Table 1), which the expectations below are written against.
+FIXTURE_REFERENCES = """\
+paper,table,row,column,metric,checkpoint,value,std,direction,protocol,g_updates,tolerance,kind,verified,hard,source
+SNGAN,table2,SN-GANs,CIFAR-10,fid,final,29.3,,lower,sngan,100000,10%,paper,true,true,fixture
+SNGAN,table2,SN-GANs,CIFAR-10,is_mean,final,7.42,,higher,sngan,100000,5%,paper,true,true,fixture
+SNGAN,table2,WGAN-GP,CIFAR-10,fid,final,40.2,,lower,sngan,100000,10%,paper,true,true,fixture
+SNGAN,table2,WGAN-GP,CIFAR-10,is_mean,final,6.68,,higher,sngan,100000,5%,paper,true,true,fixture
+SNGAN,table2,Weight clipping,CIFAR-10,fid,final,42.6,,lower,sngan,100000,10%,paper,true,true,fixture
+SNGAN,table2,Weight clipping,CIFAR-10,is_mean,final,6.41,,higher,sngan,100000,5%,paper,true,true,fixture
+SNGAN,table2,Layer Norm.,CIFAR-10,fid,final,33.9,,lower,sngan,100000,10%,paper,true,true,fixture
+SNGAN,table2,Layer Norm.,CIFAR-10,is_mean,final,7.19,,higher,sngan,100000,5%,paper,true,true,fixture
+SNGAN,table2,Orthonormal,CIFAR-10,fid,final,29.0,,lower,sngan,100000,10%,paper,true,true,fixture
+SNGAN,table2,Orthonormal,CIFAR-10,is_mean,final,7.40,,higher,sngan,100000,5%,paper,true,true,fixture
+SAGAN,table1,SAGAN,feat8,fid,final,22.98,,lower,sagan-imagenet128-50k,,10%,paper,true,true,fixture
+SAGAN,table1,SAGAN,feat16,fid,final,22.14,,lower,sagan-imagenet128-50k,,10%,paper,false,false,fixture
+"""
+
+
 @pytest.fixture
-def refs():
-    return load_references()
+def refs(tmp_path):
+    path = tmp_path / "fixture_references.csv"
+    path.write_text(FIXTURE_REFERENCES)
+    return load_references(path)
 
 
 # --------------------------------------------------------------------------- collect
@@ -271,7 +244,11 @@ def test_decide_diverged_and_inconclusive_rules():
     assert decide([29.0, float("nan")], **kw)[0] == INCONCLUSIVE             # NaN does not count
     verdict, reason = decide([29.0, 30.0], no_reference="protocol mismatch: x")
     assert verdict == INCONCLUSIVE and reason == "protocol mismatch: x"
-    assert set(VERDICTS) == {HELD, BETTER, WORSE, DIVERGED, INCONCLUSIVE}
+    # the vocabulary is exactly what the rule produces: every verdict is reached, none other
+    reached = {decide(values, **kw, **extra)[0] for values, extra in (
+        ([29.0, 29.2], {}), ([20.0, 20.5, 19.5], {}), ([40.0, 41.0, 39.0], {}),
+        ([], {"n_diverged": 3}), ([29.0], {}))}
+    assert reached == set(VERDICTS)
 
 
 def test_collapsed_flag():
@@ -447,7 +424,7 @@ def test_directions_of_one_table_are_holm_corrected():
 def test_shipped_direction_rules_are_valid_and_name_real_cells():
     from repro.experiments import read_table
 
-    tables = [read_table(p) for p in sorted((Path(__file__).resolve().parents[1] / "config" / "tables").glob("*.tsv"))]
+    tables = [read_table(p) for p in sorted((Path(__file__).resolve().parents[2] / "config" / "tables").glob("*.tsv"))]
     for r in load_directions():
         # the rule's table is the paper-table label (the TSVs' `table` column)
         tsv = pd.concat([t for t in tables if (t["table"].astype(str) == r["table"]).any()])
@@ -483,7 +460,8 @@ def test_reference_validation_errors():
     assert resolve_tolerance("5%", 7.0, math.nan) == pytest.approx(0.35)
 
 
-def test_repository_references_load(refs):
+def test_repository_references_load():
+    refs = load_references()  # the shipped files themselves: what this test is about
     assert len(refs) > 0 and set(refs["direction"]) <= {"lower", "higher"}
     assert not (refs["hard"] & ~refs["verified"]).any()
     hard = refs[refs["hard"] & (refs["kind"] == "paper")]
