@@ -361,7 +361,7 @@ def pooled_ranges(short_tsv: str | Path, verdict_files: Iterable[str | Path], me
                         "metric": metric, "checkpoint": "final", "value": round(mean, 6),
                         "std": round(std, 6), "direction": DIRECTIONS[metric],
                         "protocol": cfg.final_protocol, "g_updates": cfg.g_updates, "tolerance": tolerance,
-                        "tolerance_note": (f"mean and std over {n} runs of this cell at other seeds, pooled "
+                        "tolerance_note": (f"mean and std over {n} runs of this cell's config, pooled "
                                            f"({sources}); on another CPU a run is a fresh draw, not a copy"),
                         "kind": "regression", "verified": "true", "hard": "true",
                         "source": " + ".join(f"results/{p[3]}" for p in parts), "note": ""})
