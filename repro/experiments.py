@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ConfigError, RunConfig, check_given
+from .config import MACHINE_KEYS, ConfigError, RunConfig, check_given
 from .errors import UserError
 from .values import ValueParseError, parse_value
 
@@ -26,7 +26,7 @@ LABELS = ("run_id", "paper", "table", "row", "column")
 RENAMED = {"protocol": "final_protocol"}
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "experiments.schema.yaml"
 #: run-config keys that a table may not set: the workflow decides where things go.
-NOT_IN_TABLES = ("data_root", "download", "device")
+NOT_IN_TABLES = MACHINE_KEYS  # where and on what a run executes: per machine (repro.config)
 
 
 class TableError(UserError, ValueError):

@@ -37,6 +37,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from ..config import TRAJECTORY_NEUTRAL
 from ..metrics.protocol import PROTOCOLS
 from .verdict import DIRECTIONS
 from ..errors import UserError
@@ -244,9 +245,9 @@ def match(refs: pd.DataFrame | None, paper, table, row, column, metric: str, che
 
 #: Run-config keys that do not change a run's trajectory up to its last update (no linear decay;
 #: evaluation, sampling and checkpoints never touch the training RNG): a run that differs from a
-#: longer one only in these is that run's exact prefix (tests/test_train.py checks this).
-PREFIX_FREE = ("g_updates", "eval_every", "eval_protocol", "final_protocol", "sample_every",
-               "log_every", "ckpt_every", "keep_ckpts", "seed")
+#: longer one only in these is that run's exact prefix (defined in repro.config; tests/test_train.py
+#: checks it).
+PREFIX_FREE = TRAJECTORY_NEUTRAL
 
 
 def prefix_ranges(short_tsv: str | Path, long_tsv: str | Path, runs_root: str | Path,

@@ -1,4 +1,5 @@
 # Read and validate the suite's experiment tables before any job starts.
+import glob
 import json
 import re
 import shlex
@@ -88,6 +89,12 @@ def report_scores(wildcards):
     """The table's scores and, with a selection, every run of its source tables."""
     sources = SELECTIONS.get(wildcards.table, {}).get("from", {})
     return run_scores(wildcards) + [f"{RUNS}/{s}/{run}/scores.json" for s in sources for run in TABLES[s].index]
+
+
+# what report, select, seed-round and check read besides the runs: declared as their inputs and
+# passed to the command, so editing a reference range or a direction rule reruns them
+REFERENCE_CSVS = sorted(glob.glob("config/references/*.csv"))
+DIRECTIONS = "config/references/directions.yaml"
 
 
 def selection_args(wildcards):

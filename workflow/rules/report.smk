@@ -4,6 +4,7 @@ rule select:
     input:
         tsv=table_tsv,
         scores=report_scores,
+        references=REFERENCE_CSVS,
     output:
         runs=f"{RESULTS}/{{table}}/{{table}}.runs.tsv",
         selection=f"{RESULTS}/{{table}}/{{table}}.selection.csv",
@@ -15,7 +16,8 @@ rule select:
         prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
         args=selection_args,
     shell:
-        "{REPRO} select {input.tsv} --runs {params.runs} --out {params.prefix} {params.args}"
+        "{REPRO} select {input.tsv} --runs {params.runs} --out {params.prefix} {params.args} "
+        "--references {input.references}"
 
 
 rule report:
@@ -25,6 +27,7 @@ rule report:
         unpack(seeds_state),
         tsv=report_tsv,
         scores=report_scores,
+        references=REFERENCE_CSVS,
     output:
         md=report(f"{RESULTS}/{{table}}/{{table}}.md", category="tables"),
         csv=f"{RESULTS}/{{table}}/{{table}}.csv",
@@ -42,7 +45,7 @@ rule report:
         state=lambda w, input: f"--seeds-state {input.state}" if "state" in input.keys() else "",
     shell:
         "{REPRO} report {input.tsv} --runs {params.runs} --out {params.prefix} {params.state} "
-        "--confidence {CONFIDENCE}"
+        "--confidence {CONFIDENCE} --references {input.references}"
 
 
 rule check:
@@ -50,7 +53,7 @@ rule check:
     (config/references/directions.yaml) breaks."""
     input:
         verdicts=f"{RESULTS}/{{table}}/{{table}}.verdicts.csv",
-        directions="config/references/directions.yaml",
+        directions=DIRECTIONS,
     output:
         f"{RESULTS}/{{table}}/check.txt",
     shell:
