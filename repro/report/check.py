@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import layout
 from .references import REFERENCE_DIR, norm_label
 from .verdict import BETTER, CONFIDENCE, HELD, INCONCLUSIVE, STRADDLES, direction_of, effective_std
 
@@ -311,7 +312,7 @@ def find_verdict_files(paths: Sequence[str | Path]) -> list[Path]:
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(p.rglob("*.verdicts.csv")))
+            found.extend(sorted(p.rglob(f"*{layout.REPORT['verdicts'][0]}")))
         elif p.is_file():
             found.append(p)
     return found

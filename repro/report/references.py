@@ -43,7 +43,10 @@ from .verdict import DIRECTIONS
 from ..errors import UserError
 
 #: The repository's reference directory.
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "config" / "references"
+#: The shipped references, read from the working directory's ``config/`` (the repository, where
+#: Snakemake and ``repro`` run; :func:`repro.io.config_dir`): user data, not package data, so an
+#: installed ``repro`` reads the checkout it is run in. The workflow passes the files explicitly.
+REFERENCE_DIR = Path("config") / "references"
 REQUIRED = ("paper", "table", "row", "column", "metric", "value", "std", "protocol", "source",
             "tolerance", "direction")
 OPTIONAL_DEFAULTS = {"checkpoint": "final", "g_updates": None, "tolerance_note": "", "kind": "paper",

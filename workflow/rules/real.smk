@@ -20,7 +20,7 @@ rule real_data:
     input:
         table_tsv,
     output:
-        f"{RUNS}/{{table}}/{{run}}/scores.json",
+        f"{RUNS}/{{table}}/{{run}}/{rundir.SCORES}",
     log:
         f"{RUNS}/{{table}}/{{run}}/score.log",
     wildcard_constraints:

@@ -3,9 +3,9 @@ rule train:
     input:
         table_tsv,
     output:
-        f"{RUNS}/{{table}}/{{run}}/scores.json",
+        f"{RUNS}/{{table}}/{{run}}/{rundir.SCORES}",
     log:
-        f"{RUNS}/{{table}}/{{run}}/train.log",
+        f"{RUNS}/{{table}}/{{run}}/{rundir.WORKFLOW_LOG}",
     params:
         ckpt=lambda w: f"{CKPT}/{w.table}/{w.run}",
         out=lambda w: f"{RUNS}/{w.table}/{w.run}",
