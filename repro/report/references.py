@@ -186,7 +186,11 @@ def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> p
         files.extend(sorted(p.glob("*.csv")) if p.is_dir() else [p])
     frames = []
     for f in files:
-        raw = pd.read_csv(f, dtype=str, keep_default_na=False)
+        try:
+            raw = pd.read_csv(f, dtype=str, keep_default_na=False)
+        except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
+            raise ReferenceError(f"reference file {f} is unreadable ({type(e).__name__}: {e}); give "
+                                 f"reference CSVs or a directory of them (config/references)") from None
         frames.append(validate(raw, origin=str(f)))
     if not frames:
         return validate(pd.DataFrame(columns=list(REQUIRED)))
