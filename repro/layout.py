@@ -63,6 +63,13 @@ def files(kind: str, prefix: str | Path) -> dict[str, Path]:
     return {name: prefix.with_name(prefix.name + suffix) for name, (suffix, _) in spec(kind).items()}
 
 
+def run_path(runs_root: str | Path, table: str, run_id: str, name: str | None = None) -> Path:
+    """A run's directory, ``<runs_root>/<table>/<run_id>`` (or the file ``name`` in it, one of
+    :mod:`repro.rundir`'s names): where the train rule puts it and every reader looks."""
+    path = Path(runs_root) / str(table) / str(run_id)
+    return path / name if name else path
+
+
 def table_prefix(results_dir: str | Path, table: str) -> Path:
     """A table's output prefix: ``<results_dir>/<table>/<table>``."""
     return Path(results_dir) / table / table

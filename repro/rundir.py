@@ -52,6 +52,7 @@ G_BEST = "G_best.pt"
 LOCK = ".lock"
 CHECKPOINTS = "checkpoints"
 WORKFLOW_LOG = "train.log"  # written by Snakemake's redirect, not by repro
+SCORE_LOG = "score.log"  # the same, for a real-data cell (workflow/rules/real.smk)
 #: Files a sealed scores.json vouches for (by sha256), when the run wrote them.
 VOUCHED = (CONFIG, TRAIN_LOG, CURVE, G_FINAL, G_BEST)
 #: Columns of train.csv, in order (one row every ``log_every`` generator updates).

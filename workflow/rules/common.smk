@@ -69,7 +69,7 @@ def run_scores(wildcards):
     """The scores of a table's runs: every row, or for an adaptive table the runs its last round
     scheduled (read from the seed_round checkpoints: the DAG grows round by round)."""
     runs = final_runs(wildcards.table) if wildcards.table in ADAPTIVE else TABLES[wildcards.table].index
-    return [f"{RUNS}/{wildcards.table}/{run}/{rundir.SCORES}" for run in runs]
+    return [str(layout.run_path(RUNS, wildcards.table, run, rundir.SCORES)) for run in runs]
 
 
 # the GPU model the jobs run on: its `repro calibrate` rates (else assumed ones) size `runtime`
@@ -89,7 +89,8 @@ def report_tsv(wildcards):
 def report_scores(wildcards):
     """The table's scores and, with a selection, every run of its source tables."""
     sources = SELECTIONS.get(wildcards.table, {}).get("from", {})
-    return run_scores(wildcards) + [f"{RUNS}/{s}/{run}/{rundir.SCORES}" for s in sources for run in TABLES[s].index]
+    return run_scores(wildcards) + [str(layout.run_path(RUNS, s, run, rundir.SCORES))
+                                    for s in sources for run in TABLES[s].index]
 
 
 # what report, select, seed-round and check read besides the runs: declared as their inputs and

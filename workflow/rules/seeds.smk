@@ -35,7 +35,7 @@ def final_runs(table):
 def seed_round_input(wildcards):
     r = int(wildcards.round)
     inputs = {"tsv": table_tsv(wildcards),
-              "scores": [f"{RUNS}/{wildcards.table}/{run}/{rundir.SCORES}"
+              "scores": [str(layout.run_path(RUNS, wildcards.table, run, rundir.SCORES))
                          for run in scheduled_runs(wildcards.table, r)],
               "directions": DIRECTIONS, "references": REFERENCE_CSVS}
     if r > 0:
