@@ -30,6 +30,6 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        expand(f"{RESULTS}/{{table}}/check.txt", table=TABLES),
-        [f"{RESULTS}/{t}/{t}.claim.md" for t in TABLES if t in CLAIMS],
+        [str(layout.check_file(RESULTS, t)) for t in TABLES],
+        [layout.files(f"claim:{CLAIMS[t]}", layout.table_prefix(RESULTS, t))["md"] for t in TABLES if t in CLAIMS],
     default_target: True

@@ -158,7 +158,7 @@ def _plan_selections(conf: dict, suite: str, tables_dir: Path) -> None:
 
     for target, spec in active(conf, conf["suites"][suite]).items():
         sources = {t: (tables_dir / f"{t}.tsv", col) for t, col in spec["from"].items()}
-        cells = derived_cells(tables_dir / f"{target}.tsv", sources, load_references())
+        cells = derived_cells(tables_dir / f"{target}.tsv", sources, load_references(tables_dir.parent / "references"))
         print(f"{target}: + {len(cells)} cells taken from the runs of {', '.join(spec['from'])} "
               f"(repro select, rule {spec['rule']}): no runs of their own")
 

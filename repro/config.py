@@ -29,6 +29,29 @@ HASH_NEUTRAL = {"batch_size_g": lambda d: d["batch_size_g"] == d["batch_size"],
                 "norm_revision": lambda d: d["norm_revision"] is None}
 
 
+# -- which keys are the run's identity ------------------------------------------------------
+# One definition, used by the config hash (RunConfig.hash), the experiment tables' schema
+# (repro.experiments.NOT_IN_TABLES) and the prefix derivation (repro.report.references.PREFIX_FREE).
+#: Where the data live and on what the run executes: set per machine, never in a table, not
+#: hashed. The device is provenance, recorded per resumed segment (``segments`` in status.json /
+#: scores.json): on a CPU the trajectory is bit-identical whichever device string picked it.
+MACHINE_KEYS = ("data_root", "download", "device")
+#: How often the trainer logs, checkpoints, draws samples and evaluates the learning curve (in
+#: generator updates). None of them moves the trajectory: logging only reads the device-side
+#: sums, checkpoints only copy state, the sample grid uses fixed noise and G in inference mode,
+#: and curve evaluations run under repro.train.preserved_rng (tests/test_train.py checks
+#: train.csv's losses and the final scores do not change with them). ``eval_every`` does set
+#: which curve points the best checkpoint is chosen from; a run's curve.csv shows them.
+CADENCE_KEYS = ("log_every", "ckpt_every", "keep_ckpts", "sample_every", "eval_every")
+#: Keys the config hash leaves out: a run continues when only these change.
+RESULT_NEUTRAL = MACHINE_KEYS + CADENCE_KEYS
+#: Keys that do not change a run's trajectory up to its last update (without linear decay): a
+#: run that differs from a longer one only in these is that run's exact prefix.
+TRAJECTORY_NEUTRAL = CADENCE_KEYS + ("g_updates", "eval_protocol", "final_protocol", "seed")
+#: The hash rule of runs made before RESULT_NEUTRAL existed (it hashed device and the cadence
+#: keys): such a run directory is still recognised (RunConfig.legacy_hash) and carried over.
+LEGACY_UNHASHED = ("data_root", "download")
+
 #: Seeds are uint32 (numpy's and python's seeding take them; torch's too).
 MAX_SEED = 2**32 - 1
 #: Which protocol networks fit which dataset: ``mog`` scores 2-D points, ``digits`` the digits
@@ -248,12 +271,40 @@ class RunConfig:
         return d
 
     def hash(self) -> str:
-        """sha256 (first 16 hex digits) of the resolved config, minus keys that cannot change
-        the result (where the data lives) and the :data:`HASH_NEUTRAL` keys at their "as before"
-        value (so runs made before those keys existed keep their hashes)."""
-        d = {k: v for k, v in self.resolved().items() if k not in ("data_root", "download")}
-        d = {k: v for k, v in d.items() if not (k in HASH_NEUTRAL and HASH_NEUTRAL[k](d))}
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+        """sha256 (first 16 hex digits) of the resolved config, minus the keys that cannot change
+        the result (:data:`RESULT_NEUTRAL`: where the data live, the device, the logging,
+        checkpoint, sample and evaluation cadence) and the :data:`HASH_NEUTRAL` keys at their
+        "as before" value (so runs made before those keys existed keep their hashes)."""
+        return _hash(self.resolved(), RESULT_NEUTRAL)
+
+    def legacy_hash(self) -> str:
+        """The hash this config had before :data:`RESULT_NEUTRAL` (device and cadence keys
+        hashed): how run directories and checkpoints of that time are recognised."""
+        return _hash(self.resolved(), LEGACY_UNHASHED)
+
+    def hashes(self) -> tuple[str, str]:
+        """(hash, legacy hash): every hash a run of this config may carry."""
+        return self.hash(), self.legacy_hash()
+
+
+def aliases(record: dict | None, config_hash: str) -> tuple[str, ...]:
+    """The older hash under which a run's ``config.json`` record (``{"config": resolved, "hash":
+    ...}``) identifies a run of ``config_hash``: its own hash, when that is the legacy hash of
+    its config (an intact record of the time device and cadence keys were hashed) and its config
+    hashes to ``config_hash`` now; else nothing."""
+    try:
+        stored, old = record["config"], record["hash"]
+        if old != config_hash and _hash(stored, LEGACY_UNHASHED) == old and _hash(stored, RESULT_NEUTRAL) == config_hash:
+            return (old,)
+    except (KeyError, TypeError):  # no record, or one of another shape: nothing to carry over
+        pass
+    return ()
+
+
+def _hash(resolved: dict, leave_out) -> str:
+    d = {k: v for k, v in resolved.items() if k not in leave_out}
+    d = {k: v for k, v in d.items() if not (k in HASH_NEUTRAL and HASH_NEUTRAL[k](d))}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _arch_error_key(message: str) -> str:

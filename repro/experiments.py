@@ -3,20 +3,21 @@
 A row holds the paper's labels (``paper, table, row, column``), what is trained (run-config
 keys: ``dataset, arch, norm, loss, setting, ...``), the ``seed`` and the final ``protocol``.
 Empty cells mean "the default". Every row is checked twice before any job starts: against the
-JSON schema in ``workflow/schemas/`` (types, required columns, ranges) and by building its
+JSON schema in ``repro/schemas/`` (types, required columns, ranges) and by building its
 :class:`~repro.config.RunConfig` (known names, combinations an architecture cannot take). Errors
 name the file, its line number (1 = the header) and the column.
 """
 from __future__ import annotations
 
 import dataclasses
+from importlib import resources
 import math
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from .config import ConfigError, RunConfig, check_given
+from .config import MACHINE_KEYS, ConfigError, RunConfig, check_given
 from .errors import UserError
 from .values import ValueParseError, parse_value
 
@@ -24,9 +25,9 @@ from .values import ValueParseError, parse_value
 LABELS = ("run_id", "paper", "table", "row", "column")
 #: Table columns whose name differs from the run-config key.
 RENAMED = {"protocol": "final_protocol"}
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "experiments.schema.yaml"
+SCHEMA = resources.files("repro") / "schemas" / "experiments.schema.yaml"  # package data (pyproject.toml)
 #: run-config keys that a table may not set: the workflow decides where things go.
-NOT_IN_TABLES = ("data_root", "download", "device")
+NOT_IN_TABLES = MACHINE_KEYS  # where and on what a run executes: per machine (repro.config)
 
 
 class TableError(UserError, ValueError):

@@ -86,15 +86,15 @@ CACHE_ENV = "REPRO_CACHE"
 
 
 def project_root() -> Path:
-    """The repository root when running from a checkout (editable install), else the cwd, so
-    caches never land inside site-packages."""
-    root = Path(__file__).resolve().parents[1]
-    return root if (root / "pyproject.toml").is_file() else Path.cwd()
+    """Where the suite's working files go by default: the working directory (the repository,
+    where ``snakemake`` and ``repro`` are run), whether repro is installed editable or not --
+    never the package's own directory, so caches never land in site-packages."""
+    return Path.cwd()
 
 
 def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The cache directory: ``explicit``, else ``$REPRO_CACHE``, else ``<project root>/cache``
-    (read at call time, so tests and jobs can point it elsewhere)."""
+    """The cache directory: ``explicit``, else ``$REPRO_CACHE``, else ``./cache`` in the working
+    directory (read at call time, so tests and jobs can point it elsewhere)."""
     if explicit is not None:
         return Path(explicit)
     env = os.environ.get(CACHE_ENV)

@@ -4,15 +4,20 @@ One place for the layout, used by the trainer (:mod:`repro.train`) and by every 
 (:mod:`repro.report`), so a file name or a rule about it is never spelled twice::
 
     config.json   resolved config, its hash, library versions, device and numerics switches
-    status.json   {"state": created | running | completed | diverged, "step": ..., ...}
-    train.csv     step, loss_d, loss_g, seconds, it_per_s, img_per_s (every ``log_every`` steps)
+    status.json   {"state": created | running | completed | diverged, "step": ..., "segments": ...}
+    train.csv     :data:`TRAIN_FIELDS` (every ``log_every`` steps)
     curve.csv     step and metrics at every evaluation (learning curve)
     scores.json   final and best scores with their protocol; the seal of a finished run
-    samples/      PNG grids (and .npy points for 2-D data) at a fixed noise
+    samples/      PNG grids (and .npy points for 2-D data) at a fixed noise (:func:`sample_file`)
     G_final.pt    the generator's final weights (G_best.pt: best checkpoint by the protocol)
     .lock         held (``fcntl.flock``) by the one process that trains the run; names it
     train.log     the workflow job's stdout/stderr (workflow/rules/train.smk ``log:``)
-    checkpoints/  default checkpoint directory (the workflow puts them elsewhere)
+    checkpoints/  default checkpoint directory (the workflow puts them elsewhere; :func:`ckpt_file`)
+
+A run trained in several sessions (resumed after an interruption, perhaps on another device or
+with another logging / checkpoint / evaluation cadence: keys that are not its identity,
+:data:`repro.config.RESULT_NEUTRAL`) lists them as ``segments`` in status.json and scores.json:
+``from_step``, ``to_step``, ``device``, ``gpu``, ``cadence``, ``started``.
 
 States: ``created -> running -> completed | diverged`` (:data:`TRANSITIONS`); each transition is
 one atomic write of ``status.json``. A finished run is *sealed*: ``scores.json`` carries the
@@ -47,8 +52,41 @@ G_BEST = "G_best.pt"
 LOCK = ".lock"
 CHECKPOINTS = "checkpoints"
 WORKFLOW_LOG = "train.log"  # written by Snakemake's redirect, not by repro
+SCORE_LOG = "score.log"  # the same, for a real-data cell (workflow/rules/real.smk)
 #: Files a sealed scores.json vouches for (by sha256), when the run wrote them.
 VOUCHED = (CONFIG, TRAIN_LOG, CURVE, G_FINAL, G_BEST)
+#: Columns of train.csv, in order (one row every ``log_every`` generator updates).
+TRAIN_FIELDS = ["step", "loss_d", "loss_g", "seconds", "it_per_s", "img_per_s"]
+
+
+# ---------------------------------------------------------------------- numbered files
+# Sample grids (``samples/step_0001000.png`` / ``.npy``) and checkpoints (``ckpt_000001000.pt``)
+# are numbered by generator update; the writer and every reader go through these functions.
+def sample_file(step: int, suffix: str = ".png") -> str:
+    """The name of the sample grid (``.png``) or 2-D points (``.npy``) drawn at ``step``."""
+    return f"step_{int(step):07d}{suffix}"
+
+
+def sample_files(run_dir, suffix: str = ".png") -> list[tuple[int, Path]]:
+    """(step, path) of every sample file of a run with ``suffix``, by step."""
+    found = (Path(run_dir) / SAMPLES).glob(f"step_*{suffix}")
+    return sorted((_step_of(p, "step_"), p) for p in found if _step_of(p, "step_") is not None)
+
+
+def ckpt_file(step: int) -> str:
+    """The name of the training checkpoint of ``step``."""
+    return f"ckpt_{int(step):09d}.pt"
+
+
+def ckpt_files(directory) -> list[Path]:
+    """The checkpoints in ``directory``, oldest first."""
+    return [p for _, p in sorted((_step_of(p, "ckpt_"), p) for p in Path(directory).glob("ckpt_*.pt")
+                                 if _step_of(p, "ckpt_") is not None)]
+
+
+def _step_of(path: Path, prefix: str) -> int | None:
+    digits = path.stem[len(prefix):]
+    return int(digits) if path.stem.startswith(prefix) and digits.isdigit() else None
 
 CREATED, RUNNING, COMPLETED, DIVERGED = "created", "running", "completed", "diverged"
 FINISHED = (COMPLETED, DIVERGED)
@@ -133,6 +171,16 @@ class RunDir:
         record[SEAL] = io.stable_hash(record, length=64)
         io.write_json(self / SCORES, record)
 
+    def known_as(self, config_hash: str) -> tuple[str, ...]:
+        """Every hash the files of this directory may carry for a run of ``config_hash``: it, and
+        the run's pre-:data:`repro.config.RESULT_NEUTRAL` hash when ``config.json`` records the
+        same run under it (:func:`repro.config.aliases`); a run continues across that change."""
+        from .config import aliases
+
+        with contextlib.suppress(RunDirError):
+            return (config_hash, *aliases(self.read_json(CONFIG), config_hash))
+        return (config_hash,)
+
     # ------------------------------------------------------------------ verification
     def problem(self, config_hash: str | None = None, files=VOUCHED) -> str | None:
         """Why the run's scores.json does not vouch for it (None: intact, or an unsealed older
@@ -151,7 +199,7 @@ class RunDir:
         body = {k: v for k, v in scores.items() if k != SEAL}
         if io.stable_hash(body, length=64) != scores[SEAL]:
             return f"{self / SCORES} does not match its own seal (edited or damaged)"
-        if config_hash is not None and scores.get("config_hash") != config_hash:
+        if config_hash is not None and scores.get("config_hash") not in self.known_as(config_hash):
             return (f"{self / SCORES} is of config {scores.get('config_hash')}, not {config_hash} "
                     f"(the config changed after the run)")
         for name, digest in (scores.get("files") or {}).items():
@@ -170,7 +218,7 @@ class RunDir:
         if not (self / SCORES).exists() or self.problem(config_hash) is not None:
             return None
         scores = self.read_json(SCORES)
-        if scores.get("config_hash") not in (None, config_hash):
+        if scores.get("config_hash") not in (None, *self.known_as(config_hash)):
             return None
         try:
             if scores["status"] == COMPLETED:
@@ -179,6 +227,8 @@ class RunDir:
                 status = {"state": DIVERGED, "step": int(scores["diverged_at"]), "reason": scores.get("reason")}
         except (KeyError, TypeError, ValueError):  # an unsealed record without its steps
             return None
+        if "segments" in scores:
+            status["segments"] = scores["segments"]
         with contextlib.suppress(RunDirError):
             if self.read_json(STATUS) == status:
                 return status

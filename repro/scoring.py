@@ -191,11 +191,11 @@ def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
     from .evaluation import protocols
 
     run_dir = Path(run_dir)
-    cfg_path, final = run_dir / "config.json", run_dir / "G_final.pt"
+    cfg_path, final = run_dir / rundir.CONFIG, run_dir / rundir.G_FINAL
     if not cfg_path.is_file() or not final.is_file():
         state = {}
         with contextlib.suppress(OSError, ValueError):
-            state = json.loads((run_dir / "status.json").read_text())
+            state = json.loads((run_dir / rundir.STATUS).read_text())
         if state.get("state") == "diverged":
             raise SourceError(f"{run_dir}: the run diverged at step {state.get('step')} and left no "
                               f"G_final.pt to score")
@@ -204,7 +204,7 @@ def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
     cfg = RunConfig.load(cfg_path)
     dev = torch.device(device)
     gens, files = {}, {}
-    for kind, name in (("final", "G_final.pt"), ("best", "G_best.pt")):
+    for kind, name in (("final", rundir.G_FINAL), ("best", rundir.G_BEST)):
         path = run_dir / name
         if path.is_file():
             gens[kind] = _load_state(_generator(cfg, dev), path, f"run {run_dir}", dev)
@@ -435,7 +435,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
 def _run_device(run_dir: str | Path) -> str | None:
     """"cuda" or "cpu": the device type a run's scores were computed on (its scores.json)."""
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        device = json.loads((Path(run_dir) / "scores.json").read_text())["numerics"]["device"]
+        device = json.loads((Path(run_dir) / rundir.SCORES).read_text())["numerics"]["device"]
         return "cuda" if device.startswith("cuda") else "cpu"
     return None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as _dt
 import csv
 import io as _io
 import math
@@ -32,11 +33,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, io, losses, models, norms, rundir, settings
-from .config import ConfigError, RunConfig
+from . import data, io, losses, models, norms, rundir, samples, settings
+from .config import CADENCE_KEYS, ConfigError, RunConfig
 from .rundir import RunDirError  # noqa: F401  (re-exported: repro.train.RunDirError)
 
-TRAIN_FIELDS = ["step", "loss_d", "loss_g", "seconds", "it_per_s", "img_per_s"]
+TRAIN_FIELDS = rundir.TRAIN_FIELDS  # kept: the name earlier code imported
 
 
 def pick_device(name: str) -> torch.device:
@@ -90,10 +91,10 @@ class Checkpoints:
         self.dir, self.keep = Path(directory), keep
 
     def paths(self) -> list[Path]:
-        return sorted(self.dir.glob("ckpt_*.pt"))
+        return rundir.ckpt_files(self.dir)
 
     def save(self, step: int, state: dict) -> Path:
-        path = io.torch_save(self.dir / f"ckpt_{step:09d}.pt", state)
+        path = io.torch_save(self.dir / rundir.ckpt_file(step), state)
         for old in self.paths()[:-self.keep]:
             old.unlink(missing_ok=True)
         return path
@@ -235,7 +236,7 @@ def _check_config(cfg: RunConfig, rd: rundir.RunDir) -> None:
         warnings.warn(f"{e}; it is rewritten from this run's config")
         (rd / rundir.CONFIG).unlink()
         return
-    if old is not None and old.get("hash") != cfg.hash():
+    if old is not None and old.get("hash") not in rd.known_as(cfg.hash()):
         raise RunDirError(
             f"{rd.path} holds a run of another config (hash {old.get('hash')}, this one {cfg.hash()}); "
             f"use another --out, or delete {rd.path} to start over")
@@ -324,43 +325,6 @@ def _finite_weights(*nets: nn.Module) -> bool:
     return bool(torch.stack([torch.isfinite(p).all() for net in nets for p in net.parameters()]).all())
 
 
-@torch.no_grad()
-def generate(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None, batch: int = 500) -> torch.Tensor:
-    """G's samples with BN in inference mode (running averages), as the SNGAN authors'
-    evaluation code samples; G's training mode is restored afterwards."""
-    was_training = G.training
-    G.eval()
-    try:
-        return torch.cat([G(z[i:i + batch], None if y is None else y[i:i + batch])
-                          for i in range(0, len(z), batch)])
-    finally:
-        G.train(was_training)
-
-
-def save_samples(run: Run, step: int) -> Path:
-    x = generate(run.G, run.fixed_z, run.fixed_y).float().cpu()
-    out = run.out / "samples"
-    if x.dim() == 2:  # 2-D points: keep the numbers (for density plots) and a scatter plot
-        io.atomic_write(out / f"step_{step:07d}.npy", lambda f: np.save(f, x.numpy()))
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(3, 3))
-        ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.3)
-        ax.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), title=f"step {step}", aspect="equal")
-        path = io.save_figure(out / f"step_{step:07d}.png", fig, dpi=80)
-        plt.close(fig)
-        return path
-    from torchvision.utils import make_grid
-    from PIL import Image
-
-    grid = make_grid(x, nrow=8, normalize=True, value_range=(-1, 1))
-    img = Image.fromarray(grid.mul(255).round().byte().permute(1, 2, 0).squeeze(-1).numpy())
-    return io.atomic_write(out / f"step_{step:07d}.png", lambda f: img.save(f, format="PNG"))
-
-
 def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
           evaluator: Callable[[nn.Module, str], dict] | None = None, progress: bool | None = None,
           stop_after: int | None = None, time_limit_min: float | None = None) -> dict:
@@ -391,159 +355,239 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
         ckpts.check_writable()
         if rd.state() is None:
             rd.set_state(rundir.CREATED, 0)
-        return _train(cfg, rd, ckpts, device, evaluator, progress, stop_after, time_limit_min)
+        trainer = Trainer(cfg, rd, ckpts, device, evaluator, progress, time_limit_min)
+        trainer.resume()
+        return trainer.train(stop_after)
 
 
 def _say(msg: str) -> None:
     print(f"repro train: {msg}", file=sys.stderr, flush=True)
 
 
-def _train(cfg, rd, ckpts, device, evaluator, progress, stop_after, time_limit_min) -> dict:
-    from . import evaluation, timelimit
+class Trainer:
+    """One run's loop, its steps as methods (as mimicry's ``Trainer``: :func:`train` calls
+    ``resume`` once, then per generator update ``step``, and at their cadences ``log`` (with the
+    divergence check), ``sample``, ``evaluate`` and ``checkpoint``; then ``finish``).
 
-    out = rd.path
-    run = setup(cfg, out)
-    if evaluator is None:
-        with preserved_rng():
-            evaluator = evaluation.make_evaluator(cfg, run.source, device)
-    _write_config(cfg, rd, device)  # only once the config is known to be runnable here
-    train_log, curve = CsvLog(rd / rundir.TRAIN_LOG, TRAIN_FIELDS), CsvLog(rd / rundir.CURVE, ["step"])
+    Everything a checkpoint must restore lives on the instance: the networks and optimizers
+    (``self.run``), the loss accumulator (``acc``, ``n_acc``), the logs and the best G so far.
+    """
 
-    # ---- resume: weights, optimizers, RNGs and the logs up to the checkpoint all come from it
-    start = 0
-    acc = torch.zeros(2, device=device)  # summed (loss_d, loss_g) since the last log line
-    n_acc = 0
-    best_state = None
-    state = ckpts.load_latest(map_location=device)
-    if state is not None:
-        if state["config_hash"] != cfg.hash():
-            raise RunDirError(f"checkpoints in {ckpts.dir} belong to config {state['config_hash']}, "
-                              f"not {cfg.hash()}; delete them or give another --ckpt-dir")
-        run.G.load_state_dict(state["G"])
-        run.D.load_state_dict(state["D"])
-        run.opt_g.load_state_dict(state["opt_g"])
-        run.opt_d.load_state_dict(state["opt_d"])
-        if run.sched_g:
-            run.sched_g.load_state_dict(state["sched_g"])
-            run.sched_d.load_state_dict(state["sched_d"])
-        set_rng_state(state["rng"])
-        start, acc, n_acc = state["step"], state["acc"].to(device), state["n_acc"]
-    logs = (state or {}).get("logs")
-    if logs is not None:  # the logs as they were at the checkpoint, whatever happened to them since
-        if _rows_upto(train_log, start) != logs["train"] or _rows_upto(curve, start) != logs["curve"]:
-            _say(f"train.csv / curve.csv in {out} do not match the checkpoint of step {start}; "
-                 f"rebuilt from it")
-        train_log.replace(logs["train"], logs["train_fields"])
-        curve.replace(logs["curve"], logs["curve_fields"])
-        best_state = logs.get("G_best")
-        if best_state is not None:
-            io.torch_save(rd / rundir.G_BEST, best_state)
-    elif state is None:  # a fresh start: whatever logs are there belong to no checkpoint
-        if train_log.path.exists() or curve.path.exists():
-            _say(f"no readable checkpoint: the run in {out} restarts from step 0")
-        train_log.replace([], TRAIN_FIELDS)
-        curve.replace([], ["step"])
-    else:  # a checkpoint of an older trainer, without logs: keep the logs up to it
-        if _rows_upto(train_log, start) is None or _rows_upto(curve, start) is None:
-            raise RunDirError(f"the logs in {out} are damaged and the checkpoints in {ckpts.dir} "
-                              f"hold no copy of them; delete both to start the run over")
-        train_log.truncate_after(start)
-        curve.truncate_after(start)
-    best = _Best(curve.rows())
-    if best.step is not None and best_state is None and (rd / rundir.G_BEST).is_file():
-        best_state = torch.load(rd / rundir.G_BEST, map_location=device, weights_only=True)
-    rd.set_state(rundir.RUNNING, start)
-    if start:
-        _say(f"resumed {out} from the checkpoint of step {start} ({ckpts.dir})")
+    def __init__(self, cfg: RunConfig, rd: rundir.RunDir, ckpts: Checkpoints, device: torch.device,
+                 evaluator=None, progress: bool | None = None, time_limit_min: float | None = None):
+        from . import evaluation, timelimit
 
-    steps = _Steps(run)
-    update = steps.simultaneous if cfg.update == "simultaneous" else steps.alternating
-    first_bad = torch.full((), -1, dtype=torch.long, device=device)
-    bar = _progress(progress, start, cfg.g_updates)
-    t_last, step_last, wall0 = time.perf_counter(), start, time.perf_counter()
-    status = {"state": "running"}
-    watch = timelimit.Watch(timelimit.deadline(time_limit_min), cfg.g_updates, cfg.ckpt_every)
+        self.cfg, self.rd, self.ckpts, self.device = cfg, rd, ckpts, device
+        self.run = setup(cfg, rd.path)
+        if evaluator is None:
+            with preserved_rng():
+                evaluator = evaluation.make_evaluator(cfg, self.run.source, device)
+        self.evaluator = evaluator
+        _write_config(cfg, rd, device)  # only once the config is known to be runnable here
+        self.train_log = CsvLog(rd / rundir.TRAIN_LOG, rundir.TRAIN_FIELDS)
+        self.curve = CsvLog(rd / rundir.CURVE, ["step"])
+        self.start = self.step_no = 0
+        self.acc = torch.zeros(2, device=device)  # summed (loss_d, loss_g) since the last log line
+        self.n_acc = 0
+        self.best_state = None
+        self.steps = _Steps(self.run)
+        self.update = self.steps.simultaneous if cfg.update == "simultaneous" else self.steps.alternating
+        self.first_bad = torch.full((), -1, dtype=torch.long, device=device)
+        self.diverged: dict | None = None
+        self.progress, self.time_limit_min = progress, time_limit_min
+        self.watch = timelimit.Watch(timelimit.deadline(time_limit_min), cfg.g_updates, cfg.ckpt_every)
 
-    def checkpoint(step):
-        ckpts.save(step, {"step": step, "G": run.G.state_dict(), "D": run.D.state_dict(),
-                          "opt_g": run.opt_g.state_dict(), "opt_d": run.opt_d.state_dict(),
-                          "sched_g": run.sched_g.state_dict() if run.sched_g else None,
-                          "sched_d": run.sched_d.state_dict() if run.sched_d else None,
-                          "rng": rng_state(), "acc": acc.cpu(), "n_acc": n_acc,
-                          "config_hash": cfg.hash(),
-                          "logs": {"train": train_log.rows(), "train_fields": train_log.fields,
-                                   "curve": curve.rows(), "curve_fields": curve.fields,
-                                   "G_best": best_state}})
-        rd.set_state(rundir.RUNNING, step)  # how far the run is, at the cost of one small write
+    # ------------------------------------------------------------------ resume
+    def resume(self) -> None:
+        """Weights, optimizers, RNGs and the logs up to the newest readable checkpoint."""
+        cfg, rd, run = self.cfg, self.rd, self.run
+        state = self.ckpts.load_latest(map_location=self.device)
+        if state is not None:
+            if state["config_hash"] not in (*rd.known_as(cfg.hash()), cfg.legacy_hash()):
+                raise RunDirError(
+                    f"checkpoints in {self.ckpts.dir} belong to config {state['config_hash']}, not "
+                    f"{cfg.hash()} (a run from before device and cadence keys left the hash is "
+                    f"continued when its config.json is kept, or with the device and cadence it "
+                    f"had); delete them or give another --ckpt-dir")
+            run.G.load_state_dict(state["G"])
+            run.D.load_state_dict(state["D"])
+            run.opt_g.load_state_dict(state["opt_g"])
+            run.opt_d.load_state_dict(state["opt_d"])
+            if run.sched_g:
+                run.sched_g.load_state_dict(state["sched_g"])
+                run.sched_d.load_state_dict(state["sched_d"])
+            set_rng_state(state["rng"])
+            self.start, self.acc, self.n_acc = state["step"], state["acc"].to(self.device), state["n_acc"]
+        self._restore_logs(state)
+        self.segments = [dict(s) for s in (state or {}).get("segments") or self._earlier_segment()]
+        self.segments.append(self._segment())
+        self.best = _Best(self.curve.rows())
+        if self.best.step is not None and self.best_state is None and (rd / rundir.G_BEST).is_file():
+            self.best_state = torch.load(rd / rundir.G_BEST, map_location=self.device, weights_only=True)
+        self.step_no = self.start
+        rd.set_state(rundir.RUNNING, self.start, segments=self.segments)
+        if self.start:
+            _say(f"resumed {rd.path} from the checkpoint of step {self.start} ({self.ckpts.dir})")
 
-    def evaluate_curve(step):
-        nonlocal best_state
-        with preserved_rng():
-            scores = evaluator(run.G, "curve")
-        curve.append({"step": step, **_flat(scores), **models.attention_gates(G=run.G, D=run.D)})
-        if best.update(step, scores):
-            best_state = {k: v.detach().clone() for k, v in run.G.state_dict().items()}
-            io.torch_save(rd / rundir.G_BEST, best_state)
+    def _segment(self) -> dict:
+        """This session of the run: where it starts, on what it runs, at which cadence."""
+        numerics = io.device_info(self.device)
+        return {"from_step": self.start, "to_step": self.start, "device": numerics["device"],
+                "gpu": numerics.get("gpu"), "cadence": {k: getattr(self.cfg, k) for k in CADENCE_KEYS},
+                "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
 
-    step = start
-    while step < cfg.g_updates:
-        loss_d, loss_g = update()
-        step += 1
+    def _earlier_segment(self) -> list[dict]:
+        """The sessions before a checkpoint of an older trainer (which kept no segments), as
+        config.json recorded the first one."""
+        if not self.start:
+            return []
+        with contextlib.suppress(RunDirError):
+            rec = self.rd.read_json(rundir.CONFIG) or {}
+            return [{"from_step": 0, "to_step": self.start, "device": (rec.get("numerics") or {}).get("device"),
+                     "gpu": (rec.get("numerics") or {}).get("gpu"),
+                     "cadence": {k: (rec.get("config") or {}).get(k) for k in CADENCE_KEYS}, "started": None}]
+        return []
+
+    def _restore_logs(self, state: dict | None) -> None:
+        train_log, curve, start = self.train_log, self.curve, self.start
+        logs = (state or {}).get("logs")
+        if logs is not None:  # the logs as they were at the checkpoint, whatever happened to them since
+            if _rows_upto(train_log, start) != logs["train"] or _rows_upto(curve, start) != logs["curve"]:
+                _say(f"train.csv / curve.csv in {self.rd.path} do not match the checkpoint of step "
+                     f"{start}; rebuilt from it")
+            train_log.replace(logs["train"], logs["train_fields"])
+            curve.replace(logs["curve"], logs["curve_fields"])
+            self.best_state = logs.get("G_best")
+            if self.best_state is not None:
+                io.torch_save(self.rd / rundir.G_BEST, self.best_state)
+        elif state is None:  # a fresh start: whatever logs are there belong to no checkpoint
+            if train_log.path.exists() or curve.path.exists():
+                _say(f"no readable checkpoint: the run in {self.rd.path} restarts from step 0")
+            train_log.replace([], rundir.TRAIN_FIELDS)
+            curve.replace([], ["step"])
+        else:  # a checkpoint of an older trainer, without logs: keep the logs up to it
+            if _rows_upto(train_log, start) is None or _rows_upto(curve, start) is None:
+                raise RunDirError(f"the logs in {self.rd.path} are damaged and the checkpoints in "
+                                  f"{self.ckpts.dir} hold no copy of them; delete both to start the run over")
+            train_log.truncate_after(start)
+            curve.truncate_after(start)
+
+    # ------------------------------------------------------------------ the loop
+    def train(self, stop_after: int | None = None) -> dict:
+        """The loop from the resumed step to ``g_updates`` (or ``stop_after``); the final status."""
+        cfg = self.cfg
+        self.bar = _progress(self.progress, self.start, cfg.g_updates)
+        self.t_last, self.step_last, self.wall0 = time.perf_counter(), self.start, time.perf_counter()
+        while self.step_no < cfg.g_updates:
+            self.step()
+            step, last = self.step_no, self.step_no == cfg.g_updates
+            # a checkpoint is only written after the divergence check, so it never holds NaNs
+            if step % cfg.log_every == 0 or step % cfg.ckpt_every == 0 or last:
+                if not self.log():
+                    break
+            if cfg.sample_every and (step % cfg.sample_every == 0 or last):
+                self.sample()
+            if cfg.eval_every and (step % cfg.eval_every == 0 or last):
+                self.evaluate()
+            if step % cfg.ckpt_every == 0 or last:
+                self.checkpoint()
+            if stop_after is not None and step >= stop_after and not last:
+                self.bar.close()
+                return {"state": "running", "step": step}
+        self.bar.close()
+        return self.finish()
+
+    def step(self) -> None:
+        """One generator update (with its n_dis D updates); the losses stay on the device and
+        the first non-finite one's step is recorded there, without a host sync."""
+        run = self.run
+        loss_d, loss_g = self.update()
+        self.step_no += 1
         if run.sched_g:
             run.sched_g.step()
             run.sched_d.step()
         pair = torch.stack([loss_d, loss_g]).float()
-        acc += pair
-        n_acc += 1
+        self.acc += pair
+        self.n_acc += 1
         bad = ~torch.isfinite(pair).all()
-        first_bad = torch.where(bad & (first_bad < 0), torch.full_like(first_bad, step), first_bad)
+        self.first_bad = torch.where(bad & (self.first_bad < 0), torch.full_like(self.first_bad, self.step_no),
+                                     self.first_bad)
 
-        last = step == cfg.g_updates
-        # a checkpoint is only written after the divergence check, so it never holds NaNs
-        if step % cfg.log_every == 0 or step % cfg.ckpt_every == 0 or last:
-            fb = int(first_bad)  # the one host sync, every log_every steps
-            if fb >= 0 or not _finite_weights(run.G, run.D):
-                status = {"state": "diverged", "step": fb if fb >= 0 else step,
-                          "reason": "non-finite loss" if fb >= 0 else "non-finite weight"}
-                break
-            now = time.perf_counter()
-            rate = (step - step_last) / max(now - t_last, 1e-9)
-            mean = (acc / n_acc).tolist()
-            train_log.append({"step": step, "loss_d": f"{mean[0]:.6g}", "loss_g": f"{mean[1]:.6g}",
-                              "seconds": f"{now - wall0:.3f}", "it_per_s": f"{rate:.4g}",
-                              "img_per_s": f"{rate * steps.bs * (steps.n_dis + 1):.4g}"})
-            acc.zero_()
-            n_acc, t_last, step_last = 0, now, step
-            bar(step, mean, rate)
-            warning = watch.check(step, (step - start) / max(now - wall0, 1e-9))
-            if warning:
-                print(warning, file=sys.stderr, flush=True)
-        if cfg.sample_every and (step % cfg.sample_every == 0 or last):
-            save_samples(run, step)
-        if cfg.eval_every and (step % cfg.eval_every == 0 or last):
-            evaluate_curve(step)
-        if step % cfg.ckpt_every == 0 or last:
-            checkpoint(step)
-        if stop_after is not None and step >= stop_after and not last:
-            bar.close()
-            return {"state": "running", "step": step}
-    bar.close()
+    def log(self) -> bool:
+        """The divergence check (the one host sync, every ``log_every`` steps) and a train.csv
+        row; False when the run diverged (``self.diverged`` says where and why)."""
+        step, fb = self.step_no, int(self.first_bad)
+        if fb >= 0 or not _finite_weights(self.run.G, self.run.D):
+            self.diverged = {"step": fb if fb >= 0 else step,
+                             "reason": "non-finite loss" if fb >= 0 else "non-finite weight"}
+            return False
+        now = time.perf_counter()
+        rate = (step - self.step_last) / max(now - self.t_last, 1e-9)
+        mean = (self.acc / self.n_acc).tolist()
+        self.train_log.append({"step": step, "loss_d": f"{mean[0]:.6g}", "loss_g": f"{mean[1]:.6g}",
+                               "seconds": f"{now - self.wall0:.3f}", "it_per_s": f"{rate:.4g}",
+                               "img_per_s": f"{rate * self.steps.bs * (self.steps.n_dis + 1):.4g}"})
+        self.acc.zero_()
+        self.n_acc, self.t_last, self.step_last = 0, now, step
+        self.bar(step, mean, rate)
+        warning = self.watch.check(step, (step - self.start) / max(now - self.wall0, 1e-9))
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        return True
 
-    if status["state"] == "diverged":
-        scores = {"status": "diverged", "diverged_at": status["step"], "reason": status["reason"]}
-    else:
-        io.torch_save(rd / rundir.G_FINAL, run.G.state_dict())
-        scores = {"status": "completed", "final": {"step": step, **evaluator(run.G, "final")}}
-        if best.step is not None:  # the best curve checkpoint, scored under the final protocol
-            G_best = copy.deepcopy(run.G)
-            G_best.load_state_dict(best_state)
-            scores["best"] = {"step": best.step, **evaluator(G_best, "final")}
-        status = {"state": "completed", "step": step}
-    scores.update(config_hash=cfg.hash(), seed=cfg.seed, wall_seconds=round(time.perf_counter() - wall0, 3),
-                  steps_this_session=step - start, numerics=io.device_info(device), versions=io.versions(),
-                  git_commit=io.git_commit())
-    rd.seal(scores)  # the commit point: from here the run is finished
-    return rd.set_state(status.pop("state"), status.pop("step"), **status)
+    def sample(self) -> Path:
+        """The sample grid at the fixed noise (:mod:`repro.samples`)."""
+        return samples.save_samples(self.run.G, self.run.fixed_z, self.run.fixed_y, self.rd.path, self.step_no)
+
+    def evaluate(self) -> None:
+        """A learning-curve point under the curve protocol (the training RNGs untouched), and
+        the best G so far by the protocol's headline metric."""
+        run, step = self.run, self.step_no
+        with preserved_rng():
+            scores = self.evaluator(run.G, "curve")
+        self.curve.append({"step": step, **_flat(scores), **models.attention_gates(G=run.G, D=run.D)})
+        if self.best.update(step, scores):
+            self.best_state = {k: v.detach().clone() for k, v in run.G.state_dict().items()}
+            io.torch_save(self.rd / rundir.G_BEST, self.best_state)
+
+    def checkpoint(self) -> None:
+        """Everything a resume needs, logs included, written atomically."""
+        run, step = self.run, self.step_no
+        self.ckpts.save(step, {"step": step, "G": run.G.state_dict(), "D": run.D.state_dict(),
+                               "opt_g": run.opt_g.state_dict(), "opt_d": run.opt_d.state_dict(),
+                               "sched_g": run.sched_g.state_dict() if run.sched_g else None,
+                               "sched_d": run.sched_d.state_dict() if run.sched_d else None,
+                               "rng": rng_state(), "acc": self.acc.cpu(), "n_acc": self.n_acc,
+                               "config_hash": self.cfg.hash(), "segments": self._segments_upto(step),
+                               "logs": {"train": self.train_log.rows(), "train_fields": self.train_log.fields,
+                                        "curve": self.curve.rows(), "curve_fields": self.curve.fields,
+                                        "G_best": self.best_state}})
+        self.rd.set_state(rundir.RUNNING, step, segments=self.segments)  # how far the run is: one small write
+
+    def _segments_upto(self, step: int) -> list[dict]:
+        self.segments[-1]["to_step"] = step
+        return [dict(s) for s in self.segments]
+
+    def finish(self) -> dict:
+        """Final (and best-checkpoint) scores under the final protocol, the seal, the state."""
+        cfg, rd, run, step = self.cfg, self.rd, self.run, self.step_no
+        if self.diverged is not None:
+            scores = {"status": "diverged", "diverged_at": self.diverged["step"], "reason": self.diverged["reason"]}
+            status = {"state": "diverged", **self.diverged}
+        else:
+            io.torch_save(rd / rundir.G_FINAL, run.G.state_dict())
+            scores = {"status": "completed", "final": {"step": step, **self.evaluator(run.G, "final")}}
+            if self.best.step is not None:  # the best curve checkpoint, scored under the final protocol
+                G_best = copy.deepcopy(run.G)
+                G_best.load_state_dict(self.best_state)
+                scores["best"] = {"step": self.best.step, **self.evaluator(G_best, "final")}
+            status = {"state": "completed", "step": step}
+        status["segments"] = self._segments_upto(step)
+        scores.update(config_hash=cfg.hash(), seed=cfg.seed, segments=status["segments"],
+                      wall_seconds=round(time.perf_counter() - self.wall0, 3), steps_this_session=step - self.start, numerics=io.device_info(self.device),
+                      versions=io.versions(), git_commit=io.git_commit())
+        rd.seal(scores)  # the commit point: from here the run is finished
+        return rd.set_state(status.pop("state"), status.pop("step"), **status)
 
 
 def _rows_upto(log: CsvLog, step: int) -> list[dict] | None:

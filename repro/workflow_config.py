@@ -1,13 +1,14 @@
 """``config/config.yaml`` read and checked the way the workflow checks it (its JSON schema in
-``workflow/schemas/config.schema.yaml``), for the commands that read it outside Snakemake
+``repro/schemas/config.schema.yaml``, package data), for the commands that read it outside Snakemake
 (``repro plan``): a YAML error names the line and column, a schema violation the key."""
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from .errors import UserError
 
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = resources.files("repro") / "schemas" / "config.schema.yaml"  # package data (pyproject.toml)
 
 
 class WorkflowConfigError(UserError, ValueError):

@@ -79,11 +79,13 @@ def _tiny_table(path: Path, cells=("A", "B", "C")):
     rows = []
     for i, cell in enumerate(cells):
         for k in range(3):
-            # the cells train the same runs; a different logging cadence (which never changes a
-            # result) keeps their configs distinct, as a table must (no run counted twice)
+            # the cells train the same runs; another learning-curve protocol (one curve point, at
+            # the last update, whose best checkpoint is the final G) keeps their configs distinct,
+            # as a table must (no run counted twice; the cadence keys are no part of a config's
+            # identity, repro.config.RESULT_NEUTRAL)
             rows.append({**base, "run_id": f"{cell}-s{k}", "table": "adaptive_t", "row": cell, "seed": str(k),
-                         "g_updates": "50", "eval_every": "50", "sample_every": "0",
-                         "log_every": str((25, 10, 5, 2)[i]), "ckpt_every": "50"})
+                         "g_updates": "50", "eval_every": "50", "sample_every": "0", "log_every": "25",
+                         "ckpt_every": "50", "eval_protocol": ("", "mog", "curve-mog")[i]})
     pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
 
 

@@ -134,6 +134,7 @@ def test_run_that_will_outlast_its_limit_warns_in_its_log_and_resumes(tmp_path, 
     # the limit is already past at the first log line (step 10): killed there, resumed from there
     assert "killed near step 10 of 40" in err and "from step 10" in err
     # resubmitted (here: called again), it continues from its newest checkpoint to the end
-    assert train(cfg, tmp_path, evaluator=lambda G, k: {}, progress=False) == {"state": "completed", "step": 40}
+    done = train(cfg, tmp_path, evaluator=lambda G, k: {}, progress=False)
+    assert (done["state"], done["step"]) == ("completed", 40)
     steps = [line.split(",")[0] for line in (tmp_path / "train.csv").read_text().splitlines()[1:]]
     assert steps == ["10", "20", "30", "40"]

@@ -146,12 +146,14 @@ def damage_target(name: str, out: Path, ckpt: Path) -> Path:
 # --------------------------------------------------------------------------- results
 def run_results(d: Path) -> dict:
     """What must equal an uninterrupted run's: scores (minus timing and provenance), the
-    curve, the loss log, the weights, the final status."""
+    curve, the loss log, the weights, the final status (minus its sessions)."""
     scores = json.loads((d / rundir.SCORES).read_text())
     keep = {k: scores.get(k) for k in ("status", "final", "best", "config_hash", "seed", "diverged_at")}
     weights = {n: {k: v.tolist() for k, v in torch.load(d / n, weights_only=True).items()}
                for n in (rundir.G_FINAL, rundir.G_BEST) if (d / n).exists()}
-    record = {"scores": keep, "status": json.loads((d / rundir.STATUS).read_text()),
+    status = json.loads((d / rundir.STATUS).read_text())
+    status.pop("segments", None)  # the run's sessions: provenance, which a kill changes by design
+    record = {"scores": keep, "status": status,
               "curve": pd.read_csv(d / rundir.CURVE).to_dict("list"),
               "train": pd.read_csv(d / rundir.TRAIN_LOG)[["step", "loss_d", "loss_g"]].to_dict("list"),
               "weights": weights}

@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import layout
+from ..errors import UserError
 from .references import REFERENCE_DIR, norm_label
 from .verdict import BETTER, CONFIDENCE, HELD, INCONCLUSIVE, STRADDLES, direction_of, effective_std
 
@@ -149,23 +151,41 @@ def undecided_cells(verdicts: pd.DataFrame) -> list[str]:
             if _truthy(v["ref_hard"]) and v["verdict"] == INCONCLUSIVE]
 
 
+class DirectionsError(UserError, ValueError):
+    """A direction-rules file that cannot be read or holds a malformed rule (one error line)."""
+
+
 def load_directions(path: str | Path = DIRECTIONS_FILE) -> list[dict]:
     """The direction rules of a YAML file (a list of mappings: table, metric, checkpoint, better
-    and worse ({row, column}), margin, claim, why); a malformed rule raises naming its index."""
+    and worse ({row, column}), margin, claim, why); a missing file or a malformed rule raises
+    :class:`DirectionsError` naming the file (and the rule's index)."""
     import yaml
 
-    rules = yaml.safe_load(Path(path).read_text()) or []
+    try:
+        rules = yaml.safe_load(Path(path).read_text()) or []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise DirectionsError(f"direction rules {path} are unreadable ({type(e).__name__}: {e}); "
+                              f"give the YAML file of rules (config/references/directions.yaml)") from None
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise DirectionsError(f"{path}: expected a YAML list of rules (mappings)")
     for i, r in enumerate(rules):
         where = f"{path}, rule {i + 1}"
         missing = [k for k in ("table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]
         if missing:
-            raise ValueError(f"{where}: missing {missing}")
-        direction_of(r["metric"])  # a metric without a direction cannot be ordered
+            raise DirectionsError(f"{where}: missing {missing}")
+        try:
+            direction_of(r["metric"])  # a metric without a direction cannot be ordered
+        except (KeyError, ValueError) as e:
+            raise DirectionsError(f"{where}: {e}") from None
         for side in ("better", "worse"):
-            if set(r[side]) != {"row", "column"}:
-                raise ValueError(f"{where}: {side} must be {{row, column}}, got {r[side]}")
-        if not float(r["margin"]) >= 0:
-            raise ValueError(f"{where}: margin must be >= 0, got {r['margin']}")
+            if not isinstance(r[side], dict) or set(r[side]) != {"row", "column"}:
+                raise DirectionsError(f"{where}: {side} must be {{row, column}}, got {r[side]}")
+        try:
+            margin_ok = float(r["margin"]) >= 0
+        except (TypeError, ValueError):
+            margin_ok = False
+        if not margin_ok:
+            raise DirectionsError(f"{where}: margin must be a number >= 0, got {r['margin']}")
         r.setdefault("checkpoint", "final")
     return rules
 
@@ -311,7 +331,7 @@ def find_verdict_files(paths: Sequence[str | Path]) -> list[Path]:
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(p.rglob("*.verdicts.csv")))
+            found.extend(sorted(p.rglob(f"*{layout.REPORT['verdicts'][0]}")))
         elif p.is_file():
             found.append(p)
     return found

@@ -26,14 +26,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .. import io
+from .. import io, layout, rundir
 from ..data import ring_mixture
 from ..metrics import registry
 from ..metrics.protocol import get_protocol
 from ..settings import SNGAN_AGGRESSIVE as AGGRESSIVE  # D-F: where the SNGAN claim is made
 from ..errors import UserError
 from .collect import collect
-from .curves import collect_curves, plot_curves
+from .curves import collect_curves, no_curves, plot_curves
 from .verdict import DIVERGED, decide, our_interval, summarize
 
 
@@ -182,8 +182,8 @@ def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path) -
             continue  # a row without finished runs has nothing to show yet
         seed = representative_seed(g)
         run_id = g.loc[g["seed"] == seed, "run_id"].iloc[0]
-        files = sorted((runs_root / table / run_id / "samples").glob("step_*.npy"))
-        picks.append((row, seed, [(int(f.stem.split("_")[1]), np.load(f)) for f in files]))
+        files = rundir.sample_files(runs_root / table / run_id, ".npy")
+        picks.append((row, seed, [(step, np.load(f)) for step, f in files]))
     if not picks:
         raise ValueError(f"{table}: no completed run to draw samples of")
     n_cols = max(len(p[2]) for p in picks) + 1
@@ -222,15 +222,20 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
     curves = curves[curves["run_id"].isin(df.loc[df["status"] == "completed", "run_id"])]  # not half-run ones
     summary = mog_summary(df, curves)
     protocol = get_protocol(df["protocol_name"].dropna().iloc[0])  # the runs' final protocol
-    paths = {"runs_csv": io.write_text(f"{out_prefix}.claim.csv", summary.to_csv(index=False))}
+    out = layout.files("claim:mog_modes", out_prefix)
+    paths = {"runs_csv": io.write_text(out["runs_csv"], summary.to_csv(index=False))}
+    stem = out["curves"].with_suffix("")
     if len(curves):
         # one panel per metric, one line per loss (row) with the ± std band over seeds
         swapped = curves.assign(row=curves["column"], column=curves["row"])
         metrics = [m for m in MOG_METRICS if m in curves.columns]
-        paths["curves"] = plot_curves(swapped, f"{out_prefix}.claim_curves", metrics=metrics, band="std",
+        paths["curves"] = plot_curves(swapped, stem, metrics=metrics, band="std",
                                       title=f"{table}: mean over seeds, band ± std", formats=("png",),
                                       legend_title="row")[0]
-    paths["samples"] = plot_mog_samples(df, runs_root, table, Path(f"{out_prefix}.samples.png"))
+    else:  # the rule declares the figure: say why it is empty
+        paths["curves"] = no_curves(stem, "no learning curve: no completed run evaluated during "
+                                          "training (eval_every 0)", formats=("png",))[0]
+    paths["samples"] = plot_mog_samples(df, runs_root, table, out["samples"])
     per_row = (summary.groupby("row", sort=False)
                .agg(**{f"{m} (final)": (f"final_{m}", _mean_std) for m in MOG_METRICS},
                     **{"modes (mean over training)": ("modes_over_training", _mean_std),
@@ -248,10 +253,10 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
           f"{protocol.n_fake:,} samples lies within {protocol.mog_hq_sigmas:g} sigma "
           f"({protocol.mog_hq_sigmas * ring_mixture().sigma:g}) of it.", "",
           "## Per row (mean ± std over seeds)", "", per_row.to_markdown(), "",
-          f"Per run: `{Path(paths['runs_csv']).name}`. Figures: `{Path(out_prefix).name}.claim_curves.png` "
+          f"Per run: `{Path(paths['runs_csv']).name}`. Figures: `{Path(paths['curves']).name}` "
           f"(curves), `{Path(paths['samples']).name}` (densities).", "",
           "## Provenance", "", *provenance_lines(df), ""]
-    paths["md"] = io.write_text(f"{out_prefix}.claim.md", "\n".join(md))
+    paths["md"] = io.write_text(out["md"], "\n".join(md))
     return paths
 
 
@@ -390,12 +395,12 @@ def settings_robustness(table_tsv: Path, runs_root: Path, out_prefix: Path) -> d
     df = collect(table_tsv, runs_root)
     cells = setting_cells(df)
     best = best_setting_table(cells)
-    paths = {"cells_csv": io.write_text(f"{out_prefix}.cells.csv", cells.to_csv(index=False, float_format="%.6g")),
-             "best_md": io.write_text(f"{out_prefix}.best_setting.md", best.to_markdown() + "\n"),
-             "best_csv": io.write_text(f"{out_prefix}.best_setting.csv", best.to_csv()),
-             "best_tex": io.write_text(f"{out_prefix}.best_setting.tex",
-                                       best.to_latex(escape=True).replace("±", r"$\pm$")),
-             "bars": plot_settings_bars(cells, Path(f"{out_prefix}.bars.png"),
+    out = layout.files("claim:settings_robustness", out_prefix)
+    paths = {"cells_csv": io.write_text(out["cells_csv"], cells.to_csv(index=False, float_format="%.6g")),
+             "best_md": io.write_text(out["best_md"], best.to_markdown() + "\n"),
+             "best_csv": io.write_text(out["best_csv"], best.to_csv()),
+             "best_tex": io.write_text(out["best_tex"], best.to_latex(escape=True).replace("±", r"$\pm$")),
+             "bars": plot_settings_bars(cells, out["bars"],
                                         f"{table}: final FID and IS over settings A-F, mean ± std over seeds")}
     g_updates = ", ".join(f"{int(x):,}" for x in sorted(set(df["g_updates"])))
     md = [f"# {table}: claim verdict (`settings_robustness`)", "",
@@ -406,7 +411,7 @@ def settings_robustness(table_tsv: Path, runs_root: Path, out_prefix: Path) -> d
           "## Best setting per method (Table 2 style)", "", best.to_markdown(), "",
           f"Every cell: `{Path(paths['cells_csv']).name}`; figure: `{Path(paths['bars']).name}`.", "",
           "## Provenance", "", *provenance_lines(df), ""]
-    paths["md"] = io.write_text(f"{out_prefix}.claim.md", "\n".join(md))
+    paths["md"] = io.write_text(out["md"], "\n".join(md))
     return paths
 
 

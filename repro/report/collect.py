@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import rundir
+from .. import layout, rundir
 from ..errors import UserError
 from ..experiments import read_table, run_config
 from ..metrics import registry
@@ -59,7 +59,7 @@ def run_dir(runs_root: str | Path, name: str, row) -> Path:
     """``<runs_root>/<runs_table or name>/<run_id>``: where one table row's run lives."""
     owner = row.get(RUNS_TABLE) if hasattr(row, "get") else None
     owner = owner if isinstance(owner, str) and owner else name
-    return Path(runs_root) / owner / str(row["run_id"])
+    return layout.run_path(runs_root, owner, row["run_id"])
 
 
 def read_experiment_table(table_tsv: str | Path) -> pd.DataFrame:

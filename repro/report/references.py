@@ -37,12 +37,16 @@ from typing import Iterable
 
 import pandas as pd
 
+from ..config import TRAJECTORY_NEUTRAL
 from ..metrics.protocol import PROTOCOLS
 from .verdict import DIRECTIONS
 from ..errors import UserError
 
 #: The repository's reference directory.
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "config" / "references"
+#: The shipped references, read from the working directory's ``config/`` (the repository, where
+#: Snakemake and ``repro`` run; :func:`repro.io.config_dir`): user data, not package data, so an
+#: installed ``repro`` reads the checkout it is run in. The workflow passes the files explicitly.
+REFERENCE_DIR = Path("config") / "references"
 REQUIRED = ("paper", "table", "row", "column", "metric", "value", "std", "protocol", "source",
             "tolerance", "direction")
 OPTIONAL_DEFAULTS = {"checkpoint": "final", "g_updates": None, "tolerance_note": "", "kind": "paper",
@@ -182,7 +186,11 @@ def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> p
         files.extend(sorted(p.glob("*.csv")) if p.is_dir() else [p])
     frames = []
     for f in files:
-        raw = pd.read_csv(f, dtype=str, keep_default_na=False)
+        try:
+            raw = pd.read_csv(f, dtype=str, keep_default_na=False)
+        except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
+            raise ReferenceError(f"reference file {f} is unreadable ({type(e).__name__}: {e}); give "
+                                 f"reference CSVs or a directory of them (config/references)") from None
         frames.append(validate(raw, origin=str(f)))
     if not frames:
         return validate(pd.DataFrame(columns=list(REQUIRED)))
@@ -244,9 +252,9 @@ def match(refs: pd.DataFrame | None, paper, table, row, column, metric: str, che
 
 #: Run-config keys that do not change a run's trajectory up to its last update (no linear decay;
 #: evaluation, sampling and checkpoints never touch the training RNG): a run that differs from a
-#: longer one only in these is that run's exact prefix (tests/test_train.py checks this).
-PREFIX_FREE = ("g_updates", "eval_every", "eval_protocol", "final_protocol", "sample_every",
-               "log_every", "ckpt_every", "keep_ckpts", "seed")
+#: longer one only in these is that run's exact prefix (defined in repro.config; tests/test_train.py
+#: checks it).
+PREFIX_FREE = TRAJECTORY_NEUTRAL
 
 
 def prefix_ranges(short_tsv: str | Path, long_tsv: str | Path, runs_root: str | Path,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import io
+from .. import io, layout
 from .cells import VERDICT_COLUMNS
 from .tables import FLOAT_FORMAT, paper_table, write_table
 from .verdict import BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, judge_summary, mean_interval
@@ -55,7 +55,7 @@ def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFr
     """Re-judge a published ``<prefix>.verdicts.csv`` in place, re-render its paper tables, and
     return the changed cells (table, row, column, metric, checkpoint, old_verdict, verdict)."""
     path = Path(verdicts_csv)
-    prefix = path.with_name(path.name[: -len(".verdicts.csv")])
+    prefix = path.with_name(path.name[: -len(layout.REPORT["verdicts"][0])])
     new = rejudge(pd.read_csv(path), confidence)
     for checkpoint in dict.fromkeys(new["checkpoint"]):
         cells = new[new["checkpoint"] == checkpoint]

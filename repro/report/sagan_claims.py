@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import io
+from .. import io, layout, rundir
 from ..experiments import run_config, runs
 from .collect import collect
 from .curves import collect_curves
@@ -148,7 +148,7 @@ def training_seconds(run_dir: Path) -> pd.DataFrame:
     """step -> training wall-clock seconds at that step: train.csv's elapsed seconds less the
     learning-curve evaluations done before it (curve.csv's ``seconds``); sample grids (a few ms)
     stay in. Empty when the run has no train.csv."""
-    train, curve = Path(run_dir) / "train.csv", Path(run_dir) / "curve.csv"
+    train, curve = Path(run_dir) / rundir.TRAIN_LOG, Path(run_dir) / rundir.CURVE
     if not train.is_file():
         return pd.DataFrame(columns=["step", "train_seconds"])
     t = pd.read_csv(train)[["step", "seconds"]]
@@ -368,11 +368,12 @@ def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str
     per = stability_rows(df, fc, rows, column)
     att_lines, _ = attention_verdict(df, fc)
     g_updates = ", ".join(f"{int(x):,}" for x in sorted(set(df["g_updates"])))
-    paths = {"gamma_csv": io.write_text(f"{out_prefix}.gamma.csv", gsum.to_csv(index=False, float_format="%.6g")),
-             "sn_ttur_csv": io.write_text(f"{out_prefix}.sn_ttur.csv", per.to_csv(index=False, float_format="%.6g")),
-             "gamma_png": plot_gammas(gammas, Path(f"{out_prefix}.gamma.png"),
+    out = layout.files("claim:sagan_claims", out_prefix)
+    paths = {"gamma_csv": io.write_text(out["gamma_csv"], gsum.to_csv(index=False, float_format="%.6g")),
+             "sn_ttur_csv": io.write_text(out["sn_ttur_csv"], per.to_csv(index=False, float_format="%.6g")),
+             "gamma_png": plot_gammas(gammas, out["gamma_png"],
                                       f"{table}: |gamma| of the attention blocks, one line per run"),
-             "sn_ttur_png": plot_sn_ttur(fc, rows, column, Path(f"{out_prefix}.sn_ttur.png"),
+             "sn_ttur_png": plot_sn_ttur(fc, rows, column, out["sn_ttur_png"],
                                          f"{table}, attention {column}: FID by generator updates and by "
                                          "training time, one line per run")}
     md = [f"# {table}: claim verdicts (`sagan_claims`)", "",
@@ -392,6 +393,6 @@ def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str
           "FID and IS under the `digits` protocol (1,000 samples vs all 1,797 digits through the "
           "offline digits classifier); learning curves evaluated under the same protocol.", "",
           "## Provenance", "", *provenance_lines(df), ""]
-    paths["md"] = io.write_text(f"{out_prefix}.claim.md", "\n".join(md))
+    paths["md"] = io.write_text(out["md"], "\n".join(md))
     return paths
 

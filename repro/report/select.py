@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import io
+from .. import io, layout
 from ..errors import UserError
 from .collect import RUNS_TABLE, collect, read_experiment_table
 
@@ -99,11 +99,11 @@ def select(target_tsv: str | Path, sources: dict[str, tuple[str | Path, str]], r
     note = (f"Cells of {paper} {label} taken from the sweep runs: per row and dataset, the setting "
             f"chosen by rule `{rule}` ({RULES[rule][0]}, {'higher' if RULES[rule][1] else 'lower'} "
             f"is better; a setting needs most of its runs completed). See repro/report/select.py.")
+    out = layout.files("select", prefix)
     return {
-        "runs": io.write_text(f"{prefix}.runs.tsv", _tsv(combined)),
-        "selection": io.write_text(f"{prefix}.selection.csv", ranking.to_csv(index=False)),
-        "selection_md": io.write_text(f"{prefix}.selection.md",
-                                      note + "\n\n" + ranking.to_markdown(index=False) + "\n"),
+        "runs": io.write_text(out["runs"], _tsv(combined)),
+        "selection": io.write_text(out["selection"], ranking.to_csv(index=False)),
+        "selection_md": io.write_text(out["selection_md"], note + "\n\n" + ranking.to_markdown(index=False) + "\n"),
     }
 
 

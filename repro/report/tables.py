@@ -27,7 +27,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from .. import io
+from .. import io, layout
+from ..layout import TABLE_FORMATS
 from ..metrics import registry
 from .cells import cell_verdicts
 from .collect import collect, provenance
@@ -147,16 +148,14 @@ def write_table(table: pd.DataFrame, out_prefix: str | Path, *, verdicts: pd.Dat
     md = flat.to_markdown(disable_numparse=True)  # cells are text: keep "7.40" as written
     if caption:
         md = f"{caption}\n\n{md}"
-    paths = {
-        "md": io.write_text(prefix.with_name(prefix.name + ".md"), md + "\n"),
-        "csv": io.write_text(prefix.with_name(prefix.name + ".csv"), flat.to_csv()),
-        "tex": io.write_text(prefix.with_name(prefix.name + ".tex"), _latex(table, caption)),
-    }
+    text = {"md": md + "\n", "csv": flat.to_csv(), "tex": _latex(table, caption)}
+    paths = {name: io.write_text(prefix.with_name(prefix.name + suffix), text[name])
+             for name, suffix in TABLE_FORMATS.items()}
     if verdicts is not None:
-        paths["verdicts"] = io.write_text(prefix.with_name(prefix.name + ".verdicts.csv"),
+        paths["verdicts"] = io.write_text(layout.files("report", prefix)["verdicts"],
                                           verdicts.to_csv(index=False, float_format=FLOAT_FORMAT))
     if provenance is not None:
-        paths["provenance"] = io.write_text(prefix.with_name(prefix.name + ".provenance.csv"),
+        paths["provenance"] = io.write_text(layout.files("report", prefix)["provenance"],
                                             provenance.to_csv(index=False))
     return paths
 
@@ -181,6 +180,7 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
     verdicts = cell_verdicts(df, references, metrics, checkpoints, min_seeds, confidence, seeds_cap)
     shown = list(dict.fromkeys(verdicts["metric"])) if metrics is None else list(metrics)
     prefix = Path(out_prefix)
+    out = layout.files("report", prefix)
     paths: dict[str, Path] = {}
     for checkpoint in checkpoints:
         t = paper_table(df, references, shown, checkpoint, min_seeds, verdicts=verdicts)
@@ -188,24 +188,29 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
         caption = f"{df['table'].iloc[0]} ({checkpoint} checkpoint)" if len(df) else None
         written = write_table(t, p, caption=caption)
         paths.update({(k if checkpoint == "final" else f"{checkpoint}_{k}"): v for k, v in written.items()})
-    paths["verdicts"] = io.write_text(prefix.with_name(prefix.name + ".verdicts.csv"),
-                                      verdicts.to_csv(index=False, float_format=FLOAT_FORMAT))
-    paths["provenance"] = io.write_text(prefix.with_name(prefix.name + ".provenance.csv"),
-                                        provenance(df).to_csv(index=False))
+    paths["verdicts"] = io.write_text(out["verdicts"], verdicts.to_csv(index=False, float_format=FLOAT_FORMAT))
+    paths["provenance"] = io.write_text(out["provenance"], provenance(df).to_csv(index=False))
     if curves:
-        from .curves import collect_curves, plot_curves
-
-        c = collect_curves(table_tsv, runs_root, table=table)
-        if run_ids is not None and not c.empty:
-            c = c[c["run_id"].astype(str).isin(set(map(str, run_ids)))]
-        if not c.empty:
-            final = verdicts[verdicts["checkpoint"] == "final"]
-            figs = plot_curves(c, prefix.with_name(prefix.name + ".curves"), references=final)
-            paths.update({f"curves_{p.suffix.lstrip('.')}": p for p in figs})
-        elif "real" in df.columns and len(df) and df["real"].notna().all():
-            from .curves import no_curves  # real-data cells: nothing trained, nothing to plot
-
-            figs = no_curves(prefix.with_name(prefix.name + ".curves"), "real-data cells: no training")
-            paths.update({f"curves_{p.suffix.lstrip('.')}": p for p in figs})
+        paths.update(_write_curves(table_tsv, runs_root, table, run_ids, df, verdicts, out))
     return paths
+
+
+def _write_curves(table_tsv, runs_root, table, run_ids, df, verdicts, out) -> dict[str, Path]:
+    """The learning-curve figures (``curves_png``, ``curves_pdf``); without a curve to draw, a
+    figure that says why (the report's rule declares them whatever the runs hold)."""
+    from .curves import collect_curves, no_curves, plot_curves
+
+    c = collect_curves(table_tsv, runs_root, table=table)
+    if run_ids is not None and not c.empty:
+        c = c[c["run_id"].astype(str).isin(set(map(str, run_ids)))]
+    fmts = [p.suffix.lstrip(".") for name, p in out.items() if name.startswith("curves_")]
+    stem = out["curves_png"].with_suffix("")
+    if not c.empty:
+        figs = plot_curves(c, stem, references=verdicts[verdicts["checkpoint"] == "final"], formats=fmts)
+    elif "real" in df.columns and len(df) and df["real"].notna().all():
+        figs = no_curves(stem, "real-data cells: no training", formats=fmts)
+    else:
+        figs = no_curves(stem, "no learning curve: no finished run evaluated during training "
+                               "(eval_every 0, or no run finished yet)", formats=fmts)
+    return {f"curves_{p.suffix.lstrip('.')}": p for p in figs}
 

@@ -1,4 +1,5 @@
 # Read and validate the suite's experiment tables before any job starts.
+import glob
 import json
 import re
 import shlex
@@ -6,12 +7,13 @@ import sys
 
 from snakemake.utils import validate
 
-from repro import experiments
+from repro import experiments, layout, rundir
+from repro.workflow_config import SCHEMA
 from repro import seeds as seeds_mod
 from repro.report.claims import CLAIMS as CLAIM_ANALYSES
 from repro.report.select import active as active_selections
 
-validate(config, "../schemas/config.schema.yaml")
+validate(config, str(SCHEMA))  # the package's copy (package data): one schema, wherever repro is installed
 
 # jobs run the repro CLI of the Python that runs Snakemake (the venv's), whatever is on PATH
 PY = sys.executable
@@ -67,7 +69,7 @@ def run_scores(wildcards):
     """The scores of a table's runs: every row, or for an adaptive table the runs its last round
     scheduled (read from the seed_round checkpoints: the DAG grows round by round)."""
     runs = final_runs(wildcards.table) if wildcards.table in ADAPTIVE else TABLES[wildcards.table].index
-    return [f"{RUNS}/{wildcards.table}/{run}/scores.json" for run in runs]
+    return [str(layout.run_path(RUNS, wildcards.table, run, rundir.SCORES)) for run in runs]
 
 
 # the GPU model the jobs run on: its `repro calibrate` rates (else assumed ones) size `runtime`
@@ -87,7 +89,22 @@ def report_tsv(wildcards):
 def report_scores(wildcards):
     """The table's scores and, with a selection, every run of its source tables."""
     sources = SELECTIONS.get(wildcards.table, {}).get("from", {})
-    return run_scores(wildcards) + [f"{RUNS}/{s}/{run}/scores.json" for s in sources for run in TABLES[s].index]
+    return run_scores(wildcards) + [str(layout.run_path(RUNS, s, run, rundir.SCORES))
+                                    for s in sources for run in TABLES[s].index]
+
+
+# what report, select, seed-round and check read besides the runs: declared as their inputs and
+# passed to the command, so editing a reference range or a direction rule reruns them
+REFERENCE_CSVS = sorted(glob.glob("config/references/*.csv"))
+DIRECTIONS = "config/references/directions.yaml"
+
+
+def outputs(kind):
+    """The files a report, selection or claim writes for a table (repro.layout: the names its
+    writer uses), as a rule's named outputs; the ones Snakemake's report shows, in their category."""
+    prefix = str(layout.table_prefix(RESULTS, "{table}"))
+    return {name: report(prefix + suffix, category=category) if category else prefix + suffix
+            for name, (suffix, category) in layout.spec(kind).items()}
 
 
 def selection_args(wildcards):

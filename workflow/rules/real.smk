@@ -20,13 +20,13 @@ rule real_data:
     input:
         table_tsv,
     output:
-        f"{RUNS}/{{table}}/{{run}}/scores.json",
+        str(layout.run_path(RUNS, "{table}", "{run}", rundir.SCORES)),
     log:
-        f"{RUNS}/{{table}}/{{run}}/score.log",
+        str(layout.run_path(RUNS, "{table}", "{run}", rundir.SCORE_LOG)),
     wildcard_constraints:
         run="|".join(re.escape(r) for _, r in sorted(REAL_RUNS)) or "(?!)",
     params:
-        out=lambda w: f"{RUNS}/{w.table}/{w.run}",
+        out=lambda w: layout.run_path(RUNS, w.table, w.run),
         data_root=f"--data-root {config['data_root']}" if config["data_root"] else "",
     threads: 1
     resources:

@@ -4,18 +4,18 @@ rule select:
     input:
         tsv=table_tsv,
         scores=report_scores,
+        references=REFERENCE_CSVS,
     output:
-        runs=f"{RESULTS}/{{table}}/{{table}}.runs.tsv",
-        selection=f"{RESULTS}/{{table}}/{{table}}.selection.csv",
-        md=f"{RESULTS}/{{table}}/{{table}}.selection.md",
+        **outputs("select"),
     wildcard_constraints:
         table=selection_tables(),
     params:
         runs=RUNS,
-        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
         args=selection_args,
     shell:
-        "{REPRO} select {input.tsv} --runs {params.runs} --out {params.prefix} {params.args}"
+        "{REPRO} select {input.tsv} --runs {params.runs} --out {params.prefix} {params.args} "
+        "--references {input.references}"
 
 
 rule report:
@@ -25,34 +25,26 @@ rule report:
         unpack(seeds_state),
         tsv=report_tsv,
         scores=report_scores,
+        references=REFERENCE_CSVS,
     output:
-        md=report(f"{RESULTS}/{{table}}/{{table}}.md", category="tables"),
-        csv=f"{RESULTS}/{{table}}/{{table}}.csv",
-        tex=f"{RESULTS}/{{table}}/{{table}}.tex",
-        best_md=f"{RESULTS}/{{table}}/{{table}}.best.md",
-        best_csv=f"{RESULTS}/{{table}}/{{table}}.best.csv",
-        best_tex=f"{RESULTS}/{{table}}/{{table}}.best.tex",
-        verdicts=report(f"{RESULTS}/{{table}}/{{table}}.verdicts.csv", category="verdicts"),
-        provenance=f"{RESULTS}/{{table}}/{{table}}.provenance.csv",
-        curves=report(f"{RESULTS}/{{table}}/{{table}}.curves.png", category="learning curves"),
-        curves_pdf=f"{RESULTS}/{{table}}/{{table}}.curves.pdf",
+        **outputs("report"),
     params:
         runs=RUNS,  # the table's runs are RUNS/<table>/<run_id>
-        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
         state=lambda w, input: f"--seeds-state {input.state}" if "state" in input.keys() else "",
     shell:
         "{REPRO} report {input.tsv} --runs {params.runs} --out {params.prefix} {params.state} "
-        "--confidence {CONFIDENCE}"
+        "--confidence {CONFIDENCE} --references {input.references}"
 
 
 rule check:
     """Fails, naming the cell, when a number leaves its reference range or a claim's direction
     (config/references/directions.yaml) breaks."""
     input:
-        verdicts=f"{RESULTS}/{{table}}/{{table}}.verdicts.csv",
-        directions="config/references/directions.yaml",
+        verdicts=outputs("report")["verdicts"],
+        directions=DIRECTIONS,
     output:
-        f"{RESULTS}/{{table}}/check.txt",
+        str(layout.check_file(RESULTS, "{table}")),
     shell:
         "{REPRO} check {input.verdicts} --out {output} --directions {input.directions}"
 
@@ -63,15 +55,12 @@ rule claim_mog_modes:
         tsv=table_tsv,
         scores=run_scores,
     output:
-        md=report(f"{RESULTS}/{{table}}/{{table}}.claim.md", category="claims"),
-        csv=f"{RESULTS}/{{table}}/{{table}}.claim.csv",
-        curves=report(f"{RESULTS}/{{table}}/{{table}}.claim_curves.png", category="claims"),
-        samples=report(f"{RESULTS}/{{table}}/{{table}}.samples.png", category="claims"),
+        **outputs("claim:mog_modes"),
     wildcard_constraints:
         table=claim_tables("mog_modes"),
     params:
         runs=RUNS,
-        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
     shell:
         "{REPRO} claim mog_modes {input.tsv} --runs {params.runs} --out {params.prefix}"
 
@@ -82,17 +71,12 @@ rule claim_settings_robustness:
         tsv=table_tsv,
         scores=run_scores,
     output:
-        md=report(f"{RESULTS}/{{table}}/{{table}}.claim.md", category="claims"),
-        cells=f"{RESULTS}/{{table}}/{{table}}.cells.csv",
-        best_md=f"{RESULTS}/{{table}}/{{table}}.best_setting.md",
-        best_csv=f"{RESULTS}/{{table}}/{{table}}.best_setting.csv",
-        best_tex=f"{RESULTS}/{{table}}/{{table}}.best_setting.tex",
-        bars=report(f"{RESULTS}/{{table}}/{{table}}.bars.png", category="claims"),
+        **outputs("claim:settings_robustness"),
     wildcard_constraints:
         table=claim_tables("settings_robustness"),
     params:
         runs=RUNS,
-        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
     shell:
         "{REPRO} claim settings_robustness {input.tsv} --runs {params.runs} --out {params.prefix}"
 
@@ -103,15 +87,11 @@ rule claim_sagan_claims:
         tsv=table_tsv,
         scores=run_scores,
     output:
-        md=report(f"{RESULTS}/{{table}}/{{table}}.claim.md", category="claims"),
-        gamma_csv=f"{RESULTS}/{{table}}/{{table}}.gamma.csv",
-        gamma=report(f"{RESULTS}/{{table}}/{{table}}.gamma.png", category="claims"),
-        sn_ttur_csv=f"{RESULTS}/{{table}}/{{table}}.sn_ttur.csv",
-        sn_ttur=report(f"{RESULTS}/{{table}}/{{table}}.sn_ttur.png", category="claims"),
+        **outputs("claim:sagan_claims"),
     wildcard_constraints:
         table=claim_tables("sagan_claims"),
     params:
         runs=RUNS,
-        prefix=lambda w: f"{RESULTS}/{w.table}/{w.table}",
+        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
     shell:
         "{REPRO} claim sagan_claims {input.tsv} --runs {params.runs} --out {params.prefix}"

@@ -35,9 +35,9 @@ def final_runs(table):
 def seed_round_input(wildcards):
     r = int(wildcards.round)
     inputs = {"tsv": table_tsv(wildcards),
-              "scores": [f"{RUNS}/{wildcards.table}/{run}/scores.json"
+              "scores": [str(layout.run_path(RUNS, wildcards.table, run, rundir.SCORES))
                          for run in scheduled_runs(wildcards.table, r)],
-              "directions": "config/references/directions.yaml"}
+              "directions": DIRECTIONS, "references": REFERENCE_CSVS}
     if r > 0:
         inputs["previous"] = round_state(wildcards.table, r - 1)
     return inputs
@@ -61,4 +61,5 @@ checkpoint seed_round:
         previous=lambda w, input: f"--previous {input.previous}" if "previous" in input.keys() else "",
     shell:
         "{REPRO} seed-round {input.tsv} --runs {RUNS} --round {wildcards.round} --out {output} "
-        "{params.spec} {params.previous} --directions {input.directions} --confidence {CONFIDENCE}"
+        "{params.spec} {params.previous} --directions {input.directions} --confidence {CONFIDENCE} "
+        "--references {input.references}"

@@ -3,12 +3,12 @@ rule train:
     input:
         table_tsv,
     output:
-        f"{RUNS}/{{table}}/{{run}}/scores.json",
+        str(layout.run_path(RUNS, "{table}", "{run}", rundir.SCORES)),
     log:
-        f"{RUNS}/{{table}}/{{run}}/train.log",
+        str(layout.run_path(RUNS, "{table}", "{run}", rundir.WORKFLOW_LOG)),
     params:
         ckpt=lambda w: f"{CKPT}/{w.table}/{w.run}",
-        out=lambda w: f"{RUNS}/{w.table}/{w.run}",
+        out=lambda w: layout.run_path(RUNS, w.table, w.run),
         data_root=f"--data-root {config['data_root']}" if config["data_root"] else "",
         jobs_per_gpu=config.get("jobs_per_gpu", 1),
     threads: 1
