@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -57,17 +56,7 @@ def device_name(device) -> str:
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"cpu: {cpu_model()}"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return f"cpu: {io.cpu_model()}"
 
 
 def calibration_config(arch: str, device: str, **overrides):

@@ -17,13 +17,17 @@ SIZES = {"cpu": dict(resolution=32, ch=8, batch_size=16), "cuda": dict(resolutio
 
 
 def _suite_step(device, tmp_path):
-    step = bench.suite_step(torch.device(device), "reduced", tmp=str(tmp_path), size=SIZES[device])[0]
+    step, run = bench.suite_step(torch.device(device), "reduced", tmp=str(tmp_path), size=SIZES[device])
 
     def timed():
         step()
         if device == "cuda":
             torch.cuda.synchronize()
-    return timed
+    return timed, run
+
+
+def _weights(module):
+    return torch.cat([p.detach().flatten().cpu() for p in module.parameters()])
 
 
 def _baseline_step(device):
@@ -37,9 +41,14 @@ DEVICES = ["cpu"] + (["cuda"] if CUDA else [])
 def test_train_step_suite(benchmark, device, tmp_path):
     benchmark.group = f"sngan_cnn step ({device})"
     benchmark.extra_info.update(device=torch.cuda.get_device_name() if device == "cuda" else "cpu", **SIZES[device])
-    step = _suite_step(device, tmp_path)
+    step, run = _suite_step(device, tmp_path)
+    before = _weights(run.G), _weights(run.D)
     step()  # warm-up (cudnn autotuning, allocator)
     benchmark(step)
+    # what was timed is a real update: both networks moved, and stayed finite
+    for net, old in zip((run.G, run.D), before):
+        new = _weights(net)
+        assert torch.isfinite(new).all() and not torch.equal(new, old)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -47,5 +56,9 @@ def test_train_step_eager_baseline(benchmark, device):
     benchmark.group = f"sngan_cnn step ({device})"
     benchmark.extra_info.update(device=torch.cuda.get_device_name() if device == "cuda" else "cpu", **SIZES[device])
     step = _baseline_step(device)
+    before = [_weights(net) for net in step.nets]
     step()
     benchmark(step)
+    for net, old in zip(step.nets, before):
+        new = _weights(net)
+        assert torch.isfinite(new).all() and not torch.equal(new, old)
