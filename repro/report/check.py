@@ -46,6 +46,7 @@ from scipy import stats
 
 from .. import layout
 from ..errors import UserError
+from .cells import current_names
 from .references import REFERENCE_DIR, norm_label
 from .verdict import BETTER, CONFIDENCE, HELD, INCONCLUSIVE, STRADDLES, direction_of, effective_std
 
@@ -63,9 +64,10 @@ VERDICT_COLUMNS = ("table", "row", "column", "metric", "checkpoint", "verdict", 
 
 
 def read_verdicts(path: str | Path) -> pd.DataFrame:
-    """A ``.verdicts.csv`` file; one that is empty, unparsable, without cells or without the
-    verdict columns raises :class:`repro.errors.UserError` naming it (a check of nothing or of
-    another file must not pass)."""
+    """A ``.verdicts.csv`` file, older column names read as the current ones
+    (:func:`repro.report.cells.current_names`); one that is empty, unparsable, without cells or
+    without the verdict columns raises :class:`repro.errors.UserError` naming it (a check of
+    nothing or of another file must not pass)."""
     from ..errors import UserError
 
     fix = "give the .verdicts.csv that `repro report` writes (rerun the report to rebuild it)"
@@ -78,7 +80,7 @@ def read_verdicts(path: str | Path) -> pd.DataFrame:
         raise UserError(f"{path} is not a verdicts file: no column(s) {missing}; {fix}")
     if df.empty:
         raise UserError(f"{path} holds no cells; {fix}")
-    return df
+    return current_names(df, path)
 
 
 def _as_frame(verdicts) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from repro.report.check import check, check_directions, load_directions
 from repro.report.check import main as check_main
 from repro.report.references import ReferenceError, resolve_tolerance, validate
 from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOOR_REL, VERDICTS,
-                                  WORSE, compare, decide, is_collapsed, judge,
+                                  WORSE, compare, decide, is_degraded, judge,
                                   our_interval, seeds_needed)
 
 from fake_runs import CURVE, MOG, SNGAN, TSV_COLUMNS, run_row, score, write_run, write_tsv  # noqa: F401
@@ -31,7 +31,7 @@ SN_IS = [7.40, 7.52, 7.31]
 @pytest.fixture
 def table(tmp_path):
     """A small SNGAN Table 2: SN-GANs (3 seeds, fine), WGAN-GP (2 of 3 diverged),
-    Weight clipping (1 completed, 1 without directory, 1 still running), Layer Norm. (collapsed)."""
+    Weight clipping (1 completed, 1 without directory, 1 still running), Layer Norm. (degraded: final far worse than best)."""
     runs = tmp_path / "runs"
     rows = []
     for s, (fid, is_) in enumerate(zip(SN_FIDS, SN_IS)):
@@ -167,7 +167,7 @@ def test_cell_mean_and_std_equal_numpy(table, refs):
     assert sn.loc["fid", "ref_low"] == pytest.approx(29.3 * 0.9)
 
 
-def test_cell_verdicts_diverged_missing_and_collapsed(table, refs):
+def test_cell_verdicts_diverged_missing_and_degraded(table, refs):
     tsv, runs = table
     v = cell_verdicts(collect(tsv, runs), refs, ["fid"]).set_index("row")
     assert v.loc["WGAN-GP", "verdict"] == DIVERGED
@@ -176,8 +176,8 @@ def test_cell_verdicts_diverged_missing_and_collapsed(table, refs):
     assert wc["verdict"] == INCONCLUSIVE and wc["n"] == 1 and wc["n_missing"] == 2
     assert "min_seeds" in wc["reason"]
     ln = v.loc["Layer Norm."]
-    assert ln["collapsed"] == 1  # 45 > 33 x 1.25 + 1 = 42.25; 34 is not
-    assert v.loc["SN-GANs", "collapsed"] == 0
+    assert ln["degraded"] == 1  # 45 > 33 x 1.25 + 1 = 42.25; 34 is not
+    assert v.loc["SN-GANs", "degraded"] == 0
 
 
 def test_best_checkpoint_is_judged_against_best_references(table, refs):
@@ -251,13 +251,13 @@ def test_decide_diverged_and_inconclusive_rules():
     assert reached == set(VERDICTS)
 
 
-def test_collapsed_flag():
-    assert is_collapsed(40.0, 30.0, "fid")         # 40 > 30 x 1.25 + 1 = 38.5
-    assert not is_collapsed(38.0, 30.0, "fid")
-    assert is_collapsed(5.0, 7.0, "is_mean")       # 5 x 1.25 = 6.25 < 7
-    assert not is_collapsed(6.0, 7.0, "is_mean")
-    assert is_collapsed(4, 8, "modes_covered") and not is_collapsed(7, 8, "modes_covered")
-    assert not is_collapsed(None, 30.0, "fid") and not is_collapsed(math.nan, 30.0, "fid")
+def test_degraded_flag():
+    assert is_degraded(40.0, 30.0, "fid")         # 40 > 30 x 1.25 + 1 = 38.5
+    assert not is_degraded(38.0, 30.0, "fid")
+    assert is_degraded(5.0, 7.0, "is_mean")       # 5 x 1.25 = 6.25 < 7
+    assert not is_degraded(6.0, 7.0, "is_mean")
+    assert is_degraded(4, 8, "modes_covered") and not is_degraded(7, 8, "modes_covered")
+    assert not is_degraded(None, 30.0, "fid") and not is_degraded(math.nan, 30.0, "fid")
 
 
 def test_protocol_and_budget_mismatch_are_inconclusive(tmp_path, refs):
@@ -484,7 +484,7 @@ def test_paper_table_layout_and_files(table, refs, tmp_path):
     assert sn[("CIFAR-10", "paper")] == "29.3" and sn[("CIFAR-10", "verdict")] == HELD
     assert t.loc["WGAN-GP", ("CIFAR-10", "ours")] == "diverged (2/3)"
     assert "2 missing" in t.loc["Weight clipping", ("CIFAR-10", "ours")]
-    assert "1 collapsed" in t.loc["Layer Norm.", ("CIFAR-10", "ours")]
+    assert "1 degraded" in t.loc["Layer Norm.", ("CIFAR-10", "ours")]
 
     two = paper_table(df, refs, ["is_mean", "fid"])
     assert two.columns.nlevels == 3 and ("CIFAR-10", "IS", "ours") in two.columns
@@ -502,7 +502,7 @@ def test_paper_table_layout_and_files(table, refs, tmp_path):
     assert r"\begin{tabular}" in tex and r"\multicolumn" in tex and "SN-GANs" in tex
     ver = pd.read_csv(paths["verdicts"])
     for col in ("row", "column", "metric", "checkpoint", "n", "mean", "std", "ref_value", "ref_low",
-                "ref_high", "verdict", "collapsed", "protocol_name", "protocol_key"):
+                "ref_high", "verdict", "degraded", "protocol_name", "protocol_key"):
         assert col in ver.columns
     assert len(ver) == 4 * 2 and set(ver["verdict"]) <= set(VERDICTS)
     sn_fid = ver[(ver["row"] == "SN-GANs") & (ver["metric"] == "fid")].iloc[0]
