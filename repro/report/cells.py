@@ -8,11 +8,11 @@ cell (table, row, column) x metric x checkpoint -- the long form that the paper 
 from __future__ import annotations
 
 import math
-import sys
 from typing import Iterable, Sequence
 
 import pandas as pd
 
+from .. import deprecation
 from . import real
 from . import references as refs_mod
 from .collect import CELL
@@ -30,19 +30,16 @@ VERDICT_COLUMNS = (
 #: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
 #: was the degraded count before "collapse" came to mean only mode collapse (issue 12).
 RENAMED_COLUMNS = {"collapsed": "degraded"}
-_told: set[str] = set()  # old names already reported in this process (one line each at most)
 
 
 def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") -> pd.DataFrame:
     """`verdicts` (a read ``.verdicts.csv``) with its old columns under their current names
-    (:data:`RENAMED_COLUMNS`; values untouched), and one deprecation line on stderr per old name
-    per process, naming `source` and the command that rewrites the file."""
+    (:data:`RENAMED_COLUMNS`; values untouched), and one deprecation line per old name per
+    process (:func:`repro.deprecation.tell`), naming `source` and the command that rewrites it."""
     old = {o: n for o, n in RENAMED_COLUMNS.items() if o in verdicts.columns and n not in verdicts.columns}
     for o, n in old.items():
-        if o not in _told:
-            _told.add(o)
-            print(f"deprecated: {source}: column {o!r} is read as {n!r}; "
-                  f"`repro rejudge {source}` rewrites it under the new name", file=sys.stderr)
+        deprecation.tell(f"column {o}", f"{source}: column {o!r} is read as {n!r}; "
+                                        f"`repro rejudge {source}` rewrites it under the new name")
     return verdicts.rename(columns=old)
 
 

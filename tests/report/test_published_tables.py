@@ -25,10 +25,9 @@ def test_verdicts_with_the_old_collapsed_column_are_read_as_degraded(tmp_path, m
     """A verdicts file published before the rename (degraded count in a column ``collapsed``) is
     rejudged and checked without a traceback: the counts come back under ``degraded`` as published,
     the tables render as published, and two such files cost one deprecation line in all."""
-    from repro import cli
-    from repro.report import cells
+    from repro import cli, deprecation
 
-    monkeypatch.setattr(cells, "_told", set())
+    monkeypatch.setattr(deprecation, "_told", set())
     name = "lsgan_mog"
     published = RESULTS / name / f"{name}.verdicts.csv"
     header, body = published.read_text().split("\n", 1)
