@@ -31,6 +31,15 @@ it is a result, not a crash.
 from .values import parse_value as _parse_value  # the one parser of table cells and --set values
 
 
+def order_rules_option(p) -> None:
+    """``--order-rules FILE`` (a claim's ordered pairs of cells, ``repro.report.check``), and its
+    name before issue 12, ``--directions``, kept as a deprecated alias."""
+    from .deprecation import Alias
+
+    p.add_argument("--order-rules", help="order rules (default config/references/order_rules.yaml)")
+    p.add_argument("--directions", dest="order_rules", action=Alias, new="--order-rules", help=argparse.SUPPRESS)
+
+
 def cmd_train(a) -> int:
     from .config import RunConfig, check_given
     from .train import train
@@ -244,7 +253,7 @@ def cmd_check(a) -> int:
     buf = _io.StringIO()
     with contextlib.redirect_stdout(buf):
         code = check_main([*a.paths, *(["--strict"] if a.strict else []),
-                           *(["--directions", a.directions] if a.directions else [])])
+                           *(["--order-rules", a.order_rules] if a.order_rules else [])])
     print(buf.getvalue(), end="")
     if code == 0 and a.out:
         io.write_text(a.out, buf.getvalue())
@@ -266,7 +275,7 @@ def cmd_seed_round(a) -> int:
 
     spec = {"start": a.start, "step": a.step if a.step is not None else a.start, "cap": a.cap}
     state = write_round(a.table, a.runs, spec, a.round, a.out, previous=a.previous,
-                        directions=a.directions, references=a.references, confidence=a.confidence)
+                        order_rules=a.order_rules, references=a.references, confidence=a.confidence)
     grown = ", ".join(f"{' / '.join(g['cell'][1:])} -> {g['seeds']} seeds" for g in state["grown"])
     print(f"round {a.round}: {'done' if state['done'] else 'more seeds for ' + grown}; "
           f"{len(state['runs'])} runs")
@@ -408,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     sr.add_argument("--start", type=int, required=True)
     sr.add_argument("--step", type=int, help="seeds added per round (default: start)")
     sr.add_argument("--cap", type=int, required=True)
-    sr.add_argument("--directions", help="direction rules (default config/references/directions.yaml)")
+    order_rules_option(sr)
     sr.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
     sr.add_argument("--confidence", type=float, default=0.90, help="as for repro report")
     sr.set_defaults(fn=cmd_seed_round)
@@ -439,9 +448,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ck = sub.add_parser("check", help="fail when a number leaves its reference range")
     ck.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories")
-    ck.add_argument("--strict", action="store_true", help="inconclusive hard cells fail too")
+    ck.add_argument("--strict", action="store_true", help="inconclusive hard cells and order rules fail too")
     ck.add_argument("--out", help="write the passing record here")
-    ck.add_argument("--directions", help="direction rules (default config/references/directions.yaml)")
+    order_rules_option(ck)
     ck.set_defaults(fn=cmd_check)
 
     rj = sub.add_parser("rejudge", help="re-judge published *.verdicts.csv under the current rule")

@@ -2,12 +2,12 @@
 
 A table listed under ``adaptive_seeds`` in ``config/config.yaml`` (``{start, step, cap}``) runs
 ``start`` seeds per cell first. After each round, :func:`next_round` judges every cell (the
-verdicts ``repro report`` writes, :func:`repro.report.cells.cell_verdicts`) and the table's claim
-directions (:func:`repro.report.check.direction_tests`); a cell gets ``step`` more seeds when
+verdicts ``repro report`` writes, :func:`repro.report.cells.cell_verdicts`) and the table's order
+rules (:func:`repro.report.check.order_tests`); a cell gets ``step`` more seeds when
 
 * one of its hard-referenced metrics is *undecided* -- its interval straddles the range
   (:func:`repro.report.check.undecided`), or
-* it is one side of a direction rule whose test is inconclusive,
+* it is one side of an order rule whose test is inconclusive,
 
 and it has fewer than ``cap`` seeds. Rounds stop when no cell gets more (``done``).
 
@@ -80,12 +80,12 @@ def first_round(rows: pd.DataFrame, spec: dict) -> list[str]:
 def open_cells(verdicts: pd.DataFrame, rules: Sequence[dict],
                confidence: float = CONFIDENCE) -> set[tuple[str, str]]:
     """(row, column) of the cells that more seeds could decide: an undecided hard cell, or a side
-    of an inconclusive direction rule."""
-    from .report.check import _truthy, direction_tests, undecided
+    of an inconclusive order rule."""
+    from .report.check import _truthy, order_tests, undecided
 
     out = {(str(v["row"]), str(v["column"])) for _, v in verdicts.iterrows()
            if _truthy(v["ref_hard"]) and undecided(v)}
-    tests = direction_tests(verdicts, rules, confidence)
+    tests = order_tests(verdicts, rules, confidence)
     for _, t in tests.iterrows():
         if t["verdict"] == "inconclusive":
             out.update(t["cells"])
@@ -127,13 +127,13 @@ def read_state(path: str | Path) -> dict:
 
 def write_round(table_tsv: str | Path, runs_root: str | Path, spec: dict, round_no: int,
                 out: str | Path, previous: str | Path | None = None,
-                directions: str | Path | None = None, references=None,
+                order_rules: str | Path | None = None, references=None,
                 table: str | None = None, confidence: float = CONFIDENCE) -> dict:
     """Judge the runs of round `round_no` (round 0: the start seeds; else the runs the previous
     state lists) and write the next state to `out` atomically."""
     from .experiments import runs as table_runs
     from .report.cells import cell_verdicts
-    from .report.check import DIRECTIONS_FILE, load_directions
+    from .report.check import ORDER_RULES_FILE, load_order_rules
     from .report.collect import collect
     from .report.references import load_references
 
@@ -145,7 +145,7 @@ def write_round(table_tsv: str | Path, runs_root: str | Path, spec: dict, round_
     refs = load_references(references) if references is None or not isinstance(references, pd.DataFrame) else references
     verdicts = cell_verdicts(df, refs, checkpoints=("final", "best"), confidence=confidence,
                              seeds_cap=spec["cap"])
-    rules = load_directions(directions or DIRECTIONS_FILE)
+    rules = load_order_rules(order_rules or ORDER_RULES_FILE)
     state = next_round(rows, spec, scheduled, verdicts, rules, round_no, confidence)
     io.write_text(out, json.dumps(state, indent=1) + "\n")
     return state

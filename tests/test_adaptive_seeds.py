@@ -1,9 +1,9 @@
 """Seeds until decided (repro.seeds): which cells get more seeds, and the rounds end to end.
 
 The end-to-end test runs a tiny adaptive mixture-of-Gaussians table (50 updates per run)
-through Snakemake: two cells with the same config and seeds, A and B, under a direction rule "A
+through Snakemake: two cells with the same config and seeds, A and B, under an order rule "A
 beats B" -- a test that can never be decided -- go from 2 seeds to the cap of 3; a third cell,
-judged by nothing, stays at 2; the check then fails, naming the direction at its cap; and a
+judged by nothing, stays at 2; the check then fails, naming the order rule at its cap; and a
 rerun schedules nothing.
 """
 import json
@@ -48,7 +48,7 @@ def test_rounds_grow_only_open_cells_up_to_the_cap():
     rows = _rows()
     first = seeds.first_round(rows, SPEC)
     assert sorted(first) == ["A-s0", "A-s1", "B-s0", "B-s1", "C-s0", "C-s1"]  # the smallest seeds
-    # C undecided against a hard range; A vs B: a direction with equal means (inconclusive)
+    # C undecided against a hard range; A vs B: an order rule with equal means (inconclusive)
     v = _verdicts(A=(2, 5.0, 1.0, False, "inconclusive", None, None),
                   B=(2, 5.0, 1.0, False, "inconclusive", None, None),
                   C=(2, 5.0, 1.0, True, "inconclusive", 4.5, 7.0))
@@ -58,7 +58,7 @@ def test_rounds_grow_only_open_cells_up_to_the_cap():
     # at the cap nothing grows, whatever the verdicts say: done
     again = seeds.next_round(rows, SPEC, state["runs"], v.assign(n=3, n_runs=3), [RULE], 1)
     assert again["done"] and again["runs"] == state["runs"]
-    # decided cells (held, or a held direction) get nothing
+    # decided cells (held, or a held order rule) get nothing
     held = _verdicts(A=(2, 9.0, 0.1, False, "inconclusive", None, None),
                      B=(2, 1.0, 0.1, False, "inconclusive", None, None),
                      C=(2, 5.0, 0.1, True, "held", 4.5, 7.0))
@@ -108,7 +108,7 @@ def make_adaptive_workflow(wf: Path, spec=SPEC, cells=("A", "B", "C")) -> Path:
     conf.update(suite="t", suites={"t": ["adaptive_t"]}, claims={}, adaptive_seeds={"adaptive_t": spec},
                 runs_dir="runs", ckpt_dir="checkpoints", results_dir="results")
     (wf / "config" / "config.yaml").write_text(yaml.safe_dump(conf))
-    (wf / "config" / "references" / "directions.yaml").write_text(yaml.safe_dump([{**RULE, "table": "adaptive_t"}]))
+    (wf / "config" / "references" / "order_rules.yaml").write_text(yaml.safe_dump([{**RULE, "table": "adaptive_t"}]))
     return wf
 
 
@@ -122,7 +122,7 @@ def test_adaptive_rounds_end_to_end(adaptive_workflow):
     wf = adaptive_workflow
     done = _snakemake(wf)
     out = done.stdout + done.stderr
-    assert done.returncode != 0, out[-3000:]  # the check fails: the direction is undecided at the cap
+    assert done.returncode != 0, out[-3000:]  # the check fails: the order rule is undecided at the cap
     runs = wf / "runs" / "adaptive_t"
     trained = sorted(p.parent.name for p in runs.glob("*/scores.json"))
     assert trained == ["A-s0", "A-s1", "A-s2", "B-s0", "B-s1", "B-s2", "C-s0", "C-s1"], out[-3000:]
@@ -135,7 +135,7 @@ def test_adaptive_rounds_end_to_end(adaptive_workflow):
     verdicts = pd.read_csv(wf / "results" / "adaptive_t" / "adaptive_t.verdicts.csv")
     assert set(verdicts["seeds_cap"]) == {3}
     assert dict(zip(verdicts["row"], verdicts["n_runs"])) == {"A": 3, "B": 3, "C": 2}
-    assert "DIRECTION INCONCLUSIVE" in out and "at their cap" in out and "A / ring must beat B / ring" in out
+    assert "ORDER RULE INCONCLUSIVE" in out and "at their cap" in out and "A / ring must beat B / ring" in out
     assert not (wf / "results" / "adaptive_t" / "check.txt").exists()
     # a rerun after completion schedules nothing but the failed check
     again = _snakemake(wf, "-n")

@@ -22,26 +22,26 @@ def verdicts(tmp_path):
     return path
 
 
-def test_check_reads_the_direction_rules_it_is_given(verdicts, tmp_path, capsys):
+def test_check_reads_the_order_rules_it_is_given(verdicts, tmp_path, capsys):
     """The published rules pass; the same verdicts under a copy whose only rule asks the
     opposite order (regular GAN must beat LSGAN) fail: the file given is the file read."""
-    shipped = ROOT / "config" / "references" / "directions.yaml"
-    assert cli.main(["check", str(verdicts), "--directions", str(shipped)]) == 0
+    shipped = ROOT / "config" / "references" / "order_rules.yaml"
+    assert cli.main(["check", str(verdicts), "--order-rules", str(shipped)]) == 0
     labels = set(pd.read_csv(verdicts)["table"])  # the paper's table label ("mog"), not the file's
     rules = [r for r in yaml.safe_load(shipped.read_text()) if r["table"] in labels]
     assert rules, "the shipped rules guard the LSGAN mixture claim"
     flipped = {**rules[0], "better": rules[0]["worse"], "worse": rules[0]["better"]}
     (tmp_path / "flipped.yaml").write_text(yaml.safe_dump([flipped]))
     capsys.readouterr()
-    assert cli.main(["check", str(verdicts), "--directions", str(tmp_path / "flipped.yaml")]) == 1
+    assert cli.main(["check", str(verdicts), "--order-rules", str(tmp_path / "flipped.yaml")]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "regular GAN / ring vs LSGAN / ring: broken" in out, out
     assert not (tmp_path / "check.txt").exists()
 
 
 @pytest.mark.parametrize("args, says", [
-    (["check", "{v}", "--directions", "{tmp}/missing.yaml"], "missing.yaml are unreadable"),
-    (["check", "{v}", "--directions", "{tmp}/bad.yaml"], "bad.yaml, rule 1: missing"),
+    (["check", "{v}", "--order-rules", "{tmp}/missing.yaml"], "missing.yaml are unreadable"),
+    (["check", "{v}", "--order-rules", "{tmp}/bad.yaml"], "bad.yaml, rule 1: missing"),
     (["report", "{v}", "--runs", "{tmp}", "--out", "{tmp}/o", "--references", "{tmp}/nope.csv"],
      "reference file {tmp}/nope.csv is unreadable"),
 ])
@@ -51,3 +51,29 @@ def test_a_bad_input_file_is_one_error_line(verdicts, tmp_path, capsys, args, sa
     assert cli.main([fill(a) for a in args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and fill(says) in err[0], err
+
+
+def test_old_directions_names_still_work_with_one_deprecation_line(verdicts, tmp_path, monkeypatch, capsys):
+    """The order rules' names before issue 12: ``--directions FILE`` is ``--order-rules FILE``,
+    and a references folder that still has ``directions.yaml`` (no ``order_rules.yaml``) is read
+    from it by default; each says so in one ``deprecated:`` line, once per process."""
+    from repro import deprecation
+
+    monkeypatch.setattr(deprecation, "_told", set())
+    shipped = ROOT / "config" / "references" / "order_rules.yaml"
+    labels = set(pd.read_csv(verdicts)["table"])
+    rule = next(r for r in yaml.safe_load(shipped.read_text()) if r["table"] in labels)
+    flipped = {**rule, "better": rule["worse"], "worse": rule["better"]}  # fails: proves it was read
+    (tmp_path / "flipped.yaml").write_text(yaml.safe_dump([flipped]))
+    for _ in range(2):
+        assert cli.main(["check", str(verdicts), "--directions", str(tmp_path / "flipped.yaml")]) == 1
+    captured = capsys.readouterr()
+    assert "ORDER RULE BROKEN" in captured.out
+    assert captured.err.splitlines() == ["deprecated: --directions is now --order-rules (same meaning); use --order-rules"]
+    old_checkout = tmp_path / "old"
+    (old_checkout / "config" / "references").mkdir(parents=True)
+    (old_checkout / "config" / "references" / "directions.yaml").write_text(yaml.safe_dump([flipped]))
+    monkeypatch.chdir(old_checkout)
+    assert cli.main(["check", str(verdicts)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("deprecated: config/references/directions.yaml is read as order rules"), err

@@ -59,7 +59,7 @@ def test_a_non_editable_install_runs_from_another_directory(installed, tmp_path)
     # the schemas (package data) validate the repository's config and tables
     plan = repro("plan", "--config", str(ROOT / "config" / "config.yaml"), "--suite", "smoke")
     assert plan.returncode == 0 and "smoke_mog" in plan.stdout, plan.stdout[-1500:] + plan.stderr[-1500:]
-    # a published verdicts file checked against the repository's direction rules
+    # a published verdicts file checked against the repository's order rules
     check = repro("check", str(ROOT / "results" / "lsgan_mog" / "lsgan_mog.verdicts.csv"),
-                  "--directions", str(ROOT / "config" / "references" / "directions.yaml"))
+                  "--order-rules", str(ROOT / "config" / "references" / "order_rules.yaml"))
     assert "Traceback" not in check.stderr and "check: " in check.stdout, check.stdout[-1500:] + check.stderr[-1500:]

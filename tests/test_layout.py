@@ -103,11 +103,11 @@ def finished_workflow(tmp_path):
 
 @pytest.mark.parametrize("edited, scheduled", [
     ("references/smoke.csv", {"report", "check"}),
-    ("references/directions.yaml", {"check"}),
+    ("references/order_rules.yaml", {"check"}),
 ])
 def test_editing_what_a_rule_reads_reruns_it(finished_workflow, edited, scheduled):
     """config/references/*.csv are the report's declared inputs (passed with --references) and
-    directions.yaml the check's: editing one reruns what reads it, and nothing else."""
+    order_rules.yaml the check's: editing one reruns what reads it, and nothing else."""
     (finished_workflow / "config" / edited).touch()
     plan = _dry_run(finished_workflow)
     jobs = {r for r in ("real_data", "train", "report", "check") if f"rule {r}:" in plan}

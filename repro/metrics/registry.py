@@ -7,7 +7,7 @@ scores, registered by name with a :class:`Metric` record for each score it retur
 names the families it computes (``Protocol.metrics``), and :func:`compute` dispatches to them.
 
 Every fact about a metric lives in its :class:`Metric`: its better side, decimals, table and
-curve labels, collapse slack, whether it picks the best checkpoint. The report's constants
+curve labels, degraded-flag slack, whether it picks the best checkpoint. The report's constants
 (``repro.report.verdict.DIRECTIONS``, ``tables.DECIMALS``, ``curves.LABELS``, ...) are derived
 from here, so adding a judged metric is one family module (its function and its registration)
 imported by :mod:`repro.metrics.families`.
@@ -40,7 +40,8 @@ class Metric:
         decimals: decimals shown in tables.
         label: short table header ("FID").
         curve_label: the learning-curve panel title ("modes covered").
-        collapse_slack: absolute slack of the collapse rule (``repro.report.verdict.is_collapsed``).
+        degrade_slack: absolute slack of the degraded rule (``repro.report.verdict.is_degraded``:
+            final far worse than best; not mode collapse).
         headline: this metric picks a run's best checkpoint (the first headline metric a score
             record has: FID for image protocols, modes covered for mixtures).
         panel: the default learning-curve panel group it belongs to (None: not in one).
@@ -52,7 +53,7 @@ class Metric:
     decimals: int = 3
     label: str = ""
     curve_label: str = ""
-    collapse_slack: float = 0.0
+    degrade_slack: float = 0.0
     headline: bool = False
     panel: str | None = None
     overview: bool = False
@@ -171,8 +172,8 @@ def curve_labels() -> dict[str, str]:
     return {m.name: m.curve_label for m in METRICS.values() if m.direction}
 
 
-def collapse_slack() -> dict[str, float]:
-    return {m.name: m.collapse_slack for m in METRICS.values() if m.collapse_slack}
+def degrade_slack() -> dict[str, float]:
+    return {m.name: m.degrade_slack for m in METRICS.values() if m.degrade_slack}
 
 
 def panels() -> tuple[tuple[str, ...], ...]:

@@ -21,10 +21,10 @@ from .collect import MixedProtocolsError, collect, provenance
 from .curves import collect_curves, plot_curves
 from .references import load_references
 from .tables import paper_table, write_report, write_table
-from .verdict import VERDICTS, decide, is_collapsed
+from .verdict import VERDICTS, decide, is_degraded
 
 __all__ = [
     "MixedProtocolsError", "VERDICTS", "cell_verdicts", "check", "collect", "collect_curves",
-    "decide", "is_collapsed", "load_references", "paper_table", "plot_curves", "provenance",
+    "decide", "is_degraded", "load_references", "paper_table", "plot_curves", "provenance",
     "write_report", "write_table",
 ]

@@ -12,19 +12,35 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from .. import deprecation
 from . import real
 from . import references as refs_mod
 from .collect import CELL
-from .verdict import CONFIDENCE, DIRECTIONS, MIN_SEEDS, Judgement, is_collapsed, judge, summarize
+from .verdict import CONFIDENCE, DIRECTIONS, MIN_SEEDS, Judgement, is_degraded, judge, summarize
 
 #: Columns of the verdict table, in order.
 VERDICT_COLUMNS = (
     "paper", "table", "row", "column", "metric", "checkpoint", "n", "n_runs", "n_completed",
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
-    "ref_source", "verdict", "reason", "collapsed", "protocol_name", "protocol_key", "g_updates",
+    "ref_source", "verdict", "reason", "degraded", "protocol_name", "protocol_key", "g_updates",
     "confidence", "seeds_needed", "seeds_cap",
 )
+
+#: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
+#: was the degraded count before "collapse" came to mean only mode collapse (issue 12).
+RENAMED_COLUMNS = {"collapsed": "degraded"}
+
+
+def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") -> pd.DataFrame:
+    """`verdicts` (a read ``.verdicts.csv``) with its old columns under their current names
+    (:data:`RENAMED_COLUMNS`; values untouched), and one deprecation line per old name per
+    process (:func:`repro.deprecation.tell`), naming `source` and the command that rewrites it."""
+    old = {o: n for o, n in RENAMED_COLUMNS.items() if o in verdicts.columns and n not in verdicts.columns}
+    for o, n in old.items():
+        deprecation.tell(f"column {o}", f"{source}: column {o!r} is read as {n!r}; "
+                                        f"`repro rejudge {source}` rewrites it under the new name")
+    return verdicts.rename(columns=old)
 
 
 def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
@@ -82,8 +98,8 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
             fixed); recorded so that ``repro check`` fails an undecided cell at its cap.
 
     Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
-    the sample std (ddof=1), ``collapsed`` the number of completed runs whose final score is far
-    worse than their best (:func:`repro.report.verdict.is_collapsed`).
+    the sample std (ddof=1), ``degraded`` the number of completed runs whose final score is far
+    worse than their best (:func:`repro.report.verdict.is_degraded`).
     """
     checkpoints = [checkpoints] if isinstance(checkpoints, str) else list(checkpoints)
     if metrics is None:
@@ -103,7 +119,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
         for metric in metrics:
             finals = _column(completed, f"final_{metric}")
             bests = _column(completed, f"best_{metric}")
-            collapsed = sum(is_collapsed(f, b, metric) for f, b in zip(finals, bests))
+            degraded = sum(is_degraded(f, b, metric) for f, b in zip(finals, bests))
             for checkpoint in checkpoints:
                 values = finals if checkpoint == "final" else bests
                 n, mean, std = summarize(values)
@@ -136,7 +152,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     "ref_tolerance": s.get("tolerance"), "ref_protocol": s.get("protocol"),
                     "ref_kind": s.get("kind"), "ref_hard": bool(s.get("hard", False)),
                     "ref_verified": bool(s.get("verified", False)), "ref_source": s.get("source"),
-                    "verdict": j.verdict, "reason": j.reason, "collapsed": int(collapsed),
+                    "verdict": j.verdict, "reason": j.reason, "degraded": int(degraded),
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,

@@ -19,15 +19,16 @@ Whatever the kind, an undecided cell fails once adaptive seeds have reached its 
 Each failure names the cell (table, row, column, metric, checkpoint), our number and interval, and
 the reference value and range.
 
-A cell's range cannot see a claim's *direction* break: LSGAN falling back to the regular GAN's
-mode count still overlaps its own wide range. ``config/references/directions.yaml`` therefore
-lists, per table, pairs of cells whose order must hold (:func:`direction_tests`): the claim is
+A cell's range cannot see a claim's order break: LSGAN falling back to the regular GAN's mode
+count still overlaps its own wide range. ``config/references/order_rules.yaml`` therefore lists,
+per table, *order rules* -- pairs of cells whose order must hold (:func:`order_tests`; not to be
+confused with a metric's *direction*, its better side): the rule is
 **held** when a one-sided Welch t-test shows the ``better`` cell beating the ``worse`` one by more
 than ``margin`` in the metric's direction (H0: gap <= margin), **broken** when the opposite test
 shows the gap below the margin, **inconclusive** otherwise. Each test is at level
 alpha = (1 - confidence) / 2 (0.05 at the default 90 %, the same alpha as the cells' TOST), and
 the tests of one table are corrected together by Holm's step-down method (Holm 1979), so the
-chance that any held direction of a table is a fluke stays <= alpha. A broken direction always
+chance that any held order rule of a table is a fluke stays <= alpha. A broken order rule always
 fails the check; an inconclusive one fails with ``strict=True`` or once both cells have reached
 their adaptive cap. Each rule says which published claim it guards and why its margin is what it
 is.
@@ -44,17 +45,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import layout
+from .. import deprecation, layout
 from ..errors import UserError
+from .cells import current_names
 from .references import REFERENCE_DIR, norm_label
 from .verdict import BETTER, CONFIDENCE, HELD, INCONCLUSIVE, STRADDLES, direction_of, effective_std
 
-#: The direction rules of the shipped tables (see the module docstring).
-DIRECTIONS_FILE = REFERENCE_DIR / "directions.yaml"
+#: The order rules of the shipped tables (see the module docstring).
+ORDER_RULES_FILE = REFERENCE_DIR / "order_rules.yaml"
+#: Its name before issue 12: still read, with a deprecation line, where ORDER_RULES_FILE is absent.
+OLD_ORDER_RULES_NAME = "directions.yaml"
 
 #: Verdicts that pass, by reference kind.
 PASSING = {"paper": (HELD, BETTER), "regression": (HELD,)}
-#: Outcomes of a direction test.
+#: Outcomes of an order rule's test.
 BROKEN = "broken"
 
 
@@ -63,9 +67,10 @@ VERDICT_COLUMNS = ("table", "row", "column", "metric", "checkpoint", "verdict", 
 
 
 def read_verdicts(path: str | Path) -> pd.DataFrame:
-    """A ``.verdicts.csv`` file; one that is empty, unparsable, without cells or without the
-    verdict columns raises :class:`repro.errors.UserError` naming it (a check of nothing or of
-    another file must not pass)."""
+    """A ``.verdicts.csv`` file, older column names read as the current ones
+    (:func:`repro.report.cells.current_names`); one that is empty, unparsable, without cells or
+    without the verdict columns raises :class:`repro.errors.UserError` naming it (a check of
+    nothing or of another file must not pass)."""
     from ..errors import UserError
 
     fix = "give the .verdicts.csv that `repro report` writes (rerun the report to rebuild it)"
@@ -78,7 +83,7 @@ def read_verdicts(path: str | Path) -> pd.DataFrame:
         raise UserError(f"{path} is not a verdicts file: no column(s) {missing}; {fix}")
     if df.empty:
         raise UserError(f"{path} holds no cells; {fix}")
-    return df
+    return current_names(df, path)
 
 
 def _as_frame(verdicts) -> pd.DataFrame:
@@ -151,41 +156,48 @@ def undecided_cells(verdicts: pd.DataFrame) -> list[str]:
             if _truthy(v["ref_hard"]) and v["verdict"] == INCONCLUSIVE]
 
 
-class DirectionsError(UserError, ValueError):
-    """A direction-rules file that cannot be read or holds a malformed rule (one error line)."""
+class OrderRulesError(UserError, ValueError):
+    """An order-rules file that cannot be read or holds a malformed rule (one error line)."""
 
 
-def load_directions(path: str | Path = DIRECTIONS_FILE) -> list[dict]:
-    """The direction rules of a YAML file (a list of mappings: table, metric, checkpoint, better
+def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
+    """The order rules of a YAML file (a list of mappings: table, metric, checkpoint, better
     and worse ({row, column}), margin, claim, why); a missing file or a malformed rule raises
-    :class:`DirectionsError` naming the file (and the rule's index)."""
+    :class:`OrderRulesError` naming the file (and the rule's index). A missing
+    ``order_rules.yaml`` beside an old ``directions.yaml`` reads the old file (one deprecation
+    line)."""
     import yaml
 
+    path = Path(path)
+    old = path.with_name(OLD_ORDER_RULES_NAME)
+    if path.name == ORDER_RULES_FILE.name and not path.exists() and old.is_file():
+        deprecation.tell(str(old), f"{old} is read as order rules; rename it to {path}")
+        path = old
     try:
         rules = yaml.safe_load(Path(path).read_text()) or []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise DirectionsError(f"direction rules {path} are unreadable ({type(e).__name__}: {e}); "
-                              f"give the YAML file of rules (config/references/directions.yaml)") from None
+        raise OrderRulesError(f"order rules {path} are unreadable ({type(e).__name__}: {e}); "
+                              f"give the YAML file of rules (config/references/order_rules.yaml)") from None
     if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
-        raise DirectionsError(f"{path}: expected a YAML list of rules (mappings)")
+        raise OrderRulesError(f"{path}: expected a YAML list of rules (mappings)")
     for i, r in enumerate(rules):
         where = f"{path}, rule {i + 1}"
         missing = [k for k in ("table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]
         if missing:
-            raise DirectionsError(f"{where}: missing {missing}")
+            raise OrderRulesError(f"{where}: missing {missing}")
         try:
             direction_of(r["metric"])  # a metric without a direction cannot be ordered
         except (KeyError, ValueError) as e:
-            raise DirectionsError(f"{where}: {e}") from None
+            raise OrderRulesError(f"{where}: {e}") from None
         for side in ("better", "worse"):
             if not isinstance(r[side], dict) or set(r[side]) != {"row", "column"}:
-                raise DirectionsError(f"{where}: {side} must be {{row, column}}, got {r[side]}")
+                raise OrderRulesError(f"{where}: {side} must be {{row, column}}, got {r[side]}")
         try:
             margin_ok = float(r["margin"]) >= 0
         except (TypeError, ValueError):
             margin_ok = False
         if not margin_ok:
-            raise DirectionsError(f"{where}: margin must be a number >= 0, got {r['margin']}")
+            raise OrderRulesError(f"{where}: margin must be a number >= 0, got {r['margin']}")
         r.setdefault("checkpoint", "final")
     return rules
 
@@ -219,9 +231,9 @@ def welch(mean_b: float, s_b: float, n_b: int, mean_w: float, s_w: float, n_w: i
     return gap, se, df, float(stats.t.sf(t, df)), float(stats.t.cdf(t, df))
 
 
-def direction_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
-                    confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """One row per rule whose table is in `verdicts`: the Welch test of its direction (module
+def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
+                confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """One row per order rule whose table is in `verdicts`: the Welch test of its order (module
     docstring), Holm-corrected over the rules of each table; columns table, metric, checkpoint,
     better, worse, margin, cells ((row, column) of both sides), n_better, n_worse, gap, se, df, lower (the one-sided 1 - alpha lower
     bound of the gap), p, p_holm, p_broken_holm, at_cap, verdict (held / broken / inconclusive),
@@ -271,7 +283,7 @@ def direction_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
     verdicts_, reasons = [], []
     for _, t in out.iterrows():
         m = len(out[out["table"].map(norm_label) == norm_label(t["table"])])
-        holm_note = f"Holm over {m} direction(s) of {t['table']}" if m > 1 else "one direction: no correction"
+        holm_note = f"Holm over {m} order rules of {t['table']}" if m > 1 else "one order rule: no correction"
         if pd.isna(t["p"]):
             verdicts_.append(INCONCLUSIVE)
             reasons.append(f"no test: n = {t['n_better']} and {t['n_worse']} seeds (>= 2 each needed)")
@@ -301,11 +313,11 @@ def _cell_stats(c) -> tuple[int, float, float]:
     return int(c["n"]), float(c["mean"]), effective_std(float(c["mean"]), float(c["std"]))
 
 
-def check_directions(verdicts: pd.DataFrame, rules: Sequence[dict], strict: bool = False,
-                     confidence: float = CONFIDENCE) -> list[str]:
-    """Failure messages of the direction rules (:func:`direction_tests`): every broken one, a
-    cell missing from the table, and inconclusive ones with ``strict`` or at their adaptive cap."""
-    tests = direction_tests(verdicts, rules, confidence)
+def check_order_rules(verdicts: pd.DataFrame, rules: Sequence[dict], strict: bool = False,
+                      confidence: float = CONFIDENCE) -> list[str]:
+    """Failure messages of the order rules (:func:`order_tests`): every broken one, a cell
+    missing from the table, and inconclusive ones with ``strict`` or at their adaptive cap."""
+    tests = order_tests(verdicts, rules, confidence)
     failures = []
     for _, t in tests.iterrows():
         name = (f"{t['table']} / {t['metric']} ({t['checkpoint']}): {t['better']} must beat "
@@ -314,15 +326,21 @@ def check_directions(verdicts: pd.DataFrame, rules: Sequence[dict], strict: bool
             continue
         if t["verdict"] == BROKEN or strict or t["at_cap"] or min(t["n_better"], t["n_worse"]) == 0:
             cap = "; adaptive seeds at their cap" if t["at_cap"] and t["verdict"] == INCONCLUSIVE else ""
-            failures.append(f"{name}: DIRECTION {t['verdict'].upper()}: {t['reason']}{cap}; guards {t['claim']}")
+            failures.append(f"{name}: ORDER RULE {t['verdict'].upper()}: {t['reason']}{cap}; guards {t['claim']}")
     return failures
 
 
-def direction_lines(verdicts: pd.DataFrame, rules: Sequence[dict], confidence: float = CONFIDENCE) -> list[str]:
-    """One line per direction rule that applies: its verdict and reason (what ``repro check`` prints)."""
-    tests = direction_tests(verdicts, rules, confidence)
-    return [f"direction {t['table']} / {t['metric']}: {t['better']} vs {t['worse']}: "
+def order_rule_lines(verdicts: pd.DataFrame, rules: Sequence[dict], confidence: float = CONFIDENCE) -> list[str]:
+    """One line per order rule that applies: its verdict and reason (what ``repro check`` prints)."""
+    tests = order_tests(verdicts, rules, confidence)
+    return [f"order rule {t['table']} / {t['metric']}: {t['better']} vs {t['worse']}: "
             f"{t['verdict']}: {t['reason']}" for _, t in tests.iterrows()]
+
+
+# The names before issue 12 ("direction" now means only a metric's better side), for callers
+# outside the suite.
+DIRECTIONS_FILE, DirectionsError, load_directions = ORDER_RULES_FILE, OrderRulesError, load_order_rules
+direction_tests, check_directions, direction_lines = order_tests, check_order_rules, order_rule_lines
 
 
 def find_verdict_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -344,22 +362,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("paths", nargs="*", default=["results"],
                     help="*.verdicts.csv files or directories holding them (default: results)")
     ap.add_argument("--strict", action="store_true",
-                    help="inconclusive hard cells and inconclusive directions fail too")
-    ap.add_argument("--directions", default=str(DIRECTIONS_FILE),
-                    help="direction rules (YAML; default config/references/directions.yaml)")
+                    help="inconclusive hard cells and inconclusive order rules fail too")
+    ap.add_argument("--order-rules", default=str(ORDER_RULES_FILE),
+                    help="order rules (YAML; default config/references/order_rules.yaml)")
+    ap.add_argument("--directions", dest="order_rules", action=deprecation.Alias, new="--order-rules",
+                    help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     files = find_verdict_files(args.paths)
     if not files:
         print(f"check: no *.verdicts.csv under {' '.join(map(str, args.paths))}", file=sys.stderr)
         return 2
     df = _as_frame(files)
-    rules = load_directions(args.directions)
+    rules = load_order_rules(args.order_rules)
     levels = set(df["confidence"].dropna()) if "confidence" in df else set()
     confidence = float(levels.pop()) if len(levels) == 1 else CONFIDENCE  # the verdicts' own level
-    failures = check(df, strict=args.strict) + check_directions(df, rules, args.strict, confidence)
+    failures = check(df, strict=args.strict) + check_order_rules(df, rules, args.strict, confidence)
     counts = df["verdict"].value_counts().to_dict() if not df.empty else {}
     hard = int(df["ref_hard"].map(_truthy).sum()) if not df.empty else 0
-    for line in direction_lines(df, rules, confidence):
+    for line in order_rule_lines(df, rules, confidence):
         print(line)
     for line in undecided_cells(df):
         print(f"UNDECIDED {line}")

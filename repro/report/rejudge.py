@@ -9,7 +9,9 @@ those rules did not change. :func:`write` republishes the verdicts and re-render
 tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells.
 
 Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.report.claims`
-read the runs), the per-run collapse flags (kept as published) and the learning curves.
+read the runs), the counts of degraded runs (kept as published) and the learning curves. A file
+written before the degraded count had its name (column ``collapsed``) is read and rewritten under
+the current one (:data:`repro.report.cells.RENAMED_COLUMNS`).
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import io, layout
-from .cells import VERDICT_COLUMNS
+from .cells import VERDICT_COLUMNS, current_names
+from .check import read_verdicts
 from .tables import FLOAT_FORMAT, paper_table, write_table
 from .verdict import BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, judge_summary, mean_interval
 
@@ -28,8 +31,8 @@ COMPARED = (HELD, BETTER, WORSE)
 
 def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """`verdicts` with the compared cells judged again (columns :data:`VERDICT_COLUMNS`, plus
-    ``old_verdict``)."""
-    out = verdicts.copy()
+    ``old_verdict``); older column names are read as the current ones."""
+    out = current_names(verdicts).copy()
     for col in VERDICT_COLUMNS:
         if col not in out:
             out[col] = None
@@ -56,7 +59,7 @@ def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFr
     return the changed cells (table, row, column, metric, checkpoint, old_verdict, verdict)."""
     path = Path(verdicts_csv)
     prefix = path.with_name(path.name[: -len(layout.REPORT["verdicts"][0])])
-    new = rejudge(pd.read_csv(path), confidence)
+    new = rejudge(read_verdicts(path), confidence)
     for checkpoint in dict.fromkeys(new["checkpoint"]):
         cells = new[new["checkpoint"] == checkpoint]
         metrics = list(dict.fromkeys(cells["metric"]))

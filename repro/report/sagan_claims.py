@@ -29,7 +29,7 @@ from .. import io, layout, rundir
 from ..experiments import run_config, runs
 from .collect import collect
 from .curves import collect_curves
-from .verdict import is_collapsed, our_interval, summarize
+from .verdict import is_degraded, our_interval, summarize
 
 #: Row labels of the stabilisation ablation (config/tables/sagan_digits.tsv, sagan_sn_ttur.tsv).
 BASELINE, SN_GD, TTUR = "SN on D only, 1:1", "SN on G and D, 1:1", "SN on G and D + TTUR"
@@ -195,7 +195,7 @@ def run_curves(df: pd.DataFrame, curves: pd.DataFrame, runs_root: Path, table: s
 
 def stability_rows(df: pd.DataFrame, fc: pd.DataFrame, rows: list[str], column: str) -> pd.DataFrame:
     """Per run of the ablation's cells: final, best and curve-mean FID, degraded (final much
-    worse than best: :func:`repro.report.verdict.is_collapsed`), seconds per update, and FID at
+    worse than best: :func:`repro.report.verdict.is_degraded`), seconds per update, and FID at
     the common training time (the shortest of these runs' training times)."""
     sel = df[df["row"].isin(rows) & (df["column"].astype(str) == column) & (df["status"] == "completed")]
     per = []
@@ -203,7 +203,7 @@ def stability_rows(df: pd.DataFrame, fc: pd.DataFrame, rows: list[str], column: 
         c = fc[fc["run_id"] == r["run_id"]].sort_values("step")
         per.append({"run_id": r["run_id"], "row": r["row"], "seed": r["seed"], "final_fid": r["final_fid"],
                     "best_fid": c["fid"].min(), "curve_mean_fid": c["fid"].mean(),
-                    "degraded": is_collapsed(r["final_fid"], c["fid"].min(), "fid"),
+                    "degraded": is_degraded(r["final_fid"], c["fid"].min(), "fid"),
                     "train_seconds": c["train_seconds"].iloc[-1],
                     "seconds_per_update": c["train_seconds"].iloc[-1] / c["step"].iloc[-1]})
     per = pd.DataFrame(per)

@@ -8,7 +8,7 @@ experiment table. Cells are text:
 * ours: mean ± std, the verdict's interval of the mean in brackets (90 % by default) and the
   seeds: ``"29.31 ± 0.42 [28.60, 30.02] (n=3)"``; with some runs diverged or missing ``"(n=2; 1/3 diverged)"``;
   a diverged cell ``"diverged (2/3)"``; no results ``"missing (0/3)"``; runs whose final score
-  collapsed from their best add ``"; 1 collapsed"``;
+  degraded far from their best add ``"; 1 degraded"`` (:func:`repro.report.verdict.is_degraded`);
 * paper: the reference value (``"7.42 ± 0.08"`` when it has a std), ``"(unverified)"`` appended
   for numbers that are never compared, ``"-"`` when there is none;
 * verdict: one word of :data:`repro.report.verdict.VERDICTS`; an undecided cell adds the seeds
@@ -66,8 +66,8 @@ def format_ours(v: pd.Series) -> str:
         notes.append(f"{int(v['n_diverged'])}/{n_runs} diverged")
     if v["n_missing"]:
         notes.append(f"{int(v['n_missing'])} missing")
-    if v["collapsed"]:
-        notes.append(f"{int(v['collapsed'])} collapsed")
+    if v["degraded"]:
+        notes.append(f"{int(v['degraded'])} degraded")
     return f"{text} ({'; '.join(notes)})"
 
 

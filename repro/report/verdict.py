@@ -1,4 +1,4 @@
-"""The verdict vocabulary: the one place where a cell's verdict and the collapse flag are defined.
+"""The verdict vocabulary: the one place where a cell's verdict and the degraded flag are defined.
 
 A *cell* is one (table, row, column) of a paper table, one metric and one checkpoint ("final" or
 "best"), over the runs (seeds) of that cell. Its verdict is one of :data:`VERDICTS`, decided by
@@ -45,8 +45,10 @@ A *cell* is one (table, row, column) of a paper table, one metric and one checkp
    The rule before this one (our mean ± one std overlapping the range, :func:`compare`) is kept
    as :func:`overlap_verdict` for the simulation's comparison and for the claims' overlap tests.
 
-``collapsed`` is a flag on a run, not a verdict: the run's final score is much worse than its best
-(:func:`is_collapsed`). Cells report how many of their runs collapsed.
+``degraded`` is a flag on a run, not a verdict: the run's final score is much worse than its best
+(:func:`is_degraded`). Cells report how many of their runs degraded. (Not *mode collapse*, which
+:mod:`repro.report.claims` measures on mixture-of-Gaussians samples; published verdicts before
+this name called the flag ``collapsed``, :data:`repro.report.cells.RENAMED_COLUMNS`.)
 """
 from __future__ import annotations
 
@@ -80,14 +82,14 @@ MAX_SEEDS_NEEDED = 1000
 #: registry, :mod:`repro.metrics.registry`, in its order).
 DIRECTIONS: dict[str, str] = registry.directions()
 
-#: A run "collapsed" on a metric when its final score is worse than its best by more than this
-#: factor plus :data:`COLLAPSE_SLACK`: for FID, final > best x 1.25 + 1. Evaluation noise of FID
+#: A run "degraded" on a metric when its final score is worse than its best by more than this
+#: factor plus :data:`DEGRADE_SLACK`: for FID, final > best x 1.25 + 1. Evaluation noise of FID
 #: at 5k-10k samples is about 1 point plus a few percent between two evaluations of one
 #: checkpoint, so a 25% (+1) loss is not noise but the late-training degradation that LSGAN on
 #: CIFAR-10 and SAGAN without TTUR show (samples visibly worse or mode-collapsed).
-COLLAPSE_RATIO = 1.25
-#: Absolute slack of the collapse rule, per metric (0 for metrics not listed; from the registry).
-COLLAPSE_SLACK: dict[str, float] = registry.collapse_slack()
+DEGRADE_RATIO = 1.25
+#: Absolute slack of the degraded rule, per metric (0 for metrics not listed; from the registry).
+DEGRADE_SLACK: dict[str, float] = registry.degrade_slack()
 
 
 def direction_of(metric: str) -> str:
@@ -271,15 +273,15 @@ def decide(values: Sequence[float], **kwargs) -> tuple[str, str]:
     return j.verdict, j.reason
 
 
-def is_collapsed(final: float | None, best: float | None, metric: str) -> bool:
-    """Whether a run's final score is much worse than its best (see :data:`COLLAPSE_RATIO`).
+def is_degraded(final: float | None, best: float | None, metric: str) -> bool:
+    """Whether a run's final score is much worse than its best (see :data:`DEGRADE_RATIO`).
 
     Lower-is-better: final > best x ratio + slack; higher-is-better: final x ratio + slack < best.
     False when either value is missing or not finite.
     """
     if final is None or best is None or not (math.isfinite(final) and math.isfinite(best)):
         return False
-    slack = COLLAPSE_SLACK.get(metric, 0.0)
+    slack = DEGRADE_SLACK.get(metric, 0.0)
     if direction_of(metric) == "lower":
-        return final > best * COLLAPSE_RATIO + slack
-    return final * COLLAPSE_RATIO + slack < best
+        return final > best * DEGRADE_RATIO + slack
+    return final * DEGRADE_RATIO + slack < best

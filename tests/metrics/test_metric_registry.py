@@ -18,7 +18,7 @@ def toy_family(monkeypatch):
     monkeypatch.setattr(registry, "METRICS", dict(registry.METRICS))
 
     @registry.register("toy", [registry.Metric("mean_norm", "lower", decimals=1, label="|f|",
-                                               collapse_slack=0.5)], networks=("digits",))
+                                               degrade_slack=0.5)], networks=("digits",))
     def toy(inputs):
         return {"mean_norm": float(np.linalg.norm(inputs.fake.features, axis=1).mean())}
 
@@ -30,7 +30,7 @@ def test_adding_a_metric_is_one_function_and_its_registration(toy_family):
     assert registry.directions()["mean_norm"] == "lower"
     assert registry.decimals()["mean_norm"] == 1 and registry.labels()["mean_norm"] == "|f|"
     assert registry.curve_labels()["mean_norm"] == "|f|"          # defaults to the table label
-    assert registry.collapse_slack()["mean_norm"] == 0.5
+    assert registry.degrade_slack()["mean_norm"] == 0.5
     # ... and a protocol that names it computes it, after the metrics it already had
     p = dataclasses.replace(get_protocol("curve-digits"), metrics=("fid", "toy"))
     feats = Features(np.array([[3.0, 4.0]] * 3 + [[0.0, 1.0]] * 3), np.zeros((6, 10)))

@@ -3,6 +3,7 @@ each results/ table is re-rendered from its own published verdicts and compared 
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from repro.report import rejudge
@@ -18,3 +19,30 @@ def test_published_tables_rerender_identically(name, tmp_path):
     for suffix in (".md", ".csv", ".tex", ".best.md", ".best.csv", ".best.tex"):
         published = RESULTS / name / f"{name}{suffix}"
         assert (tmp_path / published.name).read_text() == published.read_text(), published.name
+
+
+def test_verdicts_with_the_old_collapsed_column_are_read_as_degraded(tmp_path, monkeypatch, capsys):
+    """A verdicts file published before the rename (degraded count in a column ``collapsed``) is
+    rejudged and checked without a traceback: the counts come back under ``degraded`` as published,
+    the tables render as published, and two such files cost one deprecation line in all."""
+    from repro import cli, deprecation
+
+    monkeypatch.setattr(deprecation, "_told", set())
+    name = "lsgan_mog"
+    published = RESULTS / name / f"{name}.verdicts.csv"
+    header, body = published.read_text().split("\n", 1)
+    assert ",degraded," in header and "degraded)" in (RESULTS / name / f"{name}.md").read_text()
+    old = [tmp_path / d / published.name for d in ("a", "b")]
+    for p in old:
+        p.parent.mkdir()
+        p.write_text(header.replace(",degraded,", ",collapsed,") + "\n" + body)
+    assert cli.main(["check", str(old[0]), "--out", str(tmp_path / "check.txt")]) == 0
+    assert cli.main(["rejudge", str(old[0].parent), str(old[1].parent)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("deprecated:") == 1 and "column 'collapsed' is read as 'degraded'" in err, err
+    for p in old:
+        assert p.read_text().split("\n", 1)[0] == header  # rewritten under the new name
+        got = pd.read_csv(p)["degraded"].tolist()
+        assert got == pd.read_csv(published)["degraded"].tolist() and sum(got) > 0
+        for suffix in (".md", ".best.md"):
+            assert (p.parent / f"{name}{suffix}").read_text() == (RESULTS / name / f"{name}{suffix}").read_text()

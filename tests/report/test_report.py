@@ -14,11 +14,11 @@ from repro.metrics.protocol import get_protocol
 from repro.report import (MixedProtocolsError, cell_verdicts, collect, collect_curves,
                           load_references, paper_table, plot_curves, provenance, write_report,
                           write_table)
-from repro.report.check import check, check_directions, load_directions
+from repro.report.check import check, check_order_rules, load_order_rules
 from repro.report.check import main as check_main
 from repro.report.references import ReferenceError, resolve_tolerance, validate
 from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOOR_REL, VERDICTS,
-                                  WORSE, compare, decide, is_collapsed, judge,
+                                  WORSE, compare, decide, is_degraded, judge,
                                   our_interval, seeds_needed)
 
 from fake_runs import CURVE, MOG, SNGAN, TSV_COLUMNS, run_row, score, write_run, write_tsv  # noqa: F401
@@ -31,7 +31,7 @@ SN_IS = [7.40, 7.52, 7.31]
 @pytest.fixture
 def table(tmp_path):
     """A small SNGAN Table 2: SN-GANs (3 seeds, fine), WGAN-GP (2 of 3 diverged),
-    Weight clipping (1 completed, 1 without directory, 1 still running), Layer Norm. (collapsed)."""
+    Weight clipping (1 completed, 1 without directory, 1 still running), Layer Norm. (degraded: final far worse than best)."""
     runs = tmp_path / "runs"
     rows = []
     for s, (fid, is_) in enumerate(zip(SN_FIDS, SN_IS)):
@@ -167,7 +167,7 @@ def test_cell_mean_and_std_equal_numpy(table, refs):
     assert sn.loc["fid", "ref_low"] == pytest.approx(29.3 * 0.9)
 
 
-def test_cell_verdicts_diverged_missing_and_collapsed(table, refs):
+def test_cell_verdicts_diverged_missing_and_degraded(table, refs):
     tsv, runs = table
     v = cell_verdicts(collect(tsv, runs), refs, ["fid"]).set_index("row")
     assert v.loc["WGAN-GP", "verdict"] == DIVERGED
@@ -176,8 +176,8 @@ def test_cell_verdicts_diverged_missing_and_collapsed(table, refs):
     assert wc["verdict"] == INCONCLUSIVE and wc["n"] == 1 and wc["n_missing"] == 2
     assert "min_seeds" in wc["reason"]
     ln = v.loc["Layer Norm."]
-    assert ln["collapsed"] == 1  # 45 > 33 x 1.25 + 1 = 42.25; 34 is not
-    assert v.loc["SN-GANs", "collapsed"] == 0
+    assert ln["degraded"] == 1  # 45 > 33 x 1.25 + 1 = 42.25; 34 is not
+    assert v.loc["SN-GANs", "degraded"] == 0
 
 
 def test_best_checkpoint_is_judged_against_best_references(table, refs):
@@ -251,13 +251,13 @@ def test_decide_diverged_and_inconclusive_rules():
     assert reached == set(VERDICTS)
 
 
-def test_collapsed_flag():
-    assert is_collapsed(40.0, 30.0, "fid")         # 40 > 30 x 1.25 + 1 = 38.5
-    assert not is_collapsed(38.0, 30.0, "fid")
-    assert is_collapsed(5.0, 7.0, "is_mean")       # 5 x 1.25 = 6.25 < 7
-    assert not is_collapsed(6.0, 7.0, "is_mean")
-    assert is_collapsed(4, 8, "modes_covered") and not is_collapsed(7, 8, "modes_covered")
-    assert not is_collapsed(None, 30.0, "fid") and not is_collapsed(math.nan, 30.0, "fid")
+def test_degraded_flag():
+    assert is_degraded(40.0, 30.0, "fid")         # 40 > 30 x 1.25 + 1 = 38.5
+    assert not is_degraded(38.0, 30.0, "fid")
+    assert is_degraded(5.0, 7.0, "is_mean")       # 5 x 1.25 = 6.25 < 7
+    assert not is_degraded(6.0, 7.0, "is_mean")
+    assert is_degraded(4, 8, "modes_covered") and not is_degraded(7, 8, "modes_covered")
+    assert not is_degraded(None, 30.0, "fid") and not is_degraded(math.nan, 30.0, "fid")
 
 
 def test_protocol_and_budget_mismatch_are_inconclusive(tmp_path, refs):
@@ -353,79 +353,79 @@ def test_check_main_exit_codes(table, refs, tmp_path, capsys):
     assert check_main([str(tmp_path / "empty_dir_that_does_not_exist")]) == 2
 
 
-def _direction_frame(ls, gan, n=6, s=(1.0, 1.0), metric="modes_covered", cap=None):
+def _order_frame(ls, gan, n=6, s=(1.0, 1.0), metric="modes_covered", cap=None):
     return pd.DataFrame({"table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
                          "metric": metric, "checkpoint": "final", "mean": [ls, gan], "std": list(s),
                          "n": n, "n_runs": n, "seeds_cap": cap, "verdict": "inconclusive",
                          "ref_hard": False})
 
 
-DIRECTION_RULE = {"table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 0.5,
+ORDER_RULE = {"table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 0.5,
                   "better": {"row": "LSGAN", "column": "ring"}, "worse": {"row": "regular GAN", "column": "ring"},
                   "claim": "results/lsgan_mog", "why": "test"}
 
 
-def test_direction_rules_are_welch_tests(tmp_path, capsys):
+def test_order_rules_are_welch_tests(tmp_path, capsys):
     from scipy import stats
 
-    from repro.report.check import direction_tests
+    from repro.report.check import order_tests
 
-    rule = DIRECTION_RULE
+    rule = ORDER_RULE
     # 5 ± 1 vs 2 ± 1 over 6 seeds each: scipy's own Welch test of (better - margin) > worse
-    [t] = direction_tests(_direction_frame(5.0, 2.0), [rule]).to_dict("records")
+    [t] = order_tests(_order_frame(5.0, 2.0), [rule]).to_dict("records")
     ref = stats.ttest_ind_from_stats(5.0 - 0.5, 1.0, 6, 2.0, 1.0, 6, equal_var=False, alternative="greater")
     assert t["p"] == pytest.approx(ref.pvalue) and t["df"] == pytest.approx(10.0)  # (2/6)^2 / (2 (1/6)^2 / 5)
-    assert t["verdict"] == HELD and check_directions(_direction_frame(5.0, 2.0), [rule]) == []
+    assert t["verdict"] == HELD and check_order_rules(_order_frame(5.0, 2.0), [rule]) == []
     # equal means: no evidence either way -> inconclusive: listed, fails only strict or at the cap
-    [t] = direction_tests(_direction_frame(3.0, 3.0), [rule]).to_dict("records")
+    [t] = order_tests(_order_frame(3.0, 3.0), [rule]).to_dict("records")
     assert t["verdict"] == INCONCLUSIVE
-    assert check_directions(_direction_frame(3.0, 3.0), [rule]) == []
-    assert len(check_directions(_direction_frame(3.0, 3.0), [rule], strict=True)) == 1
-    [msg] = check_directions(_direction_frame(3.0, 3.0, cap=6), [rule])
-    assert "DIRECTION INCONCLUSIVE" in msg and "at their cap" in msg and "LSGAN / ring must beat" in msg
+    assert check_order_rules(_order_frame(3.0, 3.0), [rule]) == []
+    assert len(check_order_rules(_order_frame(3.0, 3.0), [rule], strict=True)) == 1
+    [msg] = check_order_rules(_order_frame(3.0, 3.0, cap=6), [rule])
+    assert "ORDER RULE INCONCLUSIVE" in msg and "at their cap" in msg and "LSGAN / ring must beat" in msg
     # the order reversed, shown: broken, always fails
-    [msg] = check_directions(_direction_frame(1.0, 5.0), [rule])
-    assert "DIRECTION BROKEN" in msg
+    [msg] = check_order_rules(_order_frame(1.0, 5.0), [rule])
+    assert "ORDER RULE BROKEN" in msg
     # lower-is-better metrics flip the gap; a missing cell fails; other tables are not touched
     kl = {**rule, "metric": "kl_uniform", "margin": 0.0}
-    assert check_directions(_direction_frame(0.5, 2.0, s=(0.2, 0.2), metric="kl_uniform"), [kl]) == []
-    assert "BROKEN" in check_directions(_direction_frame(2.0, 0.5, s=(0.2, 0.2), metric="kl_uniform"), [kl])[0]
-    assert len(check_directions(_direction_frame(5.0, 1.0).iloc[:1], [rule])) == 1
-    assert check_directions(_direction_frame(1.0, 5.0).assign(table="other"), [rule]) == []
-    # through `repro check`: the rules file is read and a broken direction fails
+    assert check_order_rules(_order_frame(0.5, 2.0, s=(0.2, 0.2), metric="kl_uniform"), [kl]) == []
+    assert "BROKEN" in check_order_rules(_order_frame(2.0, 0.5, s=(0.2, 0.2), metric="kl_uniform"), [kl])[0]
+    assert len(check_order_rules(_order_frame(5.0, 1.0).iloc[:1], [rule])) == 1
+    assert check_order_rules(_order_frame(1.0, 5.0).assign(table="other"), [rule]) == []
+    # through `repro check`: the rules file is read and a broken order rule fails
     (tmp_path / "d.yaml").write_text(yaml.safe_dump([rule]))
-    _direction_frame(1.0, 5.0).to_csv(tmp_path / "t.verdicts.csv", index=False)
-    assert check_main([str(tmp_path / "t.verdicts.csv"), "--directions", str(tmp_path / "d.yaml")]) == 1
-    assert "DIRECTION BROKEN" in capsys.readouterr().out
+    _order_frame(1.0, 5.0).to_csv(tmp_path / "t.verdicts.csv", index=False)
+    assert check_main([str(tmp_path / "t.verdicts.csv"), "--order-rules", str(tmp_path / "d.yaml")]) == 1
+    assert "ORDER RULE BROKEN" in capsys.readouterr().out
     bad = {k: v for k, v in rule.items() if k != "why"}
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump([rule, bad]))
     with pytest.raises(ValueError, match=r"rule 2: missing \['why'\]"):
-        load_directions(tmp_path / "bad.yaml")
+        load_order_rules(tmp_path / "bad.yaml")
 
 
-def test_directions_of_one_table_are_holm_corrected():
-    from repro.report.check import direction_tests, holm
+def test_order_rules_of_one_table_are_holm_corrected():
+    from repro.report.check import order_tests, holm
 
     # by hand: sorted 0.01, 0.03, 0.04 -> 3 x 0.01, 2 x 0.03, max(0.06, 1 x 0.04)
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert np.isnan(holm([np.nan, 0.02])[0]) and holm([np.nan, 0.02])[1] == pytest.approx(0.02)
-    # two directions, each with p ~ 0.03 alone: held one at a time, neither after Holm (2 x 0.03)
-    rule = {**DIRECTION_RULE, "margin": 0.0}
+    # two order rules, each with p ~ 0.03 alone: held one at a time, neither after Holm (2 x 0.03)
+    rule = {**ORDER_RULE, "margin": 0.0}
     top = {**rule, "metric": "top_mode_share"}
-    frame = pd.concat([_direction_frame(0.85, 0.0, n=10, s=(1.0, 1.0)),
-                       _direction_frame(0.0, 0.85, n=10, s=(1.0, 1.0), metric="top_mode_share")])
-    alone = direction_tests(frame, [rule])
+    frame = pd.concat([_order_frame(0.85, 0.0, n=10, s=(1.0, 1.0)),
+                       _order_frame(0.0, 0.85, n=10, s=(1.0, 1.0), metric="top_mode_share")])
+    alone = order_tests(frame, [rule])
     assert 0.025 < alone["p"].iloc[0] < 0.05 and alone["verdict"].iloc[0] == HELD
-    both = direction_tests(frame, [rule, top])
+    both = order_tests(frame, [rule, top])
     assert list(both["p_holm"]) == pytest.approx(list(holm(both["p"])))
     assert list(both["verdict"]) == [INCONCLUSIVE, INCONCLUSIVE] and "Holm over 2" in both["reason"].iloc[0]
 
 
-def test_shipped_direction_rules_are_valid_and_name_real_cells():
+def test_shipped_order_rules_are_valid_and_name_real_cells():
     from repro.experiments import read_table
 
     tables = [read_table(p) for p in sorted((Path(__file__).resolve().parents[2] / "config" / "tables").glob("*.tsv"))]
-    for r in load_directions():
+    for r in load_order_rules():
         # the rule's table is the paper-table label (the TSVs' `table` column)
         tsv = pd.concat([t for t in tables if (t["table"].astype(str) == r["table"]).any()])
         for side in ("better", "worse"):
@@ -484,7 +484,7 @@ def test_paper_table_layout_and_files(table, refs, tmp_path):
     assert sn[("CIFAR-10", "paper")] == "29.3" and sn[("CIFAR-10", "verdict")] == HELD
     assert t.loc["WGAN-GP", ("CIFAR-10", "ours")] == "diverged (2/3)"
     assert "2 missing" in t.loc["Weight clipping", ("CIFAR-10", "ours")]
-    assert "1 collapsed" in t.loc["Layer Norm.", ("CIFAR-10", "ours")]
+    assert "1 degraded" in t.loc["Layer Norm.", ("CIFAR-10", "ours")]
 
     two = paper_table(df, refs, ["is_mean", "fid"])
     assert two.columns.nlevels == 3 and ("CIFAR-10", "IS", "ours") in two.columns
@@ -502,7 +502,7 @@ def test_paper_table_layout_and_files(table, refs, tmp_path):
     assert r"\begin{tabular}" in tex and r"\multicolumn" in tex and "SN-GANs" in tex
     ver = pd.read_csv(paths["verdicts"])
     for col in ("row", "column", "metric", "checkpoint", "n", "mean", "std", "ref_value", "ref_low",
-                "ref_high", "verdict", "collapsed", "protocol_name", "protocol_key"):
+                "ref_high", "verdict", "degraded", "protocol_name", "protocol_key"):
         assert col in ver.columns
     assert len(ver) == 4 * 2 and set(ver["verdict"]) <= set(VERDICTS)
     sn_fid = ver[(ver["row"] == "SN-GANs") & (ver["metric"] == "fid")].iloc[0]

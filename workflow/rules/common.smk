@@ -94,9 +94,9 @@ def report_scores(wildcards):
 
 
 # what report, select, seed-round and check read besides the runs: declared as their inputs and
-# passed to the command, so editing a reference range or a direction rule reruns them
+# passed to the command, so editing a reference range or an order rule reruns them
 REFERENCE_CSVS = sorted(glob.glob("config/references/*.csv"))
-DIRECTIONS = "config/references/directions.yaml"
+ORDER_RULES = "config/references/order_rules.yaml"
 
 
 def outputs(kind):

@@ -38,15 +38,15 @@ rule report:
 
 
 rule check:
-    """Fails, naming the cell, when a number leaves its reference range or a claim's direction
-    (config/references/directions.yaml) breaks."""
+    """Fails, naming the cell, when a number leaves its reference range or a claim's order rule
+    (config/references/order_rules.yaml) breaks."""
     input:
         verdicts=outputs("report")["verdicts"],
-        directions=DIRECTIONS,
+        order_rules=ORDER_RULES,
     output:
         str(layout.check_file(RESULTS, "{table}")),
     shell:
-        "{REPRO} check {input.verdicts} --out {output} --directions {input.directions}"
+        "{REPRO} check {input.verdicts} --out {output} --order-rules {input.order_rules}"
 
 
 rule claim_mog_modes:

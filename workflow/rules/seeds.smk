@@ -37,7 +37,7 @@ def seed_round_input(wildcards):
     inputs = {"tsv": table_tsv(wildcards),
               "scores": [str(layout.run_path(RUNS, wildcards.table, run, rundir.SCORES))
                          for run in scheduled_runs(wildcards.table, r)],
-              "directions": DIRECTIONS, "references": REFERENCE_CSVS}
+              "order_rules": ORDER_RULES, "references": REFERENCE_CSVS}
     if r > 0:
         inputs["previous"] = round_state(wildcards.table, r - 1)
     return inputs
@@ -61,5 +61,5 @@ checkpoint seed_round:
         previous=lambda w, input: f"--previous {input.previous}" if "previous" in input.keys() else "",
     shell:
         "{REPRO} seed-round {input.tsv} --runs {RUNS} --round {wildcards.round} --out {output} "
-        "{params.spec} {params.previous} --directions {input.directions} --confidence {CONFIDENCE} "
+        "{params.spec} {params.previous} --order-rules {input.order_rules} --confidence {CONFIDENCE} "
         "--references {input.references}"

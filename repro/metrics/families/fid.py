@@ -4,7 +4,7 @@ from ..fid import feature_stats, frechet_distance
 from ..registry import Inputs, Metric, register
 
 
-@register("fid", [Metric("fid", "lower", decimals=2, label="FID", collapse_slack=1.0, headline=True,
+@register("fid", [Metric("fid", "lower", decimals=2, label="FID", degrade_slack=1.0, headline=True,
                          panel="image")],
           networks=("inception", "digits"), about="Fréchet Inception Distance")
 def fid(inputs: Inputs) -> dict:

@@ -4,7 +4,7 @@ from ..fid import kernel_distance
 from ..registry import Inputs, Metric, register
 
 
-@register("kid", [Metric("kid", "lower", decimals=4, label="KID", collapse_slack=0.001)],
+@register("kid", [Metric("kid", "lower", decimals=4, label="KID", degrade_slack=0.001)],
           networks=("inception", "digits"), needs_real_features=True,
           about="Kernel Inception Distance")
 def kid(inputs: Inputs) -> dict:
