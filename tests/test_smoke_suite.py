@@ -112,7 +112,7 @@ def test_smoke_check_fails_on_a_doctored_score_naming_the_cell(smoke_run, tmp_pa
 def test_smoke_check_fails_when_the_lsgan_claim_breaks(smoke_run, tmp_path):
     """Break the published LSGAN claim on purpose -- least squares no better than the standard
     loss: LSGAN's runs get the regular GAN's scores, seed by seed. No cell leaves its range, but
-    the direction test cannot show the claim at the cap of seeds, and the check fails."""
+    the order rule's test cannot show the claim at the cap of seeds, and the check fails."""
     out, dirs, done = smoke_run
     assert done.returncode == 0
     work = tmp_path / "runs"
@@ -124,7 +124,7 @@ def test_smoke_check_fails_when_the_lsgan_claim_breaks(smoke_run, tmp_path):
     doctored = _recheck(out, work, tmp_path, "smoke_mog")
     assert doctored.returncode != 0
     text = doctored.stdout + doctored.stderr
-    assert "DIRECTION" in text and "LSGAN / ring must beat regular GAN / ring" in text, text[-3000:]
+    assert "ORDER RULE" in text and "LSGAN / ring must beat regular GAN / ring" in text, text[-3000:]
 
 
 @pytest.mark.slow
