@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv smoke test bench clean
+.PHONY: venv smoke test test-fast bench clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ smoke: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# the development lane: everything but the tests marked slow (the smoke suite end to end, SLURM,
+# the adaptive-seeds workflow, SIGKILL-and-resume); CI runs the full `make test`
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(PY) -m pytest -q tests/benchmarks --benchmark-enable
