@@ -225,7 +225,7 @@ def cmd_derive_ranges(a) -> int:
     from .report.references import pooled_ranges, prefix_ranges
 
     if bool(a.long) == bool(a.pool):
-        raise UserError("derive-ranges: give either LONG (with --runs) or --pool VERDICTS_CSV ..., not both")
+        raise UserError("derive-ranges: give exactly one of LONG (with --runs) or --pool VERDICTS_CSV ...")
     if a.long and not a.runs:
         raise UserError("derive-ranges: LONG needs --runs (the runs root of the long table)")
     try:
