@@ -37,8 +37,6 @@ from . import data, io, losses, models, norms, rundir, samples, settings
 from .config import CADENCE_KEYS, ConfigError, RunConfig
 from .rundir import RunDirError  # noqa: F401  (re-exported: repro.train.RunDirError)
 
-TRAIN_FIELDS = rundir.TRAIN_FIELDS  # kept: the name earlier code imported
-
 
 def pick_device(name: str) -> torch.device:
     if name == "auto":
