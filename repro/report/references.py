@@ -308,16 +308,22 @@ def prefix_ranges(short_tsv: str | Path, long_tsv: str | Path, runs_root: str | 
         seeds = ", ".join(str(s) for s in sorted(at["seed"]))
         for metric in metrics:
             values = at[metric].astype(float)
-            out.append({"paper": first["paper"], "table": first["table"], "row": label, "column": column,
-                        "metric": metric, "checkpoint": "final", "value": round(values.mean(), 6),
-                        "std": round(values.std(ddof=1), 6), "direction": DIRECTIONS[metric],
-                        "protocol": cfg.final_protocol, "g_updates": cfg.g_updates, "tolerance": tolerance,
-                        "tolerance_note": (f"mean and std over {len(values)} seeds ({seeds}) of "
-                                           f"{Path(long_tsv).stem} at update {cfg.g_updates}, of which "
-                                           "this cell's runs are exact prefixes"),
-                        "kind": "regression", "verified": "true", "hard": "true",
-                        "source": f"results/{Path(long_tsv).stem} (runs of {Path(long_tsv).name})", "note": ""})
+            out.append(_regression_row(
+                first, cfg, metric, values.mean(), values.std(ddof=1), tolerance,
+                note=(f"mean and std over {len(values)} seeds ({seeds}) of {Path(long_tsv).stem} at update "
+                      f"{cfg.g_updates}, of which this cell's runs are exact prefixes"),
+                source=f"results/{Path(long_tsv).stem} (runs of {Path(long_tsv).name})"))
     return pd.DataFrame(out)
+
+
+def _regression_row(first, cfg, metric: str, mean: float, std: float, tolerance: str, note: str,
+                    source: str) -> dict:
+    """One hard regression reference row of smoke.csv for the cell of table row `first`."""
+    return {"paper": first["paper"], "table": first["table"], "row": first["row"], "column": first["column"],
+            "metric": metric, "checkpoint": "final", "value": round(mean, 6), "std": round(std, 6),
+            "direction": DIRECTIONS[metric], "protocol": cfg.final_protocol, "g_updates": cfg.g_updates,
+            "tolerance": tolerance, "tolerance_note": note, "kind": "regression", "verified": "true",
+            "hard": "true", "source": source, "note": ""}
 
 
 def pooled_ranges(short_tsv: str | Path, verdict_files: Iterable[str | Path], metrics: Iterable[str],
@@ -365,14 +371,11 @@ def pooled_ranges(short_tsv: str | Path, verdict_files: Iterable[str | Path], me
                 parts.append((int(h["n"]), float(h["mean"]), float(h["std"]), f.parent.name))
             n, mean, std = pool((p[0], p[1], p[2]) for p in parts)
             sources = "; ".join(f"{k} runs of {name}" for k, _, _, name in parts)
-            out.append({"paper": first["paper"], "table": first["table"], "row": label, "column": column,
-                        "metric": metric, "checkpoint": "final", "value": round(mean, 6),
-                        "std": round(std, 6), "direction": DIRECTIONS[metric],
-                        "protocol": cfg.final_protocol, "g_updates": cfg.g_updates, "tolerance": tolerance,
-                        "tolerance_note": (f"mean and std over {n} runs of this cell's config, pooled "
-                                           f"({sources}); on another CPU a run is a fresh draw, not a copy"),
-                        "kind": "regression", "verified": "true", "hard": "true",
-                        "source": " + ".join(f"results/{p[3]}" for p in parts), "note": ""})
+            out.append(_regression_row(
+                first, cfg, metric, mean, std, tolerance,
+                note=(f"mean and std over {n} runs of this cell's config, pooled ({sources}); on another "
+                      "CPU a run is a fresh draw, not a copy"),
+                source=" + ".join(f"results/{p[3]}" for p in parts)))
     return pd.DataFrame(out)
 
 
