@@ -102,7 +102,7 @@ def _timed(step, device, steps: int, warmup: int, max_s: float) -> tuple[float, 
 
 # --------------------------------------------------------------------------- smoke
 def _smoke_config(arch: str, norm: str, device: str, mode: str):
-    over = {"norm": norm} if mode == "full" else {"norm": norm, **REDUCED[arch]}
+    over = {"norm_d": norm} if mode == "full" else {"norm_d": norm, **REDUCED[arch]}
     if arch in ("lsgan", "dcgan64") and norms.get_norm(norm).feature:  # it replaces the paper's BN in D
         over["arch_kwargs"] = {"bn_d": False}
     return calibrate.calibration_config(arch, device, **over)
@@ -114,7 +114,7 @@ def smoke(device: torch.device, mode: str) -> list[dict]:
     out = []
     for arch, spec in models.ARCHS.items():
         for norm in spec.norms_d:
-            rec = {"arch": arch, "norm": norm}
+            rec = {"arch": arch, "norm_d": norm}
             t0 = time.perf_counter()
             try:
                 cfg = _smoke_config(arch, norm, str(device), mode)
@@ -405,7 +405,7 @@ def table(result: dict) -> str:
     s, lines = result["sections"], [f"device benchmark: {result['device']}, {result['mode']} mode, "
                                      f"torch {result['versions']['torch']}, {result.get('wall_s', 0):.0f} s"]
     if "smoke" in s:
-        bad = [f"{r['arch']}/{r['norm']}" for r in s["smoke"] if not r["ok"]]
+        bad = [f"{r['arch']}/{r['norm_d']}" for r in s["smoke"] if not r["ok"]]
         lines.append(f"smoke: {len(s['smoke']) - len(bad)}/{len(s['smoke'])} arch x D treatment runs "
                      f"finite on {result['numerics']['device']}" + (f"; FAILED: {', '.join(bad)}" if bad else ""))
     for r in s.get("step_time", []):

@@ -27,9 +27,9 @@ FORMAT = 1
 #: setting the suite's tables train it with (data are synthetic images of that shape: the speed
 #: does not depend on the pixels).
 PAPER_SIZE = {
-    "sngan_cnn": dict(dataset="synthetic", resolution=32, norm="spectralnorm", setting="A"),  # SNGAN App. B, Table 3
-    "sngan_resnet": dict(dataset="synthetic", resolution=32, norm="spectralnorm", setting="sngan_resnet"),  # Table 4
-    "sagan": dict(dataset="synthetic", resolution=32, norm="spectralnorm", setting="sagan_ttur",
+    "sngan_cnn": dict(dataset="synthetic", resolution=32, norm_d="spectralnorm", setting="A"),  # SNGAN App. B, Table 3
+    "sngan_resnet": dict(dataset="synthetic", resolution=32, norm_d="spectralnorm", setting="sngan_resnet"),  # Table 4
+    "sagan": dict(dataset="synthetic", resolution=32, norm_d="spectralnorm", setting="sagan_ttur",
                   n_classes=2, attention=16, loss="hinge"),  # SAGAN Sec. 5 at CIFAR-10 scale
     "lsgan": dict(dataset="synthetic", resolution=112, setting="lsgan_lsun", loss="least_squares"),  # LSGAN Fig. 3
     "dcgan64": dict(dataset="synthetic", resolution=64, setting="lsgan_nobn_adam",
@@ -106,7 +106,7 @@ def measure(arch: str, device: str = "auto", steps: int = 200, warmup: int = 20)
     o, net = cfg.optimizer(), cfg.networks()
     return {"arch": arch, "s_per_g_update": s, "s_per_unit": s / unit_factor(o["n_dis"], o["batch_size"]),
             "n_dis": o["n_dis"], "batch_size": o["batch_size"], "resolution": cfg.resolution,
-            "ch": net["ch"], "norm": net["norm"], "setting": cfg.setting, "steps": steps,
+            "ch": net["ch"], "norm_d": net["norm_d"], "setting": cfg.setting, "steps": steps,
             "warmup": warmup, "device": device_name(dev), "date": datetime.date.today().isoformat(),
             "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "numerics": io.device_info(dev), "versions": io.versions(),

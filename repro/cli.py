@@ -15,7 +15,7 @@ e.g.
     dataset: cifar10        # cifar10 | stl10 | image_folder | digits | synthetic | mog_ring | mog_grid
     resolution: 32
     arch: sngan_cnn         # sngan_cnn | sngan_resnet | sagan | lsgan | dcgan64 | mlp
-    norm: spectralnorm      # the D treatment: none | batchnorm | layernorm | weightnorm |
+    norm_d: spectralnorm    # D's treatment: none | batchnorm | layernorm | weightnorm |
                             # spectralnorm | weight_clipping | gradient_penalty | orthonormal
     loss: standard          # standard | hinge | wasserstein | least_squares (+ ls_coding)
     setting: C              # SNGAN A-F, sngan_resnet, sagan_ttur, lsgan_lsun, lsgan_mog ...

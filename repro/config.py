@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from . import data, datasets, losses, norms, settings
+from .deprecation import tell
 from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
@@ -27,6 +28,13 @@ HASH_NEUTRAL = {"batch_size_g": lambda d: d["batch_size_g"] == d["batch_size"],
                 "optim": lambda d: d["optim"] == "adam",
                 "attention_variant": lambda d: d["attention_variant"] == "paper",
                 "norm_revision": lambda d: d["norm_revision"] is None}
+#: Keys renamed after runs were made (issue 12: one name per meaning), old name -> new name. The
+#: old name is still read (tables, --set, config.json records; one "deprecated:" line).
+RENAMED_KEYS = {"norm": "norm_d"}  # D's treatment, named like G's norm_g and models' norm_d
+#: The name each renamed key is hashed under: the one it had when the published runs, their run
+#: directories and checkpoints were hashed, so that a rename never changes a config hash (an old
+#: config.json record with ``norm`` and a new one with ``norm_d`` hash alike).
+HASHED_AS = {new: old for old, new in RENAMED_KEYS.items()}
 
 
 # -- which keys are the run's identity ------------------------------------------------------
@@ -76,7 +84,7 @@ class RunConfig:
     dataset: str
     arch: str
     resolution: int = 32
-    norm: str | None = None  # the D treatment (SNGAN's comparison set); None: the arch's default
+    norm_d: str | None = None  # D's treatment (SNGAN's comparison set); None: the arch's default
     norm_g: str | None = None  # G's weight treatment; None: the arch's (SAGAN: spectral norm)
     loss: str = "standard"
     ls_coding: str = "iccv"  # least squares only: LSGAN's (a, b, c) coding
@@ -119,6 +127,7 @@ class RunConfig:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
+        d = current_keys(d)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -146,7 +155,8 @@ class RunConfig:
             d = yaml.safe_load(text)
         else:
             d = json.loads(text)
-        d = d.get("config", d)  # config.json of a run directory: {"config": ..., "hash": ...}
+        if "config" in d:  # config.json of a run directory: {"config": ..., "hash": ...}
+            d = current_keys(d["config"], quiet=True)  # the suite's own record: read as it is
         d = {k: v for k, v in d.items() if k not in DERIVED}
         return cls.from_dict(d)
 
@@ -160,8 +170,8 @@ class RunConfig:
         spec = data.DATASETS[self.dataset]
         if spec["resolutions"] is not None and self.resolution not in spec["resolutions"]:
             bad("resolution", self.resolution, f"{spec['resolutions']} for dataset {self.dataset}")
-        if self.norm is not None and self.norm not in norms.NORMS:
-            bad("norm", self.norm, ", ".join(norms.NORMS))
+        if self.norm_d is not None and self.norm_d not in norms.NORMS:
+            bad("norm_d", self.norm_d, ", ".join(norms.NORMS))
         if self.loss not in losses.LOSS_NAMES:
             bad("loss", self.loss, ", ".join(losses.LOSS_NAMES))
         if self.ls_coding not in losses.LS_CODINGS:
@@ -206,7 +216,7 @@ class RunConfig:
         from . import models
 
         try:
-            models.check(self.arch, self.resolution, self.norm, self.norm_g, self.n_classes, self.attention,
+            models.check(self.arch, self.resolution, self.norm_d, self.norm_g, self.n_classes, self.attention,
                          ch=self.ch, z_dim=self.z_dim, channels=self.channels, **self.arch_kwargs)
         except ValueError as e:
             key = _arch_error_key(str(e))
@@ -257,7 +267,7 @@ class RunConfig:
         from . import models
 
         spec = models.ARCHS[self.arch]
-        return {"norm": self.norm or spec.default_norm_d, "norm_g": self.norm_g or spec.default_norm_g,
+        return {"norm_d": self.norm_d or spec.default_norm_d, "norm_g": self.norm_g or spec.default_norm_g,
                 "z_dim": self.z_dim or spec.z_dim, "ch": self.ch or spec.ch,
                 "arch_kwargs": {**dict(spec.arch_kwargs), **self.arch_kwargs}}
 
@@ -267,7 +277,7 @@ class RunConfig:
         d = dataclasses.asdict(self)
         d.update(self.optimizer())
         d.update(self.networks())
-        d["norm_revision"] = norms.REVISIONS.get(d["norm"])  # what the treatment does since when
+        d["norm_revision"] = norms.REVISIONS.get(d["norm_d"])  # what the treatment does since when
         return d
 
     def hash(self) -> str:
@@ -302,20 +312,38 @@ def aliases(record: dict | None, config_hash: str) -> tuple[str, ...]:
 
 
 def _hash(resolved: dict, leave_out) -> str:
-    d = {k: v for k, v in resolved.items() if k not in leave_out}
+    d = {HASHED_AS.get(k, k): v for k, v in resolved.items()}  # renamed keys under their old name
+    d = {k: v for k, v in d.items() if k not in leave_out}
     d = {k: v for k, v in d.items() if not (k in HASH_NEUTRAL and HASH_NEUTRAL[k](d))}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _arch_error_key(message: str) -> str:
     """The config key a :func:`repro.models.check` message is about."""
-    for words, key in (("D normalization", "norm"), ("norm_d", "norm"), ("G normalization", "norm_g"),
+    for words, key in (("D normalization", "norm_d"), ("norm_d", "norm_d"), ("G normalization", "norm_g"),
                        ("attention", "attention"), ("resolution", "resolution"), ("n_classes", "n_classes"),
                        ("unknown arch ", "arch"), (" ch ", "ch"), ("z_dim", "z_dim"), ("argument", "arch_kwargs"),
                        (" must be a ", "arch_kwargs")):
         if words in message:
             return key
     return "arch"
+
+
+def current_keys(d: dict, quiet: bool = False) -> dict:
+    """``d`` with every old key name (:data:`RENAMED_KEYS`) under its new one; an old name says
+    so once per process (unless ``quiet``: the suite's own run records), and an old and a new
+    name given together are refused, naming both."""
+    for old, new in RENAMED_KEYS.items():
+        if old not in d:
+            continue
+        if new in d:
+            raise ConfigError(f"config keys {old!r} and {new!r} both given; {old!r} is the old name "
+                              f"of {new!r}: give only {new}", old)
+        if not quiet:
+            tell(old, f"config key {old!r} is now {new!r} (same values, same config hashes); "
+                      f"write {new}")
+        d = {(new if k == old else k): v for k, v in d.items()}
+    return d
 
 
 def check_given(d: dict) -> None:

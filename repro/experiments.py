@@ -1,7 +1,7 @@
 """Experiment tables: one TSV per paper table, one row per run (cell x seed).
 
 A row holds the paper's labels (``paper, table, row, column``), what is trained (run-config
-keys: ``dataset, arch, norm, loss, setting, ...``), the ``seed`` and the final ``protocol``.
+keys: ``dataset, arch, norm_d, loss, setting, ...``), the ``seed`` and the final ``protocol``.
 Empty cells mean "the default". Every row is checked twice before any job starts: against the
 JSON schema in ``repro/schemas/`` (types, required columns, ranges) and by building its
 :class:`~repro.config.RunConfig` (known names, combinations an architecture cannot take). Errors
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import MACHINE_KEYS, ConfigError, RunConfig, check_given
+from .config import MACHINE_KEYS, RENAMED_KEYS, ConfigError, RunConfig, check_given
+from .deprecation import tell
 from .errors import UserError
 from .values import ValueParseError, parse_value
 
@@ -67,6 +68,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raise TableError(f"{path}, line 1, column {j + 1}: "
                              + (f"column {h!r} appears twice" if h else "empty column name"))
         seen.add(h)
+    header = _current_columns(path, header)
     cells, numbers = {h: [] for h in header}, []
     for n, line in enumerate(lines[1:], start=2):
         if not line.strip():
@@ -85,6 +87,23 @@ def read_table(path: str | Path) -> pd.DataFrame:
     df = pd.DataFrame({h: pd.Series(cells[h], dtype=object) for h in header})
     df.attrs["lines"] = numbers
     return df
+
+
+def _current_columns(path: Path, header: list[str]) -> list[str]:
+    """The header with renamed run-config keys (:data:`repro.config.RENAMED_KEYS`, e.g. ``norm``
+    -> ``norm_d``) under their new name: an old column is read, with one ``deprecated:`` line; an
+    old and a new column together are refused, naming both."""
+    for old, new in RENAMED_KEYS.items():
+        if old not in header:
+            continue
+        j = header.index(old) + 1
+        if new in header:
+            raise TableError(f"{path}, line 1, column {j}: columns {old!r} and {new!r} both given; "
+                             f"{old!r} is the old name of {new!r}: keep only {new}")
+        tell(old, f"{path}, line 1, column {j}: column {old!r} is now {new!r} (same values, same "
+                  f"config hashes); rename the header")
+        header = [new if h == old else h for h in header]
+    return header
 
 
 #: The one parser of cells and ``--set`` values (:mod:`repro.values`).
@@ -273,7 +292,7 @@ def estimate_hours(cfg: RunConfig, gpu_name: str | None = None, cache=None) -> f
     o, r = cfg.optimizer(), rate(cfg.arch, gpu_name, cache)
     pixels = max(1.0, (cfg.resolution / r["resolution"]) ** 2) if r["resolution"] else 1.0
     per_update = (r["s_per_unit"] * unit_factor(o["n_dis"], o["batch_size"]) * pixels
-                  * NORM_COST.get(cfg.networks()["norm"], 1.0))
+                  * NORM_COST.get(cfg.networks()["norm_d"], 1.0))
     return cfg.g_updates * per_update / 3600
 
 

@@ -155,7 +155,7 @@ def _generator(cfg, device: torch.device) -> nn.Module:
 
     net = cfg.networks()
     G, _ = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=net["z_dim"],
-                        ch=net["ch"], norm_d=net["norm"], norm_g=net["norm_g"], n_classes=cfg.n_classes,
+                        ch=net["ch"], norm_d=net["norm_d"], norm_g=net["norm_g"], n_classes=cfg.n_classes,
                         attention=cfg.attention, **net["arch_kwargs"])
     return G.to(device)
 

@@ -193,7 +193,7 @@ def setup(cfg: RunConfig, out: Path) -> Run:
     seed_everything(cfg.seed)
     net = cfg.networks()
     G, D = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=net["z_dim"],
-                        ch=net["ch"], norm_d=net["norm"], norm_g=net["norm_g"], n_classes=cfg.n_classes,
+                        ch=net["ch"], norm_d=net["norm_d"], norm_g=net["norm_g"], n_classes=cfg.n_classes,
                         attention=cfg.attention, attention_variant=cfg.attention_variant,
                         **net["arch_kwargs"])
     G, D = G.to(device), D.to(device)
@@ -253,7 +253,7 @@ class _Steps:
     def __init__(self, run: Run):
         self.run, cfg = run, run.cfg
         self.loss = losses.get_loss(cfg.loss, cfg.ls_coding)
-        self.norm = norms.get_norm(cfg.networks()["norm"])
+        self.norm_d = norms.get_norm(cfg.networks()["norm_d"])
         o = cfg.optimizer()
         self.n_dis, self.bs, self.bs_g = o["n_dis"], o["batch_size"], o["batch_size_g"]
         self.G = torch.compile(run.G) if cfg.compile else run.G
@@ -267,7 +267,7 @@ class _Steps:
     def _d_loss(self, real, y_real, fake, y_fake):
         d_real, d_fake = self.D(real, y_real), self.D(fake, y_fake)
         loss = self.loss.d(d_real.float(), d_fake.float())
-        pen = norms.d_penalty(self.norm, lambda x: self.D(x, y_real), self.run.D, real, fake)
+        pen = norms.d_penalty(self.norm_d, lambda x: self.D(x, y_real), self.run.D, real, fake)
         return loss if pen is None else loss + pen, d_fake
 
     def alternating(self):
@@ -284,7 +284,7 @@ class _Steps:
             run.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             run.opt_d.step()
-            norms.after_d_step(self.norm, run.D)
+            norms.after_d_step(self.norm_d, run.D)
         y_fake = self._fake_labels(self.bs_g)
         with self.autocast:
             fake = self.G(run.G.sample_z(self.bs_g, device=run.device), y_fake)
@@ -314,7 +314,7 @@ class _Steps:
             p.grad = gr
         run.opt_d.step()
         run.opt_g.step()
-        norms.after_d_step(self.norm, run.D)
+        norms.after_d_step(self.norm_d, run.D)
         return loss_d.detach(), loss_g.detach()
 
 

@@ -36,7 +36,7 @@ def test_script_succeeds_and_prints_its_table_last(bench):
 def test_every_arch_and_d_treatment_steps_with_finite_losses_on_the_device(bench):
     smoke = bench[2]["sections"]["smoke"]
     expected = {(arch, norm) for arch, spec in models.ARCHS.items() for norm in spec.norms_d}
-    assert {(s["arch"], s["norm"]) for s in smoke} == expected and len(smoke) == len(expected)
+    assert {(s["arch"], s["norm_d"]) for s in smoke} == expected and len(smoke) == len(expected)
     for s in smoke:
         assert s["ok"] and s["devices"] == ["cpu"], s
         assert math.isfinite(s["loss_d"]) and math.isfinite(s["loss_g"])

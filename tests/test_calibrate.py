@@ -13,7 +13,7 @@ from repro.errors import UserError
 from repro.train import train
 
 FAKE = "NVIDIA Fake"
-ROW = {"dataset": "cifar10", "resolution": 32, "arch": "sngan_cnn", "norm": "spectralnorm", "setting": "A",
+ROW = {"dataset": "cifar10", "resolution": 32, "arch": "sngan_cnn", "norm_d": "spectralnorm", "setting": "A",
        "g_updates": 100000}
 
 
@@ -51,7 +51,7 @@ def test_resources_use_the_jobs_gpu_rates_else_the_assumed_ones(cache):
     assert experiments.resources(ROW, FAKE)["runtime"] == math.ceil(100000 * 0.002 * 3 / 60 * 1.5)  # 15
     stl = {**ROW, "dataset": "stl10", "resolution": 48}  # 2.25x the pixels of the timed 32x32
     assert experiments.resources(stl, FAKE)["runtime"] == math.ceil(100000 * 0.002 * 3 * 2.25 / 60 * 1.5)
-    gp = {**ROW, "norm": "gradient_penalty"}  # the double backward's measured extra cost
+    gp = {**ROW, "norm_d": "gradient_penalty"}  # the double backward's measured extra cost
     assert experiments.resources(gp, FAKE)["runtime"] == math.ceil(100000 * 0.002 * 3 * 1.6 / 60 * 1.5)
     short = {**ROW, "g_updates": 100}
     assert experiments.resources(short, FAKE)["runtime"] == 10  # the floor
@@ -71,7 +71,7 @@ def test_plan_says_where_its_rates_come_from(cache, capsys):
     assert p.loc[0, "rates"] == "measured on NVIDIA Fake, 2026-12-01"
     cfgs = [experiments.run_config(r) for _, r in tables["sngan_sweep_cifar10"].iterrows()]
     hours = sum(c.g_updates * 0.002 * (c.optimizer()["n_dis"] + 1) / 2
-                * (1.6 if c.norm == "gradient_penalty" else 1) for c in cfgs) / 3600
+                * (1.6 if c.norm_d == "gradient_penalty" else 1) for c in cfgs) / 3600
     assert p.loc[0, "gpu_hours_est"] == pytest.approx(round(hours, 1))
     assert main(["plan", "--suite", "sngan", "--gpu", "NVIDIA Other"]) == 0
     out = capsys.readouterr().out

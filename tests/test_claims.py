@@ -43,7 +43,7 @@ def mog_table(tmp_path, ls_modes, std_modes, std_share):
         for seed, (m, s) in enumerate(zip(finals, share)):
             run_id = f"{loss}-s{seed}"
             rows.append({"run_id": run_id, "paper": "LSGAN", "table": "mog", "row": label, "column": "ring",
-                         "dataset": "mog_ring", "resolution": 0, "arch": "mlp", "norm": "none",
+                         "dataset": "mog_ring", "resolution": 0, "arch": "mlp", "norm_d": "none",
                          "loss": loss, "setting": "lsgan_mog", "g_updates": 3000, "seed": seed,
                          "protocol": "mog"})
             curve = {"step": [1000, 2000, 3000], "modes_covered": [3, m, m], "hq_fraction": 0.1,
@@ -90,7 +90,7 @@ def sweep_table(tmp_path, fids):
                 run_id = f"{method[:3]}-{setting}-s{seed}".replace(" ", "").replace(".", "")
                 rows.append({"run_id": run_id, "paper": "SNGAN", "table": "fig1-digits", "row": method,
                              "column": setting, "dataset": "digits", "resolution": 16, "arch": "sngan_cnn",
-                             "norm": "spectralnorm", "loss": "standard", "setting": setting,
+                             "norm_d": "spectralnorm", "loss": "standard", "setting": setting,
                              "g_updates": 300, "seed": seed, "protocol": "digits"})
                 if fid is None:
                     write_run(tmp_path / "runs", "sweep", run_id, status="diverged", seed=seed, diverged_at=7)
@@ -151,7 +151,7 @@ def test_prefix_ranges_equal_the_short_runs_own_scores(tmp_path):
     from repro.train import train
 
     base = {"paper": "smoke", "row": "LSGAN", "column": "ring", "dataset": "mog_ring", "resolution": 0,
-            "arch": "mlp", "norm": "none", "loss": "least_squares", "ls_coding": "iccv", "setting": "lsgan_mog",
+            "arch": "mlp", "norm_d": "none", "loss": "least_squares", "ls_coding": "iccv", "setting": "lsgan_mog",
             "update": "simultaneous", "batch_size": 64, "protocol": "mog"}
     short = write_tsv(tmp_path / "short.tsv", [{**base, "run_id": f"s{i}", "table": "short", "seed": i,
                                                 "g_updates": 20} for i in range(3)])

@@ -6,7 +6,7 @@ import pytest
 from repro.config import ConfigError, RunConfig
 from repro.settings import SETTINGS
 
-BASE = {"dataset": "digits", "resolution": 16, "arch": "sngan_cnn", "norm": "spectralnorm", "setting": "C"}
+BASE = {"dataset": "digits", "resolution": 16, "arch": "sngan_cnn", "norm_d": "spectralnorm", "setting": "C"}
 
 
 def test_setting_expands_and_explicit_values_win():
@@ -52,7 +52,7 @@ def test_roundtrip_through_config_json(tmp_path):
 
 @pytest.mark.parametrize("override, key, allowed", [
     ({"colour": "red"}, "colour", "allowed keys"),
-    ({"norm": "spectral"}, "norm", "spectralnorm"),
+    ({"norm_d": "spectral"}, "norm_d", "spectralnorm"),
     ({"loss": "ls"}, "loss", "least_squares"),
     ({"setting": "G"}, "setting", "sngan_resnet"),
     ({"lr_g": -1e-4}, "lr_g", "> 0"),
@@ -89,4 +89,57 @@ def test_normalization_the_architecture_cannot_take():
     if not refused:
         pytest.skip("sngan_resnet accepts every treatment")
     with pytest.raises(ConfigError, match=refused[0]):
-        RunConfig.from_dict({"dataset": "synthetic", "resolution": 32, "arch": "sngan_resnet", "norm": refused[0]})
+        RunConfig.from_dict({"dataset": "synthetic", "resolution": 32, "arch": "sngan_resnet", "norm_d": refused[0]})
+
+
+# -- norm -> norm_d (issue 12: one name per meaning) -------------------------------------------
+def _published(table: str, run_id: str) -> str:
+    """The config hash a published provenance CSV records for a run (results/<table>/)."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "results" / table / f"{table}.provenance.csv"
+    return next(r["config_hash"] for r in csv.DictReader(open(path)) if r["run_id"] == run_id)
+
+
+@pytest.mark.parametrize("table, run_id", [("lsgan_mog", "lsmog-std-s0"), ("sngan_digits", "dg-sn-C-s1")])
+def test_renamed_norm_d_hashes_as_the_published_norm(table, run_id, tmp_path):
+    """D's treatment was the key ``norm`` when results/ was published: a config read from the
+    table's ``norm_d`` column, and the old-style record with ``norm`` its run wrote, both give the
+    hash in the published provenance row (under the hash rule of that time, legacy_hash), and a
+    run directory whose config.json still says ``norm`` is recognised as this config's run."""
+    from pathlib import Path
+
+    from repro import config, experiments
+
+    tsv = Path(__file__).resolve().parents[1] / "config" / "tables" / f"{table}.tsv"
+    cfg = experiments.row_config(tsv, run_id)
+    new = cfg.resolved()
+    old = {("norm" if k == "norm_d" else k): v for k, v in new.items()}  # what config.json held then
+    assert "norm_d" in new and "norm" not in new and cfg.norm_d == old["norm"]
+    assert cfg.legacy_hash() == config._hash(old, config.LEGACY_UNHASHED) == _published(table, run_id)
+    assert config._hash(old, config.RESULT_NEUTRAL) == cfg.hash()
+    record = {"config": old, "hash": cfg.legacy_hash()}
+    assert config.aliases(record, cfg.hash()) == (cfg.legacy_hash(),)  # its old run dir carries over
+    (tmp_path / "config.json").write_text(json.dumps(record))
+    loaded = RunConfig.load(tmp_path / "config.json")
+    assert loaded.norm_d == new["norm_d"] and loaded.hash() == cfg.hash()
+
+
+def test_old_key_norm_reads_as_norm_d_with_one_deprecation_line(monkeypatch, capsys):
+    """``norm`` (a --set, a YAML config) is read as ``norm_d``, saying so once per process; both
+    given is one error naming the old key; a run's own config.json record is read silently."""
+    from repro import deprecation
+
+    monkeypatch.setattr(deprecation, "_told", set())
+    new = RunConfig.from_dict(BASE)
+    old = {("norm" if k == "norm_d" else k): v for k, v in BASE.items()}
+    assert RunConfig.from_dict(old) == new and RunConfig.from_dict(old).hash() == new.hash()
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["deprecated: config key 'norm' is now 'norm_d' (same values, same config hashes); "
+                   "write norm_d"], err
+    with pytest.raises(ConfigError, match="'norm' and 'norm_d' both given") as e:
+        RunConfig.from_dict({**BASE, "norm": "batchnorm"})
+    assert e.value.key == "norm"
+    with pytest.raises(ConfigError, match="config key 'norm_d': 'spectral' is not allowed"):
+        RunConfig.from_dict({**old, "norm": "spectral"})  # a bad value is named by its new key

@@ -12,7 +12,7 @@ from repro.metrics.evaluate import evaluate_mog_generator
 def _build(cfg):
     net = cfg.networks()
     G, _ = models.build(cfg.arch, resolution=cfg.resolution, channels=cfg.channels, z_dim=net["z_dim"],
-                        ch=net["ch"], norm_d=net["norm"], norm_g=net["norm_g"], **net["arch_kwargs"])
+                        ch=net["ch"], norm_d=net["norm_d"], norm_g=net["norm_g"], **net["arch_kwargs"])
     return G
 
 

@@ -32,7 +32,7 @@ def test_shipped_tables_are_valid():
 
 @pytest.mark.parametrize("column, value, expect", [
     ("arch", "biggan", "sngan_cnn"),           # unknown model: the allowed ones are named
-    ("norm", "spectral", "spectralnorm"),
+    ("norm_d", "spectral", "spectralnorm"),
     ("setting", "Z", "A, B, C"),
     ("seed", "-1", "minimum"),                 # schema: out of range
     ("g_updates", "many", "integer"),          # schema: wrong type
@@ -60,6 +60,31 @@ def test_missing_column(tmp_path):
     path.write_text("\n".join("\t".join(c[:i] + c[i + 1:]) for c in lines) + "\n")
     with pytest.raises(TableError, match=r"line 2, column 'dataset'.*required"):
         experiments.validate(path)
+
+
+def test_old_column_norm_is_read_as_norm_d(tmp_path, monkeypatch, capsys):
+    """A table whose header still says ``norm`` (D's treatment before issue 12) validates to the
+    same runs and hashes as the shipped ``norm_d`` one, saying so in one ``deprecated:`` line
+    naming the file and column; ``norm`` and ``norm_d`` together are refused before any row."""
+    from repro import deprecation
+
+    monkeypatch.setattr(deprecation, "_told", set())
+    lines = SMOKE.read_text().splitlines()
+    header = lines[0].split("\t")
+    j = header.index("norm_d")
+    old = tmp_path / "old.tsv"
+    old.write_text("\n".join(["\t".join(["norm" if h == "norm_d" else h for h in header])] + lines[1:]) + "\n")
+    hashes = lambda p: [experiments.run_config(r).hash() for _, r in experiments.validate(p).iterrows()]  # noqa: E731
+    assert hashes(old) == hashes(SMOKE)
+    assert set(experiments.validate(old)["norm_d"]) == {"spectralnorm", "batchnorm"}
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"deprecated: {old}, line 1, column {j + 1}: column 'norm' is now 'norm_d' (same "
+                   f"values, same config hashes); rename the header"], err
+    both = tmp_path / "both.tsv"
+    both.write_text("\n".join([lines[0] + "\tnorm"] + [l + "\tnone" for l in lines[1:]]) + "\n")
+    with pytest.raises(TableError, match=rf"both.tsv, line 1, column {len(header) + 1}: columns 'norm' and "
+                                         rf"'norm_d' both given"):
+        experiments.validate(both)
 
 
 def test_table_may_not_choose_the_device(tmp_path):

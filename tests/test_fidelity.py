@@ -234,7 +234,7 @@ def test_sngan_suite_no_longer_trains_table2_cells_twice():
     assert not {experiments.run_config(r).hash() for _, r in own.iterrows()} & sweep_hashes
     cifar = sweeps["sngan_sweep_cifar10"]
     gangp = cifar[cifar["row"] == "GAN-GP"]  # Fig. 1(a)/2(a): standard loss + gradient penalty
-    assert len(gangp) == 18 and set(gangp["norm"]) == {"gradient_penalty"} and set(gangp["loss"]) == {"standard"}
+    assert len(gangp) == 18 and set(gangp["norm_d"]) == {"gradient_penalty"} and set(gangp["loss"]) == {"standard"}
 
 
 def test_strict_mode_count_needs_a_populated_mode():
@@ -278,10 +278,10 @@ def test_ledger_names_exist():
                   "real split for FID", "SAGAN β2", "Real-data cells"):
         assert topic in text, topic
     known = {"setting": set(settings.SETTINGS), "protocol": set(PROTOCOLS),
-             "arch": set(models.ARCHS), "norm": set(norms.NORMS),
+             "arch": set(models.ARCHS), "norm_d": set(norms.NORMS),
              "key": {f.name for f in __import__("dataclasses").fields(RunConfig)},
              "table": {p.stem for p in (ROOT / "config" / "tables").glob("*.tsv")}}
-    named = re.findall(r"\b(setting|protocol|arch|norm|key|table|test) `([^`]+)`", text)
+    named = re.findall(r"\b(setting|protocol|arch|norm_d|key|table|test) `([^`]+)`", text)
     assert len(named) >= 40
     for kind, name in named:
         if kind == "test":

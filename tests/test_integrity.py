@@ -23,12 +23,12 @@ from repro.report.collect import collect
 from repro.report.tables import write_report
 from repro.train import RunDirError, train
 
-COLUMNS = ["run_id", "paper", "table", "row", "column", "dataset", "resolution", "arch", "norm", "loss",
+COLUMNS = ["run_id", "paper", "table", "row", "column", "dataset", "resolution", "arch", "norm_d", "loss",
            "setting", "update", "batch_size", "ch", "z_dim", "g_updates", "eval_every", "sample_every",
            "log_every", "ckpt_every", "seed", "protocol"]
 #: a tiny version of the smoke suite's mixture row (same kind of run, a few seconds)
 MOG_ROW = dict(paper="smoke", table="faults", row="regular GAN", column="ring", dataset="mog_ring",
-               resolution=0, arch="mlp", norm="none", loss="standard", setting="lsgan_mog",
+               resolution=0, arch="mlp", norm_d="none", loss="standard", setting="lsgan_mog",
                update="simultaneous", batch_size=64, ch=32, z_dim=16, g_updates=60, eval_every=20,
                sample_every=60, log_every=10, ckpt_every=20, seed=0, protocol="mog")
 
@@ -93,13 +93,13 @@ def test_1_cross_field_checks_fail_the_dry_run_naming_line_and_column(tmp_path, 
 
 # 2 ------------------------------------------------------------------------------------------
 def test_2_set_values_parse_exactly_as_table_cells(tmp_path):
-    texts = {"seed": "010", "data_subdir": "12:30", "norm": "no", "lr_g": "1e-4", "linear_decay": "false",
+    texts = {"seed": "010", "data_subdir": "12:30", "norm_d": "no", "lr_g": "1e-4", "linear_decay": "false",
              "arch_kwargs": "{bn_g: no, n: 010}"}
     tsv = tmp_path / "v.tsv"
     tsv.write_text("\t".join(texts) + "\n" + "\t".join(texts.values()) + "\n")
     cells = read_table(tsv).iloc[0].to_dict()
     via_set = {k: cli._parse_value(v) for k, v in texts.items()}
-    assert via_set == cells == {"seed": 10, "data_subdir": "12:30", "norm": "no", "lr_g": 1e-4,
+    assert via_set == cells == {"seed": 10, "data_subdir": "12:30", "norm_d": "no", "lr_g": 1e-4,
                                 "linear_decay": False, "arch_kwargs": {"bn_g": "no", "n": 10}}
 
 
@@ -234,7 +234,7 @@ ROW = "\t".join(str(MOG_ROW.get(c, "x")) for c in COLUMNS)
     ((HEADER + "\n" + ROW.replace("regular GAN", "r\xe9gular GAN") + "\n").encode("latin-1"),
      r"t.tsv, line 2: not UTF-8 \(byte 0xe9\)"),
     ((HEADER + "\tarch_kwargs\n" + ROW + "\t{x_dim: [\n").encode(), "t.tsv, line 2, column 'arch_kwargs': .* is not a mapping"),
-    ((HEADER + "\n" + ROW.replace("\tnone\t", "\tfoo\t", 1) + "\n").encode(), "t.tsv, line 2, column 'norm': .*'foo' is not allowed"),
+    ((HEADER + "\n" + ROW.replace("\tnone\t", "\tfoo\t", 1) + "\n").encode(), "t.tsv, line 2, column 'norm_d': .*'foo' is not allowed"),
     ((HEADER + "\n" + ROW + "\n" + "y" + ROW[1:].replace("regular GAN", "again", 1) + "\n").encode(),
      "t.tsv, line 3: run 'y' has the same config as run 'x' \\(line 2\\)"),
     ((HEADER.replace("\tloss\t", "\tloss\tls_coding\t") + "\n" + ROW.replace("\tstandard\t", "\tstandard\tjournal\t") + "\n").encode(),

@@ -28,7 +28,7 @@ def _verdicts(path, n, mean, std, g_updates=4000, protocol="mog"):
 
 def _short(tmp_path):
     row = {"run_id": "s0", "paper": "smoke", "table": "short", "row": "LSGAN", "column": "ring",
-           "dataset": "mog_ring", "resolution": 0, "arch": "mlp", "norm": "none", "loss": "least_squares",
+           "dataset": "mog_ring", "resolution": 0, "arch": "mlp", "norm_d": "none", "loss": "least_squares",
            "ls_coding": "iccv", "setting": "lsgan_mog", "update": "simultaneous", "g_updates": 4000,
            "seed": 0, "protocol": "mog"}
     tsv = tmp_path / "short.tsv"

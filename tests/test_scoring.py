@@ -14,7 +14,7 @@ from repro.metrics import evaluate as ev
 from repro.scoring import SourceError, evaluate
 from repro.train import train
 
-DIGITS = dict(dataset="digits", resolution=16, arch="sngan_cnn", ch=4, norm="spectralnorm", setting="C",
+DIGITS = dict(dataset="digits", resolution=16, arch="sngan_cnn", ch=4, norm_d="spectralnorm", setting="C",
               batch_size=16, g_updates=6, eval_every=3, log_every=3, ckpt_every=3, seed=3)
 SHAPE = {"dataset": "digits", "resolution": 16, "ch": 4}
 METRICS = ("fid", "is_mean", "is_std")
@@ -46,6 +46,29 @@ def test_run_reproduces_its_scores_json_exactly(run):
         for m in METRICS:
             assert got[kind]["digits"][m] == stored[kind][m], (kind, m)
         assert got[kind]["digits"]["protocol_key"] == stored[kind]["protocol_key"]
+
+
+def test_a_run_dir_of_before_norm_d_is_scored_and_continued(run, tmp_path, capsys):
+    """A run directory written before issue 12 renamed ``norm`` to ``norm_d``: its config.json
+    says ``norm``. ``repro evaluate --run`` scores it as it scored itself, and ``repro train`` on
+    it, with its scores.json lost, rebuilds the same scores from its checkpoints (same hash)."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(run, old)
+    rec = json.loads((old / "config.json").read_text())
+    rec["config"] = {("norm" if k == "norm_d" else k): v for k, v in rec["config"].items()}
+    (old / "config.json").write_text(json.dumps(rec))
+    stored = json.loads((run / "scores.json").read_text())
+    assert main(["evaluate", "--run", str(old), "--protocol", "digits", "--out", str(tmp_path / "s.json")]) == 0
+    got = json.loads((tmp_path / "s.json").read_text())["scores"]["final"]["digits"]
+    assert all(got[m] == stored["final"][m] for m in METRICS)
+    (old / "scores.json").unlink()
+    train(RunConfig.from_dict(DIGITS), old, progress=False)
+    again = json.loads((old / "scores.json").read_text())
+    assert again["config_hash"] == stored["config_hash"]
+    assert all(again[k][m] == stored[k][m] for k in ("final", "best") for m in METRICS)
+    assert "error" not in capsys.readouterr().err
 
 
 def test_checkpoint_gives_the_runs_numbers(run):

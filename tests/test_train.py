@@ -18,7 +18,7 @@ from repro.train import Checkpoints, RunDirError, train
 
 MOG = dict(dataset="mog_ring", resolution=0, arch="mlp", setting="lsgan_mog", update="simultaneous",
            batch_size=64, g_updates=60, log_every=10, ckpt_every=20, sample_every=30)
-DIGITS = dict(dataset="digits", resolution=16, arch="sngan_cnn", ch=4, norm="spectralnorm", setting="A",
+DIGITS = dict(dataset="digits", resolution=16, arch="sngan_cnn", ch=4, norm_d="spectralnorm", setting="A",
               batch_size=16, g_updates=6, log_every=2, ckpt_every=3)
 NO_EVAL = lambda G, kind: {}  # noqa: E731
 ROOT = Path(__file__).resolve().parents[1]
@@ -226,9 +226,9 @@ def test_cli_help_and_errors(tmp_path):
                          cwd=ROOT)
     assert out.returncode == 0 and "setting: C" in out.stdout and "newest checkpoint" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "repro", "train", "--out", str(tmp_path / "r"),
-                          "--set", "dataset=digits", "--set", "arch=sngan_cnn", "--set", "norm=spectral"],
+                          "--set", "dataset=digits", "--set", "arch=sngan_cnn", "--set", "norm_d=spectral"],
                          capture_output=True, text=True, cwd=ROOT)
-    assert bad.returncode == 2 and "'norm'" in bad.stderr and "spectralnorm" in bad.stderr
+    assert bad.returncode == 2 and "'norm_d'" in bad.stderr and "spectralnorm" in bad.stderr
     assert not (tmp_path / "r").exists()
 
 
