@@ -5,7 +5,7 @@ each :class:`Dataset` is one entry: the name a run config uses, the split a run 
 ``cifar10-train`` is :meth:`Dataset.split_name`), its channels, resolutions, classes, whether it
 is available offline, its loader, the protocols that score it by default, its split sizes and
 how to download it. Everything that used to restate these facts (``repro.data.DATASETS``,
-``load``'s if-chain, ``_TORCHVISION``, ``repro.evaluation.DEFAULT_PROTOCOLS``, the test-split
+``load``'s if-chain, ``_TORCHVISION``, ``repro.evaluator.DEFAULT_PROTOCOLS``, the test-split
 tuple, the ``repro download`` list, ``repro.config.PROTOCOL_DATASETS``) reads them from here.
 
 The loaders live next to their data in :mod:`repro.data`, which registers the suite's datasets;

@@ -13,7 +13,7 @@ One call from Python::
 "ch": 16})``, ``evaluate(real="digits-16")`` and ``evaluate(images="folder/")`` likewise);
 ``repro evaluate`` is the same function on the command line.
 
-Scoring reuses the trainer's path (:mod:`repro.evaluation`, :mod:`repro.metrics.evaluate`): the
+Scoring reuses the trainer's path (:mod:`repro.evaluator`, :mod:`repro.metrics.evaluate`): the
 same sampler, :func:`~repro.metrics.evaluate.sample_features` and
 :func:`~repro.metrics.evaluate.score_features`, and the same cached reference statistics, so a run
 scored under its own final protocol gives exactly the numbers in its ``scores.json``.
@@ -39,6 +39,7 @@ from torch import nn
 
 from . import data, datasets, io, rundir
 from .errors import UserError
+from .evaluator import DEFAULT_PROTOCOLS, protocols, sampler
 from .metrics import evaluate as ev
 from .metrics.protocol import PROTOCOLS, Protocol, get_protocol
 
@@ -118,8 +119,6 @@ def protocols_for(dataset: str) -> list[str]:
 def resolve_protocols(spec: str | Iterable[str] | None, source: ScoreSource) -> list[Protocol]:
     """Protocols named by `spec` ("a,b,c", a list of names or `Protocol` objects, "all", or None:
     the dataset's final protocol), each checked to fit the source's dataset."""
-    from .evaluation import DEFAULT_PROTOCOLS
-
     fits = protocols_for(source.dataset)
     if spec is None:
         default = source.info.get("final_protocol") or DEFAULT_PROTOCOLS.get(source.dataset, (None,))[0]
@@ -188,7 +187,6 @@ def _load_state(G: nn.Module, path: Path, what: str, device: torch.device) -> nn
 def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
     """A finished run directory: its final (and best) generator, its seed and final protocol."""
     from .config import RunConfig
-    from .evaluation import protocols
 
     run_dir = Path(run_dir)
     cfg_path, final = run_dir / rundir.CONFIG, run_dir / rundir.G_FINAL
@@ -332,7 +330,7 @@ def from_npz(path: str | Path, dataset: str | None = None) -> ScoreSource:
 
 def real_images(dataset: str, resolution: int, split: str, data_root: str | None = None) -> torch.Tensor:
     """uint8 images of a protocol's real split, as the trainer reads it
-    (:func:`repro.evaluation._real_images`): "test" is the torchvision test split, any other name
+    (:func:`repro.evaluator._real_images`): "test" is the torchvision test split, any other name
     the set a run trains on (CIFAR-10 train, STL-10 unlabeled, all digits)."""
     if split == "test":
         return data.torchvision_set(dataset, resolution, data_root, split="test").data
@@ -354,12 +352,6 @@ def from_real(name: str, data_root: str | None = None) -> ScoreSource:
 
 
 # -- scoring -------------------------------------------------------------------------------------
-
-def _sampler(G: nn.Module, n_classes: int, device: torch.device):
-    from .evaluation import sampler
-
-    return sampler(G, n_classes, device)
-
 
 def _pass_key(p: Protocol, source: ScoreSource) -> tuple:
     """What determines the features a protocol needs (see the module docstring)."""
@@ -395,7 +387,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
         mix = source.mixture
         for name, G in targets.items():
             out[name][p.name] = ev.evaluate_mog_generator(
-                _sampler(G, source.n_classes, dev), mix.modes.cpu().numpy(), mix.sigma, p, dev,
+                sampler(G, source.n_classes, dev), mix.modes.cpu().numpy(), mix.sigma, p, dev,
                 seed=source.seed, generator_module=G, weights=mix.weights.cpu().numpy())
     groups: dict[tuple, list[Protocol]] = {}
     for p in protocols:
@@ -412,7 +404,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
                     [source.images[i:i + SAMPLE_BATCH] for i in range(0, n, SAMPLE_BATCH)]), {}
             else:
                 feats, counters = ev.sample_features(
-                    _sampler(G, source.n_classes, dev), n, source.seed, dev, extractor,
+                    sampler(G, source.n_classes, dev), n, source.seed, dev, extractor,
                     generator_module=G, g_mode=group[0].g_mode, quantize=group[0].quantize,
                     sample_batch=SAMPLE_BATCH)
             seconds = time.perf_counter() - start

@@ -329,19 +329,19 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
     """Train (or resume) the run; return the final status dict.
 
     ``evaluator(G, kind)`` scores G under the run's "curve" or "final" protocol (default:
-    :func:`repro.evaluation.make_evaluator`, built before the first step so a missing feature
+    :func:`repro.evaluator.make_evaluator`, built before the first step so a missing feature
     network fails before any training). ``stop_after`` ends the call early after that many
     generator updates (tests use it to interrupt a run cleanly). ``time_limit_min``: the job's
     wall-time limit under SLURM; a run that will not finish in it says so in its log
     (:mod:`repro.timelimit`). The run directory is held by this process for the whole call
     (:meth:`repro.rundir.RunDir.owner`).
     """
-    from . import evaluation
+    from . import evaluator as evaluator_mod  # the module; `evaluator` is the argument
 
     rd = rundir.RunDir(rundir.check_out(out))
     ckpts = Checkpoints(Path(ckpt_dir) if ckpt_dir else rd / rundir.CHECKPOINTS, cfg.keep_ckpts)
     if evaluator is None:
-        evaluation.preflight(cfg)
+        evaluator_mod.preflight(cfg)
     device = pick_device(cfg.device)
     with rd.owner():
         _check_config(cfg, rd)  # refuses a directory that holds another config
@@ -373,13 +373,13 @@ class Trainer:
 
     def __init__(self, cfg: RunConfig, rd: rundir.RunDir, ckpts: Checkpoints, device: torch.device,
                  evaluator=None, progress: bool | None = None, time_limit_min: float | None = None):
-        from . import evaluation, timelimit
+        from . import evaluator as evaluator_mod, timelimit
 
         self.cfg, self.rd, self.ckpts, self.device = cfg, rd, ckpts, device
         self.run = setup(cfg, rd.path)
         if evaluator is None:
             with preserved_rng():
-                evaluator = evaluation.make_evaluator(cfg, self.run.source, device)
+                evaluator = evaluator_mod.make_evaluator(cfg, self.run.source, device)
         self.evaluator = evaluator
         _write_config(cfg, rd, device)  # only once the config is known to be runnable here
         self.train_log = CsvLog(rd / rundir.TRAIN_LOG, rundir.TRAIN_FIELDS)
@@ -610,7 +610,7 @@ class _Best:
             self.update(int(r["step"]), r)
 
     def update(self, step: int, scores: dict) -> bool:
-        from .evaluation import headline_of
+        from .evaluator import headline_of
 
         key, sign = headline_of(scores)
         if key is None or scores.get(key) in (None, ""):

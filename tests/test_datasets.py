@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from repro import data, datasets, evaluation
+from repro import data, datasets, evaluator
 from repro.config import ConfigError, RunConfig
 from repro.errors import UserError
 
@@ -25,11 +25,11 @@ def test_a_registered_dataset_is_known_everywhere(tiny):
     src = data.load("tiny", 8)                                     # load's dispatch
     assert src.data.shape == (64, 1, 8, 8) and int(src.data[5].max()) == 5
     assert data.DATASETS["tiny"] == dict(channels=1, resolutions=(8,), n_classes=0, offline=True)
-    assert evaluation.DEFAULT_PROTOCOLS["tiny"] == ("digits", "curve-digits")
+    assert evaluator.DEFAULT_PROTOCOLS["tiny"] == ("digits", "curve-digits")
     assert tiny.split_name() == "tiny-train" and datasets.get("cifar10").split_name("test") == "cifar10-test"
     cfg = RunConfig.from_dict({"dataset": "tiny", "resolution": 8, "arch": "sngan_cnn"})
     assert cfg.channels == 1
-    assert {k: p.name for k, p in evaluation.protocols(cfg).items()} == {"final": "digits",
+    assert {k: p.name for k, p in evaluator.protocols(cfg).items()} == {"final": "digits",
                                                                         "curve": "curve-digits"}
 
 
@@ -42,7 +42,7 @@ def test_a_dataset_is_checked_against_its_registered_facts(tiny):
                              "final_protocol": "sngan"})
     cfg = RunConfig.from_dict({"dataset": "tiny", "resolution": 8, "arch": "sngan_cnn"})
     with pytest.raises(ValueError, match="dataset tiny has none"):
-        evaluation._real_images(cfg, _tiny(8), "test")
+        evaluator._real_images(cfg, _tiny(8), "test")
 
 
 def test_registry_facts_of_the_suites_datasets():

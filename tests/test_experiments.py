@@ -150,7 +150,7 @@ def test_snakemake_stops_on_a_bad_row_before_any_job(tmp_path):
 def test_every_shipped_run_can_be_evaluated_under_its_protocols():
     """Each run's protocols exist, and their real split exists for its dataset with enough
     images (a protocol needing 10,000 test images cannot score STL-10: its test split has 8,000)."""
-    from repro import evaluation
+    from repro import evaluator
 
     test_split_sizes = {"cifar10": 10_000, "stl10": 8_000}
     for tsv in sorted((ROOT / "config" / "tables").glob("*.tsv")):
@@ -158,7 +158,7 @@ def test_every_shipped_run_can_be_evaluated_under_its_protocols():
             if experiments.is_real(row):  # a real-data cell: validate() checked its protocol fits
                 continue
             cfg = experiments.run_config(row)
-            for kind, p in evaluation.protocols(cfg).items():
+            for kind, p in evaluator.protocols(cfg).items():
                 if p is None or p.network == "mog":
                     continue
                 if p.real_split == "test":

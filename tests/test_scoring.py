@@ -9,7 +9,7 @@ from PIL import Image
 from repro import scoring
 from repro.cli import main
 from repro.config import RunConfig
-from repro.evaluation import sampler
+from repro.evaluator import sampler
 from repro.metrics import evaluate as ev
 from repro.scoring import SourceError, evaluate
 from repro.train import train
