@@ -296,7 +296,7 @@ def cmd_rejudge(a) -> int:
         changed = write(f, a.confidence)
         print(f"{f}: {len(changed)} verdict(s) changed")
         for _, c in changed.iterrows():
-            print(f"  {c['table']} / {c['row']} / {c['column']} / {c['metric']} ({c['checkpoint']}): "
+            print(f"  {c['paper_table']} / {c['row']} / {c['column']} / {c['metric']} ({c['checkpoint']}): "
                   f"{c['old_verdict']} -> {c['verdict']}: {c['reason']}")
     return 0
 

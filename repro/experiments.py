@@ -1,6 +1,7 @@
 """Experiment tables: one TSV per paper table, one row per run (cell x seed).
 
-A row holds the paper's labels (``paper, table, row, column``), what is trained (run-config
+A row holds the paper's labels (``paper, paper_table, row, column``: ``paper_table`` is the paper's
+table or figure the row reproduces, the file stem names the experiment table itself), what is trained (run-config
 keys: ``dataset, arch, norm_d, loss, setting, ...``), the ``seed`` and the final ``protocol``.
 Empty cells mean "the default". Every row is checked twice before any job starts: against the
 JSON schema in ``repro/schemas/`` (types, required columns, ranges) and by building its
@@ -23,7 +24,11 @@ from .errors import UserError
 from .values import ValueParseError, parse_value
 
 #: Columns that label a run rather than configure it.
-LABELS = ("run_id", "paper", "table", "row", "column")
+LABELS = ("run_id", "paper", "paper_table", "row", "column")
+#: Label columns renamed in issue 12, old -> new: ``table`` meant both the experiment table (the
+#: TSV, whose stem names runs/<table>/ and results/<table>/) and the paper's table a row
+#: reproduces. Tables, reference CSVs, order rules and verdicts files with the old name are read.
+RENAMED_LABELS = {"table": "paper_table"}
 #: Table columns whose name differs from the run-config key.
 RENAMED = {"protocol": "final_protocol"}
 SCHEMA = resources.files("repro") / "schemas" / "experiments.schema.yaml"  # package data (pyproject.toml)
@@ -57,7 +62,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise TableError(f"{path} is empty; an experiment table starts with a tab-separated header "
-                         f"line (run_id, paper, table, row, column, dataset, arch, g_updates, seed, ...)")
+                         f"line (run_id, paper, paper_table, row, column, dataset, arch, g_updates, seed, ...)")
     header = [h.strip() for h in lines[0].split("\t")]
     if len(header) == 1 and any(sep in header[0] for sep in (",", ";", " ")):
         raise TableError(f"{path}, line 1: the header is not tab-separated ({header[0][:60]!r}); "
@@ -91,17 +96,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def _current_columns(path: Path, header: list[str]) -> list[str]:
     """The header with renamed run-config keys (:data:`repro.config.RENAMED_KEYS`, e.g. ``norm``
-    -> ``norm_d``) under their new name: an old column is read, with one ``deprecated:`` line; an
-    old and a new column together are refused, naming both."""
-    for old, new in RENAMED_KEYS.items():
+    -> ``norm_d``) and labels (:data:`RENAMED_LABELS`) under their new name: an old column is read,
+    with one ``deprecated:`` line; an old and a new column together are refused, naming both."""
+    for old, new in {**RENAMED_KEYS, **RENAMED_LABELS}.items():
         if old not in header:
             continue
         j = header.index(old) + 1
         if new in header:
             raise TableError(f"{path}, line 1, column {j}: columns {old!r} and {new!r} both given; "
                              f"{old!r} is the old name of {new!r}: keep only {new}")
-        tell(old, f"{path}, line 1, column {j}: column {old!r} is now {new!r} (same values, same "
-                  f"config hashes); rename the header")
+        same = "same values, same config hashes" if old in RENAMED_KEYS else "same values"
+        tell(old, f"{path}, line 1, column {j}: column {old!r} is now {new!r} ({same}); rename the header")
         header = [new if h == old else h for h in header]
     return header
 

@@ -32,7 +32,7 @@ from . import io
 from .errors import UserError
 from .report.verdict import CONFIDENCE
 
-CELL = ("table", "row", "column")
+CELL = ("paper_table", "row", "column")
 
 
 class AdaptiveSeedsError(UserError, ValueError):

@@ -11,7 +11,7 @@ from repro.metrics.protocol import get_protocol
 SNGAN = get_protocol("sngan")
 MOG = get_protocol("mog")
 CURVE = get_protocol("curve-inception")
-TSV_COLUMNS = ["run_id", "paper", "table", "row", "column", "dataset", "resolution", "arch", "norm_d",
+TSV_COLUMNS = ["run_id", "paper", "paper_table", "row", "column", "dataset", "resolution", "arch", "norm_d",
                "loss", "setting", "g_updates", "seed", "protocol"]
 
 
@@ -54,7 +54,7 @@ def write_tsv(path, rows):
 
 
 def run_row(run_id, row, column, seed, g_updates=100000, **kw):
-    return {"run_id": run_id, "paper": "SNGAN", "table": "table2", "row": row, "column": column,
+    return {"run_id": run_id, "paper": "SNGAN", "paper_table": "table2", "row": row, "column": column,
             "dataset": "cifar10", "resolution": 32, "arch": "sngan_cnn", "norm_d": "spectralnorm",
             "loss": "standard", "setting": "C", "g_updates": g_updates, "seed": seed,
             "protocol": "sngan", **kw}

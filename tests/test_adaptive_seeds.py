@@ -25,13 +25,13 @@ SPEC = {"start": 2, "step": 1, "cap": 3}
 
 
 def _rows(cells=("A", "B", "C"), n=3):
-    return pd.DataFrame([{"run_id": f"{c}-s{k}", "table": "t", "row": c, "column": "ring", "seed": k}
+    return pd.DataFrame([{"run_id": f"{c}-s{k}", "paper_table": "t", "row": c, "column": "ring", "seed": k}
                          for c in cells for k in reversed(range(n))])  # seeds listed out of order
 
 
 def _verdicts(**cells):
     """One verdict row per cell: name=(n, mean, std, hard, verdict, ref_low, ref_high)."""
-    return pd.DataFrame([{"table": "t", "row": c, "column": "ring", "metric": "modes_covered",
+    return pd.DataFrame([{"paper_table": "t", "row": c, "column": "ring", "metric": "modes_covered",
                           "checkpoint": "final", "n": n, "n_runs": n, "mean": m, "std": s,
                           "ref_hard": hard, "verdict": v, "ours_low": m - 1, "ours_high": m + 1,
                           "reason": "90% interval straddles the range" if v == "inconclusive" and lo else "",
@@ -39,7 +39,7 @@ def _verdicts(**cells):
                          for c, (n, m, s, hard, v, lo, hi) in cells.items()])
 
 
-RULE = {"table": "t", "metric": "modes_covered", "checkpoint": "final", "margin": 0.0,
+RULE = {"paper_table": "t", "metric": "modes_covered", "checkpoint": "final", "margin": 0.0,
         "better": {"row": "A", "column": "ring"}, "worse": {"row": "B", "column": "ring"},
         "claim": "test", "why": "test"}
 
@@ -83,7 +83,7 @@ def _tiny_table(path: Path, cells=("A", "B", "C")):
             # the last update, whose best checkpoint is the final G) keeps their configs distinct,
             # as a table must (no run counted twice; the cadence keys are no part of a config's
             # identity, repro.config.RESULT_NEUTRAL)
-            rows.append({**base, "run_id": f"{cell}-s{k}", "table": "adaptive_t", "row": cell, "seed": str(k),
+            rows.append({**base, "run_id": f"{cell}-s{k}", "paper_table": "adaptive_t", "row": cell, "seed": str(k),
                          "g_updates": "50", "eval_every": "50", "sample_every": "0", "log_every": "25",
                          "ckpt_every": "50", "eval_protocol": ("", "mog", "curve-mog")[i]})
     pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
@@ -108,7 +108,7 @@ def make_adaptive_workflow(wf: Path, spec=SPEC, cells=("A", "B", "C")) -> Path:
     conf.update(suite="t", suites={"t": ["adaptive_t"]}, claims={}, adaptive_seeds={"adaptive_t": spec},
                 runs_dir="runs", ckpt_dir="checkpoints", results_dir="results")
     (wf / "config" / "config.yaml").write_text(yaml.safe_dump(conf))
-    (wf / "config" / "references" / "order_rules.yaml").write_text(yaml.safe_dump([{**RULE, "table": "adaptive_t"}]))
+    (wf / "config" / "references" / "order_rules.yaml").write_text(yaml.safe_dump([{**RULE, "paper_table": "adaptive_t"}]))
     return wf
 
 

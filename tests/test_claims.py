@@ -42,7 +42,7 @@ def mog_table(tmp_path, ls_modes, std_modes, std_share):
                                        ("LSGAN", "least_squares", ls_modes, [0.2, 0.2, 0.2])):
         for seed, (m, s) in enumerate(zip(finals, share)):
             run_id = f"{loss}-s{seed}"
-            rows.append({"run_id": run_id, "paper": "LSGAN", "table": "mog", "row": label, "column": "ring",
+            rows.append({"run_id": run_id, "paper": "LSGAN", "paper_table": "mog", "row": label, "column": "ring",
                          "dataset": "mog_ring", "resolution": 0, "arch": "mlp", "norm_d": "none",
                          "loss": loss, "setting": "lsgan_mog", "g_updates": 3000, "seed": seed,
                          "protocol": "mog"})
@@ -88,7 +88,7 @@ def sweep_table(tmp_path, fids):
         for setting, values in by_setting.items():
             for seed, fid in enumerate(values):
                 run_id = f"{method[:3]}-{setting}-s{seed}".replace(" ", "").replace(".", "")
-                rows.append({"run_id": run_id, "paper": "SNGAN", "table": "fig1-digits", "row": method,
+                rows.append({"run_id": run_id, "paper": "SNGAN", "paper_table": "fig1-digits", "row": method,
                              "column": setting, "dataset": "digits", "resolution": 16, "arch": "sngan_cnn",
                              "norm_d": "spectralnorm", "loss": "standard", "setting": setting,
                              "g_updates": 300, "seed": seed, "protocol": "digits"})
@@ -153,9 +153,9 @@ def test_prefix_ranges_equal_the_short_runs_own_scores(tmp_path):
     base = {"paper": "smoke", "row": "LSGAN", "column": "ring", "dataset": "mog_ring", "resolution": 0,
             "arch": "mlp", "norm_d": "none", "loss": "least_squares", "ls_coding": "iccv", "setting": "lsgan_mog",
             "update": "simultaneous", "batch_size": 64, "protocol": "mog"}
-    short = write_tsv(tmp_path / "short.tsv", [{**base, "run_id": f"s{i}", "table": "short", "seed": i,
+    short = write_tsv(tmp_path / "short.tsv", [{**base, "run_id": f"s{i}", "paper_table": "short", "seed": i,
                                                 "g_updates": 20} for i in range(3)])
-    long_rows = [{**base, "run_id": f"l{i}", "table": "long", "seed": i, "g_updates": 40, "eval_every": 10,
+    long_rows = [{**base, "run_id": f"l{i}", "paper_table": "long", "seed": i, "g_updates": 40, "eval_every": 10,
                   "eval_protocol": "mog"} for i in range(3)]
     long = write_tsv(tmp_path / "long.tsv", long_rows)
     runs = tmp_path / "runs"

@@ -2,7 +2,6 @@
 mistake is one ``error:`` line with exit status 2, never a traceback."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pytest
 import yaml
 
 from repro import cli
+from repro.report.check import read_verdicts
 
 ROOT = Path(__file__).resolve().parents[1]
 VERDICTS = ROOT / "results" / "lsgan_mog" / "lsgan_mog.verdicts.csv"
@@ -17,8 +17,11 @@ VERDICTS = ROOT / "results" / "lsgan_mog" / "lsgan_mog.verdicts.csv"
 
 @pytest.fixture
 def verdicts(tmp_path):
+    """The published LSGAN verdicts under the current column names (published before issue 12
+    renamed ``table`` to ``paper_table``; the old name is tested in tests/report)."""
     path = tmp_path / VERDICTS.name
-    shutil.copy2(VERDICTS, path)
+    header, body = VERDICTS.read_text().split("\n", 1)
+    path.write_text(header.replace("paper,table,", "paper,paper_table,") + "\n" + body)
     return path
 
 
@@ -27,8 +30,8 @@ def test_check_reads_the_order_rules_it_is_given(verdicts, tmp_path, capsys):
     opposite order (regular GAN must beat LSGAN) fail: the file given is the file read."""
     shipped = ROOT / "config" / "references" / "order_rules.yaml"
     assert cli.main(["check", str(verdicts), "--order-rules", str(shipped)]) == 0
-    labels = set(pd.read_csv(verdicts)["table"])  # the paper's table label ("mog"), not the file's
-    rules = [r for r in yaml.safe_load(shipped.read_text()) if r["table"] in labels]
+    labels = set(read_verdicts(verdicts)["paper_table"])  # the paper's table label ("mog"), not the file's
+    rules = [r for r in yaml.safe_load(shipped.read_text()) if r["paper_table"] in labels]
     assert rules, "the shipped rules guard the LSGAN mixture claim"
     flipped = {**rules[0], "better": rules[0]["worse"], "worse": rules[0]["better"]}
     (tmp_path / "flipped.yaml").write_text(yaml.safe_dump([flipped]))
@@ -46,7 +49,7 @@ def test_check_reads_the_order_rules_it_is_given(verdicts, tmp_path, capsys):
      "reference file {tmp}/nope.csv is unreadable"),
 ])
 def test_a_bad_input_file_is_one_error_line(verdicts, tmp_path, capsys, args, says):
-    (tmp_path / "bad.yaml").write_text(yaml.safe_dump([{"table": "t", "metric": "fid"}]))
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump([{"paper_table": "t", "metric": "fid"}]))
     fill = lambda s: s.format(v=verdicts, tmp=tmp_path)  # noqa: E731
     assert cli.main([fill(a) for a in args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -61,8 +64,8 @@ def test_old_directions_names_still_work_with_one_deprecation_line(verdicts, tmp
 
     monkeypatch.setattr(deprecation, "_told", set())
     shipped = ROOT / "config" / "references" / "order_rules.yaml"
-    labels = set(pd.read_csv(verdicts)["table"])
-    rule = next(r for r in yaml.safe_load(shipped.read_text()) if r["table"] in labels)
+    labels = set(read_verdicts(verdicts)["paper_table"])
+    rule = next(r for r in yaml.safe_load(shipped.read_text()) if r["paper_table"] in labels)
     flipped = {**rule, "better": rule["worse"], "worse": rule["better"]}  # fails: proves it was read
     (tmp_path / "flipped.yaml").write_text(yaml.safe_dump([flipped]))
     for _ in range(2):

@@ -174,7 +174,7 @@ def test_table2_cells_are_the_sweeps_best_settings(tmp_path):
         for setting, seeds in by_setting.items():
             for s, result in enumerate(seeds):
                 rid = f"stl-{method[:3]}-{setting}-s{s}"
-                rows.append({"run_id": rid, "paper": "SNGAN", "table": "fig1b-2b", "row": method,
+                rows.append({"run_id": rid, "paper": "SNGAN", "paper_table": "fig1b-2b", "row": method,
                              "column": setting, "dataset": "stl10", "resolution": 48,
                              "arch": "sngan_cnn", "setting": setting, "g_updates": 100000, "seed": s,
                              "protocol": "sngan-stl10"})
@@ -184,7 +184,7 @@ def test_table2_cells_are_the_sweeps_best_settings(tmp_path):
                     write_run(runs, "sweep_stl", rid, seed=s,
                               final=score(get_protocol_stl(), is_mean=result[0], is_std=0.1, fid=result[1]))
     sweep = write_tsv(tmp_path / "sweep_stl.tsv", rows)
-    t2_row = {"run_id": "t2-own-s0", "paper": "SNGAN", "table": "table2", "row": "SN-GANs (2x updates)",
+    t2_row = {"run_id": "t2-own-s0", "paper": "SNGAN", "paper_table": "table2", "row": "SN-GANs (2x updates)",
               "column": "STL-10", "dataset": "stl10", "resolution": 48, "arch": "sngan_cnn",
               "setting": "B", "g_updates": 200000, "seed": 0, "protocol": "sngan-stl10"}
     target = write_tsv(tmp_path / "t2.tsv", [t2_row])
@@ -196,7 +196,7 @@ def test_table2_cells_are_the_sweeps_best_settings(tmp_path):
     assert chosen == {"SN-GANs": "B", "WGAN-GP": "B"}
     assert "Batch Norm." not in set(ranking["row"])
     df = collect(out["runs"], runs)
-    cells = df.groupby(["table", "row", "column"])["final_is_mean"].agg(["mean", "count"])
+    cells = df.groupby(["paper_table", "row", "column"])["final_is_mean"].agg(["mean", "count"])
     assert cells.loc[("table2", "SN-GANs", "STL-10")].tolist() == pytest.approx([7.5, 2])
     assert cells.loc[("table2", "WGAN-GP", "STL-10")].tolist() == pytest.approx([6.7, 2])
     assert cells.loc[("table2", "SN-GANs (2x updates)", "STL-10")].tolist() == pytest.approx([8.6, 1])

@@ -23,11 +23,11 @@ from repro.report.collect import collect
 from repro.report.tables import write_report
 from repro.train import RunDirError, train
 
-COLUMNS = ["run_id", "paper", "table", "row", "column", "dataset", "resolution", "arch", "norm_d", "loss",
+COLUMNS = ["run_id", "paper", "paper_table", "row", "column", "dataset", "resolution", "arch", "norm_d", "loss",
            "setting", "update", "batch_size", "ch", "z_dim", "g_updates", "eval_every", "sample_every",
            "log_every", "ckpt_every", "seed", "protocol"]
 #: a tiny version of the smoke suite's mixture row (same kind of run, a few seconds)
-MOG_ROW = dict(paper="smoke", table="faults", row="regular GAN", column="ring", dataset="mog_ring",
+MOG_ROW = dict(paper="smoke", paper_table="faults", row="regular GAN", column="ring", dataset="mog_ring",
                resolution=0, arch="mlp", norm_d="none", loss="standard", setting="lsgan_mog",
                update="simultaneous", batch_size=64, ch=32, z_dim=16, g_updates=60, eval_every=20,
                sample_every=60, log_every=10, ckpt_every=20, seed=0, protocol="mog")
@@ -155,7 +155,7 @@ def _hold(cfg, out, ready):
 
 
 def test_6_a_run_directory_has_one_owner_and_a_killed_one_leaves_no_stale_lock(tmp_path):
-    cfg = RunConfig.from_dict({k: v for k, v in MOG_ROW.items() if k not in ("paper", "table", "row", "column")
+    cfg = RunConfig.from_dict({k: v for k, v in MOG_ROW.items() if k not in ("paper", "paper_table", "row", "column")
                                and k != "protocol"} | {"device": "cpu", "final_protocol": "mog"})
     out = tmp_path / "run"
     ctx = mp.get_context("fork")

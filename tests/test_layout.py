@@ -42,7 +42,7 @@ def test_the_report_writes_every_file_its_rule_declares_even_without_curves(tmp_
     rows = []
     for s, fid in enumerate((30.0, 31.0)):
         _run(runs, f"r{s}", s, fid)
-        rows.append({"run_id": f"r{s}", "paper": "SNGAN", "table": "t", "row": "SN-GANs", "column": "C",
+        rows.append({"run_id": f"r{s}", "paper": "SNGAN", "paper_table": "t", "row": "SN-GANs", "column": "C",
                      "dataset": "cifar10", "resolution": 32, "arch": "sngan_cnn", "norm_d": "spectralnorm",
                      "loss": "standard", "setting": "C", "g_updates": 100, "seed": s, "protocol": "sngan"})
     tsv = tmp_path / "t.tsv"

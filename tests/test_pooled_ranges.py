@@ -20,14 +20,14 @@ def test_pool_equals_the_statistics_of_the_concatenated_samples():
 
 def _verdicts(path, n, mean, std, g_updates=4000, protocol="mog"):
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([{"paper": "smoke", "table": path.parent.name, "row": "LSGAN", "column": "ring",
+    pd.DataFrame([{"paper": "smoke", "paper_table": path.parent.name, "row": "LSGAN", "column": "ring",
                    "metric": "modes_covered", "checkpoint": "final", "n": n, "mean": mean, "std": std,
                    "g_updates": g_updates, "protocol_name": protocol}]).to_csv(path, index=False)
     return path
 
 
 def _short(tmp_path):
-    row = {"run_id": "s0", "paper": "smoke", "table": "short", "row": "LSGAN", "column": "ring",
+    row = {"run_id": "s0", "paper": "smoke", "paper_table": "short", "row": "LSGAN", "column": "ring",
            "dataset": "mog_ring", "resolution": 0, "arch": "mlp", "norm_d": "none", "loss": "least_squares",
            "ls_coding": "iccv", "setting": "lsgan_mog", "update": "simultaneous", "g_updates": 4000,
            "seed": 0, "protocol": "mog"}

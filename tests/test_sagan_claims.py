@@ -83,7 +83,7 @@ def sagan_table(tmp_path):
     for rid, row, col, norm_g, setting, att, fids in cells:
         for s in range(3):
             run_id = f"{rid}-s{s}"
-            rows.append({"run_id": run_id, "paper": "SAGAN", "table": "digits", "row": row, "column": col,
+            rows.append({"run_id": run_id, "paper": "SAGAN", "paper_table": "digits", "row": row, "column": col,
                          "dataset": "digits", "resolution": 16, "arch": "sagan", "ch": 8, "norm_d": "spectralnorm",
                          "norm_g": norm_g, "loss": "hinge", "setting": setting, "n_classes": 10,
                          "attention": att if att else "", "g_updates": 200, "eval_every": 50, "seed": s,

@@ -1,7 +1,7 @@
 """From runs to cells: statistics over seeds, the matching reference and the verdict of each cell.
 
 :func:`cell_verdicts` turns the output of :func:`repro.report.collect.collect` into one row per
-cell (table, row, column) x metric x checkpoint -- the long form that the paper table, the
+cell (paper_table, row, column) x metric x checkpoint -- the long form that the paper table, the
 ``.verdicts.csv`` file and :mod:`repro.report.check` all read. The rules themselves live in
 :mod:`repro.report.verdict`; this module only gathers their inputs.
 """
@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from .. import deprecation
+from ..experiments import RENAMED_LABELS
 from . import real
 from . import references as refs_mod
 from .collect import CELL
@@ -20,7 +21,7 @@ from .verdict import CONFIDENCE, DIRECTIONS, MIN_SEEDS, Judgement, is_degraded, 
 
 #: Columns of the verdict table, in order.
 VERDICT_COLUMNS = (
-    "paper", "table", "row", "column", "metric", "checkpoint", "n", "n_runs", "n_completed",
+    "paper", "paper_table", "row", "column", "metric", "checkpoint", "n", "n_runs", "n_completed",
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
     "ref_source", "verdict", "reason", "degraded", "protocol_name", "protocol_key", "g_updates",
@@ -28,8 +29,9 @@ VERDICT_COLUMNS = (
 )
 
 #: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
-#: was the degraded count before "collapse" came to mean only mode collapse (issue 12).
-RENAMED_COLUMNS = {"collapsed": "degraded"}
+#: was the degraded count before "collapse" came to mean only mode collapse, ``table`` the paper's
+#: table label before it became ``paper_table`` (issue 12; repro.experiments.RENAMED_LABELS).
+RENAMED_COLUMNS = {"collapsed": "degraded", **RENAMED_LABELS}
 
 
 def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") -> pd.DataFrame:
@@ -50,8 +52,8 @@ def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
     found = {m for m in DIRECTIONS for c in checkpoints if f"{c}_{m}" in df.columns
              and df[f"{c}_{m}"].notna().any()}
     if references is not None and not references.empty:
-        tables = {refs_mod.norm_label(t) for t in df["table"].unique()}
-        found |= set(references.loc[references["table"].map(refs_mod.norm_label).isin(tables), "metric"])
+        tables = {refs_mod.norm_label(t) for t in df["paper_table"].unique()}
+        found |= set(references.loc[references["paper_table"].map(refs_mod.norm_label).isin(tables), "metric"])
     return [m for m in DIRECTIONS if m in found]
 
 
@@ -107,7 +109,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     out = []
     for cell, runs in df.groupby(list(CELL), sort=False, dropna=False):
-        table, row, column = cell
+        paper_table, row, column = cell
         status = runs["status"]
         completed = runs[status == "completed"]
         n_diverged = int((status == "diverged").sum())
@@ -123,7 +125,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
             for checkpoint in checkpoints:
                 values = finals if checkpoint == "final" else bests
                 n, mean, std = summarize(values)
-                ref, shown, why = refs_mod.match(references, paper, table, row, column, metric,
+                ref, shown, why = refs_mod.match(references, paper, paper_table, row, column, metric,
                                                  checkpoint, protocol_name, protocol_key,
                                                  None if g_updates == "mixed" else g_updates)
                 if g_updates == "mixed" and ref is not None:
@@ -143,7 +145,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                         DIRECTIONS.get(metric) if ref is None else ref["direction"], why))
                 s = shown if shown is not None else {}
                 out.append({
-                    "paper": paper, "table": table, "row": row, "column": column, "metric": metric,
+                    "paper": paper, "paper_table": paper_table, "row": row, "column": column, "metric": metric,
                     "checkpoint": checkpoint, "n": n, "n_runs": len(runs),
                     "n_completed": len(completed), "n_diverged": n_diverged, "n_missing": n_missing,
                     "mean": mean, "std": std, "ours_low": j.low, "ours_high": j.high,

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import deprecation, layout
+from ..experiments import RENAMED_LABELS
 from ..errors import UserError
 from .cells import current_names
 from .references import REFERENCE_DIR, norm_label
@@ -63,7 +64,7 @@ BROKEN = "broken"
 
 
 #: Columns of a verdicts file (:func:`repro.report.cells.cell_verdicts`) that every check reads.
-VERDICT_COLUMNS = ("table", "row", "column", "metric", "checkpoint", "verdict", "ref_hard", "mean")
+VERDICT_COLUMNS = ("paper_table", "row", "column", "metric", "checkpoint", "verdict", "ref_hard", "mean")
 
 
 def read_verdicts(path: str | Path) -> pd.DataFrame:
@@ -78,12 +79,13 @@ def read_verdicts(path: str | Path) -> pd.DataFrame:
         df = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
         raise UserError(f"{path} is not a verdicts file ({type(e).__name__}: {e}); {fix}") from None
+    df = current_names(df, path)
     missing = [c for c in VERDICT_COLUMNS if c not in df.columns]
     if missing:
         raise UserError(f"{path} is not a verdicts file: no column(s) {missing}; {fix}")
     if df.empty:
         raise UserError(f"{path} holds no cells; {fix}")
-    return current_names(df, path)
+    return df
 
 
 def _as_frame(verdicts) -> pd.DataFrame:
@@ -111,7 +113,7 @@ def failure_message(v: pd.Series) -> str:
             f"{level}interval [{_num(v['ours_low'])}, {_num(v['ours_high'])}])")
     ref = (f"reference {_num(v['ref_value'])} range [{_num(v['ref_low'])}, {_num(v['ref_high'])}] "
            f"({v['ref_kind']}, protocol {v['ref_protocol']})")
-    return (f"{v['table']} / {v['row']} / {v['column']} / {v['metric']} ({v['checkpoint']}): "
+    return (f"{v['paper_table']} / {v['row']} / {v['column']} / {v['metric']} ({v['checkpoint']}): "
             f"{v['verdict'].upper()}: {ours} vs {ref}; {v['reason']}")
 
 
@@ -161,11 +163,11 @@ class OrderRulesError(UserError, ValueError):
 
 
 def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
-    """The order rules of a YAML file (a list of mappings: table, metric, checkpoint, better
+    """The order rules of a YAML file (a list of mappings: paper_table, metric, checkpoint, better
     and worse ({row, column}), margin, claim, why); a missing file or a malformed rule raises
     :class:`OrderRulesError` naming the file (and the rule's index). A missing
-    ``order_rules.yaml`` beside an old ``directions.yaml`` reads the old file (one deprecation
-    line)."""
+    ``order_rules.yaml`` beside an old ``directions.yaml`` reads the old file, and a rule's key
+    ``table`` (before issue 12) is read as ``paper_table`` (one deprecation line each)."""
     import yaml
 
     path = Path(path)
@@ -182,7 +184,15 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
         raise OrderRulesError(f"{path}: expected a YAML list of rules (mappings)")
     for i, r in enumerate(rules):
         where = f"{path}, rule {i + 1}"
-        missing = [k for k in ("table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]
+        for old, new in RENAMED_LABELS.items():
+            if old in r and new in r:
+                raise OrderRulesError(f"{where}: keys {old!r} and {new!r} both given; {old!r} is the "
+                                      f"old name of {new!r}: keep only {new}")
+            if old in r:
+                deprecation.tell(f"{path} key {old}", f"{where}: key {old!r} is read as {new!r}; "
+                                                      f"rename it in {path}")
+                r[new] = r.pop(old)
+        missing = [k for k in ("paper_table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]
         if missing:
             raise OrderRulesError(f"{where}: missing {missing}")
         try:
@@ -234,7 +244,7 @@ def welch(mean_b: float, s_b: float, n_b: int, mean_w: float, s_w: float, n_w: i
 def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
                 confidence: float = CONFIDENCE) -> pd.DataFrame:
     """One row per order rule whose table is in `verdicts`: the Welch test of its order (module
-    docstring), Holm-corrected over the rules of each table; columns table, metric, checkpoint,
+    docstring), Holm-corrected over the rules of each table; columns paper_table, metric, checkpoint,
     better, worse, margin, cells ((row, column) of both sides), n_better, n_worse, gap, se, df, lower (the one-sided 1 - alpha lower
     bound of the gap), p, p_holm, p_broken_holm, at_cap, verdict (held / broken / inconclusive),
     reason, claim."""
@@ -242,9 +252,9 @@ def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
     rows = []
     if verdicts.empty:
         return pd.DataFrame(rows)
-    tables = verdicts["table"].map(norm_label)
+    tables = verdicts["paper_table"].map(norm_label)
     for r in rules:
-        v = verdicts[(tables == norm_label(r["table"])) & (verdicts["metric"] == r["metric"])
+        v = verdicts[(tables == norm_label(r["paper_table"])) & (verdicts["metric"] == r["metric"])
                      & (verdicts["checkpoint"] == r["checkpoint"])]
         if v.empty:
             continue  # the rule is about another table
@@ -252,7 +262,7 @@ def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
         for side in ("better", "worse"):
             c = v[(v["row"].astype(str) == str(r[side]["row"])) & (v["column"].astype(str) == str(r[side]["column"]))]
             cells[side] = c.iloc[0] if len(c) else None
-        row = {"table": r["table"], "metric": r["metric"], "checkpoint": r["checkpoint"],
+        row = {"paper_table": r["paper_table"], "metric": r["metric"], "checkpoint": r["checkpoint"],
                "better": f"{r['better']['row']} / {r['better']['column']}",
                "worse": f"{r['worse']['row']} / {r['worse']['column']}", "margin": float(r["margin"]),
                "cells": ((str(r["better"]["row"]), str(r["better"]["column"])),
@@ -277,13 +287,13 @@ def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
         return out
     out["p_holm"] = math.nan
     out["p_broken_holm"] = math.nan
-    for _, idx in out.groupby(out["table"].map(norm_label)).groups.items():
+    for _, idx in out.groupby(out["paper_table"].map(norm_label)).groups.items():
         out.loc[idx, "p_holm"] = holm(out.loc[idx, "p"])
         out.loc[idx, "p_broken_holm"] = holm(out.loc[idx, "p_broken"])
     verdicts_, reasons = [], []
     for _, t in out.iterrows():
-        m = len(out[out["table"].map(norm_label) == norm_label(t["table"])])
-        holm_note = f"Holm over {m} order rules of {t['table']}" if m > 1 else "one order rule: no correction"
+        m = len(out[out["paper_table"].map(norm_label) == norm_label(t["paper_table"])])
+        holm_note = f"Holm over {m} order rules of {t['paper_table']}" if m > 1 else "one order rule: no correction"
         if pd.isna(t["p"]):
             verdicts_.append(INCONCLUSIVE)
             reasons.append(f"no test: n = {t['n_better']} and {t['n_worse']} seeds (>= 2 each needed)")
@@ -320,7 +330,7 @@ def check_order_rules(verdicts: pd.DataFrame, rules: Sequence[dict], strict: boo
     tests = order_tests(verdicts, rules, confidence)
     failures = []
     for _, t in tests.iterrows():
-        name = (f"{t['table']} / {t['metric']} ({t['checkpoint']}): {t['better']} must beat "
+        name = (f"{t['paper_table']} / {t['metric']} ({t['checkpoint']}): {t['better']} must beat "
                 f"{t['worse']} by > {_num(t['margin'])}")
         if t["verdict"] == HELD:
             continue
@@ -333,7 +343,7 @@ def check_order_rules(verdicts: pd.DataFrame, rules: Sequence[dict], strict: boo
 def order_rule_lines(verdicts: pd.DataFrame, rules: Sequence[dict], confidence: float = CONFIDENCE) -> list[str]:
     """One line per order rule that applies: its verdict and reason (what ``repro check`` prints)."""
     tests = order_tests(verdicts, rules, confidence)
-    return [f"order rule {t['table']} / {t['metric']}: {t['better']} vs {t['worse']}: "
+    return [f"order rule {t['paper_table']} / {t['metric']}: {t['better']} vs {t['worse']}: "
             f"{t['verdict']}: {t['reason']}" for _, t in tests.iterrows()]
 
 

@@ -8,7 +8,7 @@ can be assembled from partial results and a killed job never hides the finished 
 
 It does fail, loudly, when results cannot be read together:
 
-* the runs of one cell (table, row, column) were scored under different protocols
+* the runs of one cell (paper_table, row, column) were scored under different protocols
   (:class:`MixedProtocolsError`, naming the cell and the keys) -- their numbers are not comparable;
 * a run's ``final`` and ``best`` records carry different protocol keys;
 * the seed recorded in ``scores.json`` differs from the table's ``seed`` (the directory holds
@@ -24,21 +24,20 @@ import pandas as pd
 
 from .. import layout, rundir
 from ..errors import UserError
-from ..experiments import read_table, run_config
+from ..experiments import LABELS, read_table, run_config
 from ..metrics import registry
 from ..metrics.protocol import IncomparableScoresError
 from .verdict import DIRECTIONS
 
 #: Columns that place a run in the paper's table.
-CELL = ("table", "row", "column")
-#: Label columns of an experiment table, always read as text.
-LABELS = ("run_id", "paper", "table", "row", "column")
+CELL = ("paper_table", "row", "column")
+# LABELS (repro.experiments): the label columns of an experiment table, always read as text.
 #: Metric keys read from the final/best score records (``final_<m>``, ``best_<m>``).
 METRICS = tuple(DIRECTIONS) + registry.recorded()
 #: Run statuses in the collected frame.
 STATUSES = ("completed", "diverged", "missing")
 #: Provenance columns (also written as the table's provenance CSV).
-PROVENANCE = ("run_id", "table", "row", "column", "seed", "status", "config_hash", "protocol_name",
+PROVENANCE = ("run_id", "paper_table", "row", "column", "seed", "status", "config_hash", "protocol_name",
               "protocol_key", "git_commit", "device", "cpu", "torch", "versions", "wall_seconds", "run_dir")
 
 
@@ -172,7 +171,7 @@ def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = No
         table_tsv: the experiment table (``config/tables/<name>.tsv``).
         runs_root: the directory holding ``<name>/<run_id>/`` run directories.
         table: the run-directory name of the table (default: the TSV's file stem). When the TSV has
-            no ``table`` column, this name fills it.
+            no ``paper_table`` column, this name fills it.
 
     Added columns: status (completed | diverged | missing), run_state (from status.json), note,
     diverged_at, final_step, final_<metric>, best_step, best_<metric> (for every metric of
@@ -185,8 +184,8 @@ def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = No
     table_tsv = Path(table_tsv)
     name = table or table_tsv.stem
     df = read_experiment_table(table_tsv)
-    if "table" not in df.columns:
-        df["table"] = name
+    if "paper_table" not in df.columns:
+        df["paper_table"] = name
     if "paper" not in df.columns:
         df["paper"] = ""
 
@@ -232,10 +231,10 @@ def _check_protocols(df: pd.DataFrame) -> None:
     for cell, group in scored.groupby(list(CELL), sort=False, dropna=False):
         keys = group.groupby("protocol_key", sort=False)["protocol_name"].first()
         if len(keys) > 1:
-            table, row, column = cell
+            paper_table, row, column = cell
             listing = ", ".join(f"{k} ({n}: runs {', '.join(group.loc[group['protocol_key'] == k, 'run_id'])})"
                                 for k, n in keys.items())
-            raise MixedProtocolsError(f"cell table={table!r} row={row!r} column={column!r} mixes "
+            raise MixedProtocolsError(f"cell paper_table={paper_table!r} row={row!r} column={column!r} mixes "
                                       f"protocol keys: {listing}")
 
 

@@ -29,14 +29,14 @@ LABELS = registry.curve_labels()
 
 
 def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | None = None) -> pd.DataFrame:
-    """All learning-curve points of a table, long form: run_id, table, row, column, seed, step,
+    """All learning-curve points of a table, long form: run_id, paper_table, row, column, seed, step,
     the metric columns of curve.csv, protocol_name, protocol_key. Runs without curve.csv are
     skipped; a cell whose curves carry more than one protocol key raises MixedProtocolsError."""
     table_tsv = Path(table_tsv)
     name = table or table_tsv.stem
     runs = read_experiment_table(table_tsv)
-    if "table" not in runs.columns:
-        runs["table"] = name
+    if "paper_table" not in runs.columns:
+        runs["paper_table"] = name
     frames = []
     for _, r in runs.iterrows():
         c = read_curve(run_dir(runs_root, name, r))
@@ -52,7 +52,7 @@ def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | No
         for cell, g in curves.groupby(list(CELL), sort=False, dropna=False):
             keys = sorted(set(g["protocol_key"].dropna()))
             if len(keys) > 1:
-                raise MixedProtocolsError(f"learning curves of cell table={cell[0]!r} row={cell[1]!r} "
+                raise MixedProtocolsError(f"learning curves of cell paper_table={cell[0]!r} row={cell[1]!r} "
                                           f"column={cell[2]!r} mix protocol keys {keys}")
     return curves
 
@@ -150,8 +150,8 @@ def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[
     if handles:
         fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
                    ncols=min(len(handles), 6), title=legend_title)
-    if title is None and "table" in curves.columns and len(curves):
-        title = f"{curves['table'].iloc[0]}: learning curves (mean over seeds, band: "
+    if title is None and "paper_table" in curves.columns and len(curves):
+        title = f"{curves['paper_table'].iloc[0]}: learning curves (mean over seeds, band: "
         title += ("min-max)" if band == "minmax" else "± std)")
         if references is not None and "reference range" in handles:
             title += "; hatched: reference range"

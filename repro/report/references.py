@@ -2,13 +2,15 @@
 
 One CSV row is one published (or regression) number for one cell of a paper table::
 
-    paper, table, row, column, metric, value, std, direction, protocol, tolerance, source
+    paper, paper_table, row, column, metric, value, std, direction, protocol, tolerance, source
     (+ optional: checkpoint, g_updates, tolerance_note, kind, verified, hard, note, source_*)
 
-* ``paper, table, row, column`` name the cell as the experiment tables do (``paper`` and ``table``
-  match case-insensitively, ignoring spaces, '_' and '-': "Table 2" = "table2"; ``row`` and
-  ``column`` match exactly); ``metric`` is a score key of :data:`repro.report.verdict.DIRECTIONS`
-  (``fid``, ``is_mean``, ``modes_covered``, ...), ``direction`` must agree with it.
+* ``paper, paper_table, row, column`` name the cell as the experiment tables do (``paper`` and
+  ``paper_table`` match case-insensitively, ignoring spaces, '_' and '-': "Table 2" = "table2";
+  ``row`` and ``column`` match exactly; a file whose column is still ``table``, the name before
+  issue 12, is read with one deprecation line); ``metric`` is a score key of
+  :data:`repro.report.verdict.DIRECTIONS` (``fid``, ``is_mean``, ``modes_covered``, ...),
+  ``direction`` must agree with it.
 * ``protocol`` names the evaluation protocol the number was computed under. Ours are compared with
   it only under the same protocol: same name, and -- when the name is registered in
   :data:`repro.metrics.protocol.PROTOCOLS` -- the same key. A cell may hold several references that
@@ -26,7 +28,7 @@ One CSV row is one published (or regression) number for one cell of a paper tabl
 * ``kind``: ``paper`` (default; ``better`` than the paper is fine) or ``regression`` (our own
   smoke-suite ranges: leaving the range on either side is a failure).
 
-Rows are unique on (paper, table, row, column, metric, checkpoint, protocol).
+Rows are unique on (paper, paper_table, row, column, metric, checkpoint, protocol).
 """
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ from typing import Iterable
 
 import pandas as pd
 
+from .. import deprecation
 from ..config import TRAJECTORY_NEUTRAL
+from ..experiments import RENAMED_LABELS
 from ..metrics.protocol import PROTOCOLS
 from .verdict import DIRECTIONS
 from ..errors import UserError
@@ -47,11 +51,11 @@ from ..errors import UserError
 #: Snakemake and ``repro`` run; :func:`repro.io.config_dir`): user data, not package data, so an
 #: installed ``repro`` reads the checkout it is run in. The workflow passes the files explicitly.
 REFERENCE_DIR = Path("config") / "references"
-REQUIRED = ("paper", "table", "row", "column", "metric", "value", "std", "protocol", "source",
+REQUIRED = ("paper", "paper_table", "row", "column", "metric", "value", "std", "protocol", "source",
             "tolerance", "direction")
 OPTIONAL_DEFAULTS = {"checkpoint": "final", "g_updates": None, "tolerance_note": "", "kind": "paper",
                      "verified": None, "hard": None, "note": ""}
-KEY = ("paper", "table", "row", "column", "metric", "checkpoint", "protocol")
+KEY = ("paper", "paper_table", "row", "column", "metric", "checkpoint", "protocol")
 KINDS = ("paper", "regression")
 
 
@@ -109,7 +113,7 @@ def validate(df: pd.DataFrame, origin: str = "<references>") -> pd.DataFrame:
             return ReferenceError(f"{origin}, line {line}, column {column!r}: {msg}")
 
         r = dict(r)
-        for c in ("paper", "table", "row", "column", "metric", "protocol", "source"):
+        for c in ("paper", "paper_table", "row", "column", "metric", "protocol", "source"):
             if not str(r[c]).strip():
                 raise bad(c, "must not be empty")
             r[c] = str(r[c]).strip()
@@ -167,7 +171,7 @@ def validate(df: pd.DataFrame, origin: str = "<references>") -> pd.DataFrame:
 def _check_unique(df: pd.DataFrame) -> None:
     key = df[list(KEY)].astype(str).copy()
     key["paper"] = key["paper"].map(norm_label)
-    key["table"] = key["table"].map(norm_label)
+    key["paper_table"] = key["paper_table"].map(norm_label)
     dup = key.duplicated(keep=False)
     if dup.any():
         raise ReferenceError("duplicate references for one cell/metric/checkpoint/protocol: "
@@ -191,7 +195,7 @@ def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> p
         except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
             raise ReferenceError(f"reference file {f} is unreadable ({type(e).__name__}: {e}); give "
                                  f"reference CSVs or a directory of them (config/references)") from None
-        frames.append(validate(raw, origin=str(f)))
+        frames.append(validate(_current_columns(raw, f), origin=str(f)))
     if not frames:
         return validate(pd.DataFrame(columns=list(REQUIRED)))
     out = pd.concat(frames, ignore_index=True)
@@ -199,13 +203,27 @@ def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> p
     return out
 
 
-def candidates(refs: pd.DataFrame | None, paper, table, row, column, metric: str,
+def _current_columns(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A reference file's columns under their current names (:data:`repro.experiments.RENAMED_LABELS`:
+    ``table`` -> ``paper_table``), saying so once; both names at once are refused."""
+    for old, new in RENAMED_LABELS.items():
+        if old in raw.columns and new in raw.columns:
+            raise ReferenceError(f"{path}, line 1: columns {old!r} and {new!r} both given; {old!r} is "
+                                 f"the old name of {new!r}: keep only {new}")
+        if old in raw.columns:
+            deprecation.tell(f"{path} column {old}", f"{path}, line 1: column {old!r} is read as "
+                                                     f"{new!r}; rename the header")
+            raw = raw.rename(columns={old: new})
+    return raw
+
+
+def candidates(refs: pd.DataFrame | None, paper, paper_table, row, column, metric: str,
                checkpoint: str = "final") -> pd.DataFrame:
     """The reference rows of one cell, metric and checkpoint (any protocol)."""
     if refs is None or refs.empty:
         return pd.DataFrame(columns=[] if refs is None else refs.columns)
     m = ((refs["paper"].map(norm_label) == norm_label(paper))
-         & (refs["table"].map(norm_label) == norm_label(table))
+         & (refs["paper_table"].map(norm_label) == norm_label(paper_table))
          & (refs["row"] == str(row)) & (refs["column"] == str(column))
          & (refs["metric"] == metric) & (refs["checkpoint"] == checkpoint))
     return refs[m]
@@ -221,7 +239,7 @@ def same_protocol(ref_protocol: str, protocol_name, protocol_key) -> bool:
     return registered is None or registered.key() == protocol_key
 
 
-def match(refs: pd.DataFrame | None, paper, table, row, column, metric: str, checkpoint: str,
+def match(refs: pd.DataFrame | None, paper, paper_table, row, column, metric: str, checkpoint: str,
           protocol_name, protocol_key, g_updates=None) -> tuple[pd.Series | None, pd.Series | None, str]:
     """The reference to compare a cell with.
 
@@ -230,7 +248,7 @@ def match(refs: pd.DataFrame | None, paper, table, row, column, metric: str, che
     display in the paper column (the usable one, else the first candidate, preferring hard then
     verified rows).
     """
-    cands = candidates(refs, paper, table, row, column, metric, checkpoint)
+    cands = candidates(refs, paper, paper_table, row, column, metric, checkpoint)
     if cands.empty:
         return None, None, f"no reference for {metric} ({checkpoint})"
     same = cands[[same_protocol(p, protocol_name, protocol_key) for p in cands["protocol"]]]
@@ -319,7 +337,7 @@ def prefix_ranges(short_tsv: str | Path, long_tsv: str | Path, runs_root: str | 
 def _regression_row(first, cfg, metric: str, mean: float, std: float, tolerance: str, note: str,
                     source: str) -> dict:
     """One hard regression reference row of smoke.csv for the cell of table row `first`."""
-    return {"paper": first["paper"], "table": first["table"], "row": first["row"], "column": first["column"],
+    return {"paper": first["paper"], "paper_table": first["paper_table"], "row": first["row"], "column": first["column"],
             "metric": metric, "checkpoint": "final", "value": round(mean, 6), "std": round(std, 6),
             "direction": DIRECTIONS[metric], "protocol": cfg.final_protocol, "g_updates": cfg.g_updates,
             "tolerance": tolerance, "tolerance_note": note, "kind": "regression", "verified": "true",

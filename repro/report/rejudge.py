@@ -56,17 +56,17 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
 
 def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Re-judge a published ``<prefix>.verdicts.csv`` in place, re-render its paper tables, and
-    return the changed cells (table, row, column, metric, checkpoint, old_verdict, verdict)."""
+    return the changed cells (paper_table, row, column, metric, checkpoint, old_verdict, verdict)."""
     path = Path(verdicts_csv)
     prefix = path.with_name(path.name[: -len(layout.REPORT["verdicts"][0])])
     new = rejudge(read_verdicts(path), confidence)
     for checkpoint in dict.fromkeys(new["checkpoint"]):
         cells = new[new["checkpoint"] == checkpoint]
         metrics = list(dict.fromkeys(cells["metric"]))
-        t = paper_table(cells[["table", "row", "column"]], None, metrics, checkpoint, verdicts=new)
+        t = paper_table(cells[["paper_table", "row", "column"]], None, metrics, checkpoint, verdicts=new)
         p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
-        write_table(t, p, caption=f"{cells['table'].iloc[0]} ({checkpoint} checkpoint)")
+        write_table(t, p, caption=f"{cells['paper_table'].iloc[0]} ({checkpoint} checkpoint)")
     io.write_text(path, new[list(VERDICT_COLUMNS)].to_csv(index=False, float_format=FLOAT_FORMAT))
     changed = new[new["old_verdict"] != new["verdict"]]
-    return changed[["table", "row", "column", "metric", "checkpoint", "n", "mean", "std",
+    return changed[["paper_table", "row", "column", "metric", "checkpoint", "n", "mean", "std",
                     "old_verdict", "verdict", "reason"]]

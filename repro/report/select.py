@@ -5,7 +5,7 @@ SNGAN's Table 2 reports each standard-CNN method at its best setting of the Figu
 :func:`select` ranks the settings of every method in each sweep table by the rule and writes
 
 * ``<prefix>.runs.tsv`` -- an experiment table for the report: the target table's own rows, plus
-  the chosen sweep runs relabelled with the target's labels (``table``, the dataset ``column``),
+  the chosen sweep runs relabelled with the target's labels (``paper_table``, the dataset ``column``),
   each with ``runs_table`` naming the table whose run directory holds it;
 * ``<prefix>.selection.csv`` / ``.md`` -- every (method, dataset, setting) with its seeds'
   mean scores and which one was chosen, so the choice can be checked.
@@ -75,10 +75,10 @@ def select(target_tsv: str | Path, sources: dict[str, tuple[str | Path, str]], r
     target = read_experiment_table(target_tsv)
     name = Path(target_tsv).stem
     target[RUNS_TABLE] = name
-    paper, label = target["paper"].iloc[0], target["table"].iloc[0]
+    paper, label = target["paper"].iloc[0], target["paper_table"].iloc[0]
     reported = None
     if references is not None:
-        refs = references[(references["paper"] == paper) & (references["table"] == label)]
+        refs = references[(references["paper"] == paper) & (references["paper_table"] == label)]
         reported = set(zip(refs["row"], refs["column"]))
     picked, ranking = [target], []
     for source, (tsv, column) in sources.items():
@@ -90,7 +90,7 @@ def select(target_tsv: str | Path, sources: dict[str, tuple[str | Path, str]], r
         raw = read_experiment_table(tsv)
         for _, best in ranks[ranks["chosen"]].iterrows():
             rows = raw[(raw["row"] == best["row"]) & (raw["column"] == best["setting"])].copy()
-            picked.append(rows.assign(table=label, column=column, **{RUNS_TABLE: source}))
+            picked.append(rows.assign(paper_table=label, column=column, **{RUNS_TABLE: source}))
     combined = pd.concat(picked, ignore_index=True)
     ranking = pd.concat(ranking, ignore_index=True) if ranking else pd.DataFrame()
     prefix = Path(out_prefix)
@@ -135,13 +135,13 @@ def derived_cells(target_tsv: str | Path, sources: dict[str, tuple[str | Path, s
                   references: pd.DataFrame | None = None) -> list[tuple[str, str, str]]:
     """(source, row, column) of every cell a selection derives (before any run exists)."""
     target = read_experiment_table(target_tsv)
-    paper, label = target["paper"].iloc[0], target["table"].iloc[0]
+    paper, label = target["paper"].iloc[0], target["paper_table"].iloc[0]
     cells = []
     for source, (tsv, column) in sources.items():
         for row in dict.fromkeys(read_experiment_table(tsv)["row"]):
             cells.append((source, row, column))
     if references is not None:
-        refs = references[(references["paper"] == paper) & (references["table"] == label)]
+        refs = references[(references["paper"] == paper) & (references["paper_table"] == label)]
         reported = set(zip(refs["row"], refs["column"]))
         cells = [c for c in cells if (c[1], c[2]) in reported]
     return cells

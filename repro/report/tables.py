@@ -185,7 +185,7 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
     for checkpoint in checkpoints:
         t = paper_table(df, references, shown, checkpoint, min_seeds, verdicts=verdicts)
         p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
-        caption = f"{df['table'].iloc[0]} ({checkpoint} checkpoint)" if len(df) else None
+        caption = f"{df['paper_table'].iloc[0]} ({checkpoint} checkpoint)" if len(df) else None
         written = write_table(t, p, caption=caption)
         paths.update({(k if checkpoint == "final" else f"{checkpoint}_{k}"): v for k, v in written.items()})
     paths["verdicts"] = io.write_text(out["verdicts"], verdicts.to_csv(index=False, float_format=FLOAT_FORMAT))

@@ -22,26 +22,30 @@ def test_published_tables_rerender_identically(name, tmp_path):
 
 
 def test_verdicts_with_the_old_collapsed_column_are_read_as_degraded(tmp_path, monkeypatch, capsys):
-    """A verdicts file published before the rename (degraded count in a column ``collapsed``) is
-    rejudged and checked without a traceback: the counts come back under ``degraded`` as published,
-    the tables render as published, and two such files cost one deprecation line in all."""
+    """A verdicts file published before the renames of issue 12 (degraded count in a column
+    ``collapsed``, the paper's table label in ``table``) is rejudged and checked without a
+    traceback: the counts come back under ``degraded`` as published, the tables render as
+    published, and two such files cost one deprecation line per old name in all."""
     from repro import cli, deprecation
 
     monkeypatch.setattr(deprecation, "_told", set())
     name = "lsgan_mog"
     published = RESULTS / name / f"{name}.verdicts.csv"
     header, body = published.read_text().split("\n", 1)
+    header = header.replace("paper,table,", "paper,paper_table,")  # the current names
     assert ",degraded," in header and "degraded)" in (RESULTS / name / f"{name}.md").read_text()
     old = [tmp_path / d / published.name for d in ("a", "b")]
     for p in old:
         p.parent.mkdir()
-        p.write_text(header.replace(",degraded,", ",collapsed,") + "\n" + body)
+        p.write_text(header.replace(",degraded,", ",collapsed,").replace(",paper_table,", ",table,") + "\n" + body)
     assert cli.main(["check", str(old[0]), "--out", str(tmp_path / "check.txt")]) == 0
     assert cli.main(["rejudge", str(old[0].parent), str(old[1].parent)]) == 0
     err = capsys.readouterr().err
-    assert err.count("deprecated:") == 1 and "column 'collapsed' is read as 'degraded'" in err, err
+    assert err.count("deprecated:") == 2, err
+    assert "column 'collapsed' is read as 'degraded'" in err and "column 'table' is read as 'paper_table'" in err
+    assert (tmp_path / "check.txt").read_text() == (RESULTS / name / "check.txt").read_text()
     for p in old:
-        assert p.read_text().split("\n", 1)[0] == header  # rewritten under the new name
+        assert p.read_text().split("\n", 1)[0] == header  # rewritten under the new names
         got = pd.read_csv(p)["degraded"].tolist()
         assert got == pd.read_csv(published)["degraded"].tolist() and sum(got) > 0
         for suffix in (".md", ".best.md"):

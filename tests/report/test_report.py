@@ -285,9 +285,9 @@ def test_unverified_reference_is_never_a_bound(tmp_path, refs):
     prot = SNGAN.replace(name="sagan-imagenet128-50k")  # stand-in carrying the reference's name
     rows = []
     for s in range(3):
-        rows.append({**run_row(f"f{s}", "SAGAN", "feat16", s), "paper": "SAGAN", "table": "table1"})
+        rows.append({**run_row(f"f{s}", "SAGAN", "feat16", s), "paper": "SAGAN", "paper_table": "table1"})
         write_run(runs, "t", f"f{s}", seed=s, final=score(prot, fid=80.0 + s))
-        rows.append({**run_row(f"e{s}", "SAGAN", "feat8", s), "paper": "SAGAN", "table": "table1"})
+        rows.append({**run_row(f"e{s}", "SAGAN", "feat8", s), "paper": "SAGAN", "paper_table": "table1"})
         write_run(runs, "t", f"e{s}", seed=s, final=score(prot, fid=80.0 + s))
     v = cell_verdicts(collect(write_tsv(tmp_path / "t.tsv", rows), runs), refs, ["fid"]).set_index("column")
     assert v.loc["feat16", "verdict"] == INCONCLUSIVE and "unverified" in v.loc["feat16", "reason"]
@@ -320,7 +320,7 @@ def test_check_passes_in_range_and_fails_doctored_scores(table, refs):
 
 
 def test_check_strict_and_regression_kinds(tmp_path):
-    base = {"paper": "P", "table": "t", "column": "c", "metric": "fid", "std": "", "protocol": "sngan",
+    base = {"paper": "P", "paper_table": "t", "column": "c", "metric": "fid", "std": "", "protocol": "sngan",
             "source": "our smoke suite", "direction": "lower", "kind": "regression", "tolerance": "1"}
     refs = validate(pd.DataFrame([{**base, "row": "r1", "value": "50"},
                                   {**base, "row": "r2", "value": "50", "kind": "paper"}]))
@@ -328,9 +328,9 @@ def test_check_strict_and_regression_kinds(tmp_path):
     rows = []
     for s in range(2):
         for r in ("r1", "r2"):
-            rows.append({**run_row(f"{r}{s}", r, "c", s), "paper": "P", "table": "t"})
+            rows.append({**run_row(f"{r}{s}", r, "c", s), "paper": "P", "paper_table": "t"})
             write_run(runs, "t", f"{r}{s}", seed=s, final=score(fid=40.0 + s))  # better than 50 ± 1
-    rows.append({**run_row("r3", "r2", "c2", 0), "paper": "P", "table": "t"})
+    rows.append({**run_row("r3", "r2", "c2", 0), "paper": "P", "paper_table": "t"})
     v = cell_verdicts(collect(write_tsv(tmp_path / "t.tsv", rows), runs), refs, ["fid"])
     assert set(v.loc[v["row"].isin(["r1", "r2"]) & (v["column"] == "c"), "verdict"]) == {BETTER}
     failures = check(v)
@@ -354,13 +354,13 @@ def test_check_main_exit_codes(table, refs, tmp_path, capsys):
 
 
 def _order_frame(ls, gan, n=6, s=(1.0, 1.0), metric="modes_covered", cap=None):
-    return pd.DataFrame({"table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
+    return pd.DataFrame({"paper_table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
                          "metric": metric, "checkpoint": "final", "mean": [ls, gan], "std": list(s),
                          "n": n, "n_runs": n, "seeds_cap": cap, "verdict": "inconclusive",
                          "ref_hard": False})
 
 
-ORDER_RULE = {"table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 0.5,
+ORDER_RULE = {"paper_table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 0.5,
                   "better": {"row": "LSGAN", "column": "ring"}, "worse": {"row": "regular GAN", "column": "ring"},
                   "claim": "results/lsgan_mog", "why": "test"}
 
@@ -391,7 +391,7 @@ def test_order_rules_are_welch_tests(tmp_path, capsys):
     assert check_order_rules(_order_frame(0.5, 2.0, s=(0.2, 0.2), metric="kl_uniform"), [kl]) == []
     assert "BROKEN" in check_order_rules(_order_frame(2.0, 0.5, s=(0.2, 0.2), metric="kl_uniform"), [kl])[0]
     assert len(check_order_rules(_order_frame(5.0, 1.0).iloc[:1], [rule])) == 1
-    assert check_order_rules(_order_frame(1.0, 5.0).assign(table="other"), [rule]) == []
+    assert check_order_rules(_order_frame(1.0, 5.0).assign(paper_table="other"), [rule]) == []
     # through `repro check`: the rules file is read and a broken order rule fails
     (tmp_path / "d.yaml").write_text(yaml.safe_dump([rule]))
     _order_frame(1.0, 5.0).to_csv(tmp_path / "t.verdicts.csv", index=False)
@@ -426,16 +426,53 @@ def test_shipped_order_rules_are_valid_and_name_real_cells():
 
     tables = [read_table(p) for p in sorted((Path(__file__).resolve().parents[2] / "config" / "tables").glob("*.tsv"))]
     for r in load_order_rules():
-        # the rule's table is the paper-table label (the TSVs' `table` column)
-        tsv = pd.concat([t for t in tables if (t["table"].astype(str) == r["table"]).any()])
+        # the rule's paper_table is the paper-table label (the TSVs' `paper_table` column)
+        tsv = pd.concat([t for t in tables if (t["paper_table"].astype(str) == r["paper_table"]).any()])
         for side in ("better", "worse"):
             cell = tsv[(tsv["row"] == r[side]["row"]) & (tsv["column"].astype(str) == str(r[side]["column"]))]
-            assert len(cell), (r["table"], r[side])
+            assert len(cell), (r["paper_table"], r[side])
+
+
+# --------------------------------------------------------------------------- old names
+def test_old_paper_table_name_table_is_read_from_references_rules_and_tables(tmp_path, monkeypatch, capsys):
+    """``table`` was the paper's table label before issue 12 named it ``paper_table``: the shipped
+    LSGAN references, order rules and mixture experiment table with the old header/key read exactly
+    as the shipped ones, one ``deprecated:`` line per kind of file; old and new together refuse."""
+    from repro import deprecation
+    from repro.experiments import TableError, read_table
+    from repro.report.check import OrderRulesError
+    from repro.report.references import load_references
+
+    monkeypatch.setattr(deprecation, "_told", set())
+    shipped = Path(__file__).resolve().parents[2] / "config"
+    refs, rules, tsv = (shipped / "references" / "lsgan.csv", shipped / "references" / "order_rules.yaml",
+                        shipped / "tables" / "lsgan_mog.tsv")
+    old = {p: tmp_path / p.name for p in (refs, rules, tsv)}
+    old[refs].write_text(refs.read_text().replace("paper,paper_table,", "paper,table,", 1))
+    old[rules].write_text(rules.read_text().replace("- paper_table: ", "- table: "))
+    old[tsv].write_text(tsv.read_text().replace("\tpaper_table\t", "\ttable\t", 1))
+    drop = ["origin"]  # the file and line a reference came from
+    pd.testing.assert_frame_equal(load_references(old[refs]).drop(columns=drop), load_references(refs).drop(columns=drop))
+    assert load_order_rules(old[rules]) == load_order_rules(rules)
+    pd.testing.assert_frame_equal(read_table(old[tsv]), read_table(tsv))
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(e.startswith("deprecated: ") and "'table'" in e and "'paper_table'" in e
+                                 for e in err), err
+    both = {p: tmp_path / f"both-{p.name}" for p in (refs, rules, tsv)}
+    both[refs].write_text(refs.read_text().replace("paper,paper_table,", "paper,table,paper_table,", 1)
+                          .replace("\nLSGAN,", "\nLSGAN,x,"))
+    both[rules].write_text(rules.read_text().replace("- paper_table: smoke_mog", "- table: x\n  paper_table: smoke_mog"))
+    both[tsv].write_text(tsv.read_text().replace("\tpaper_table\t", "\ttable\tpaper_table\t", 1)
+                         .replace("\tLSGAN\t", "\tLSGAN\tx\t"))
+    for p, call, error in ((refs, load_references, ReferenceError), (rules, load_order_rules, OrderRulesError),
+                           (tsv, read_table, TableError)):
+        with pytest.raises(error, match=r"'table' and 'paper_table' both given"):
+            call(both[p])
 
 
 # --------------------------------------------------------------------------- references
 def test_reference_validation_errors():
-    base = {"paper": "P", "table": "t", "row": "r", "column": "c", "metric": "fid", "value": "10",
+    base = {"paper": "P", "paper_table": "t", "row": "r", "column": "c", "metric": "fid", "value": "10",
             "std": "", "protocol": "sngan", "source": "paper [PRIMARY]", "tolerance": "10%",
             "direction": "lower"}
     ok = validate(pd.DataFrame([base]))
@@ -454,7 +491,7 @@ def test_reference_validation_errors():
     with pytest.raises(ReferenceError, match="required|missing"):
         validate(pd.DataFrame([{k: v for k, v in base.items() if k != "tolerance"}]))
     with pytest.raises(ReferenceError, match="duplicate"):
-        validate(pd.DataFrame([base, {**base, "table": "T"}]))
+        validate(pd.DataFrame([base, {**base, "paper_table": "T"}]))
     assert resolve_tolerance("2sd", 7.0, 0.1) == pytest.approx(0.2)
     assert resolve_tolerance("0.5", 7.0, math.nan) == 0.5
     assert resolve_tolerance("5%", 7.0, math.nan) == pytest.approx(0.35)
@@ -537,7 +574,7 @@ def test_mog_curves_and_verdicts(tmp_path):
         for s in range(2):
             rid = f"{loss}-{s}"
             rows.append({**run_row(rid, "LSGAN" if loss == "least_squares" else "Regular GAN",
-                                   "ring", s), "paper": "LSGAN", "table": "mog", "protocol": "mog"})
+                                   "ring", s), "paper": "LSGAN", "paper_table": "mog", "protocol": "mog"})
             write_run(runs, "mog", rid, seed=s,
                       final=score(MOG, modes_covered=8 - s, hq_fraction=0.9, kl_uniform=0.05),
                       curve={"step": [5000, 10000], "modes_covered": [5, 8 - s], "hq_fraction": [0.5, 0.9],
@@ -573,7 +610,7 @@ def test_check_lists_undecided_cells_and_fails_them_strict_or_at_the_cap(capsys,
     from repro.report.check import undecided_cells
 
     j = judge([20.0, 25.0, 30.0], ref_low=22.5, ref_high=27.5, direction="lower")  # 16.6-33.4
-    row = {"paper": "P", "table": "t", "row": "r", "column": "c", "metric": "fid", "checkpoint": "final",
+    row = {"paper": "P", "paper_table": "t", "row": "r", "column": "c", "metric": "fid", "checkpoint": "final",
            "n": 3, "n_runs": 3, "mean": 25.0, "std": 5.0, "ours_low": j.low, "ours_high": j.high,
            "ref_value": 25.0, "ref_low": 22.5, "ref_high": 27.5, "ref_kind": "regression", "ref_hard": True,
            "ref_protocol": "sngan", "verdict": j.verdict, "reason": j.reason, "confidence": 0.9,
