@@ -9,14 +9,13 @@ features inside the real manifold; recall, the share of real features inside the
 Deviations from NVlabs, recorded: (1) the features are the protocol's FID features (Inception
 pool3, or the digits classifier's), not VGG-16 fc2 -- the same features as FID, as the suite asks,
 so our numbers are not comparable with StyleGAN2's published P/R; (2) distances are compared in
-float64 (NVlabs stores the radii in float16), so a point exactly on a ball's edge is decided
-exactly; (3) all ``n_fake`` generated and ``n_real`` real features are used (NVlabs subsamples
+float64 (NVlabs stores the radii in float16), so radii and distances keep float64
+precision; (3) all ``n_fake`` generated and ``n_real`` real features are used (NVlabs subsamples
 both to 50,000): no randomness, so the scores are a function of the features alone.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.distance import cdist
 
 from ..registry import Inputs, Metric, register
 
@@ -27,9 +26,13 @@ ROWS = 1024
 
 
 def _sq_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances (len(a), len(b)) in float64, summed from the differences
-    (scipy's cdist: no |a|^2 + |b|^2 - 2ab cancellation, so an edge point is decided exactly)."""
-    return cdist(a, b, "sqeuclidean")
+    """Squared Euclidean distances (len(a), len(b)) in float64 as |a|^2 + |b|^2 - 2ab (one BLAS
+    matmul, as NVlabs' and torch.cdist's fast path), clamped at 0 against rounding. scipy's
+    ``cdist(..., "sqeuclidean")`` sums the differences exactly but measured 2.4x slower at the
+    digits size (1024 x 1797, 64-d) and 12x at Inception's (1024 x 10,000, 2048-d); in float64 the
+    cancellation error (~1e-16 of |a|^2) is far below the gap between neighbour distances."""
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.maximum(d, 0.0)
 
 
 def _radii(manifold: np.ndarray, k: int) -> np.ndarray:
