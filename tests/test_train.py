@@ -232,6 +232,23 @@ def test_cli_help_and_errors(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_a_runs_config_json_trains_the_same_run_again(tmp_path):
+    """``repro train RUN/config.json`` (what its help offers) reads back a run's record, derived
+    keys (``norm_revision``) and all: the new run has the old one's hash and its losses."""
+    cfg = RunConfig.from_dict({**MOG, "norm_d": "orthonormal", "g_updates": 20})
+    train(cfg, tmp_path / "a", evaluator=NO_EVAL, progress=False)
+    record = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert record["config"]["norm_revision"] is not None  # the key a table never has
+    out = subprocess.run([sys.executable, "-m", "repro", "train", str(tmp_path / "a" / "config.json"),
+                          "--out", str(tmp_path / "b"), "--set", "eval_every=0", "--no-progress"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    again = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert again["hash"] == record["hash"] == cfg.hash() and "deprecated" not in out.stderr
+    losses_of = lambda run: pd.read_csv(run / "train.csv")[["step", "loss_d", "loss_g"]]  # noqa: E731
+    pd.testing.assert_frame_equal(losses_of(tmp_path / "b"), losses_of(tmp_path / "a"))
+
+
 def test_a_shorter_run_is_an_exact_prefix_of_a_longer_one(tmp_path):
     """What lets the smoke cells be derived from the published claim runs: with no linear decay,
     g_updates (and how often a run logs, evaluates, samples or checkpoints) does not touch the
