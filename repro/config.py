@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from . import data, datasets, losses, norms, settings
-from .deprecation import tell
+from .deprecation import renamed
 from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
@@ -333,17 +333,9 @@ def current_keys(d: dict, quiet: bool = False) -> dict:
     """``d`` with every old key name (:data:`RENAMED_KEYS`) under its new one; an old name says
     so once per process (unless ``quiet``: the suite's own run records), and an old and a new
     name given together are refused, naming both."""
-    for old, new in RENAMED_KEYS.items():
-        if old not in d:
-            continue
-        if new in d:
-            raise ConfigError(f"config keys {old!r} and {new!r} both given; {old!r} is the old name "
-                              f"of {new!r}: give only {new}", old)
-        if not quiet:
-            tell(old, f"config key {old!r} is now {new!r} (same values, same config hashes); "
-                      f"write {new}")
-        d = {(new if k == old else k): v for k, v in d.items()}
-    return d
+    old = renamed(d, RENAMED_KEYS, kind="config key", note="same values, same config hashes",
+                  fix="write {new}", error=ConfigError, quiet=quiet)
+    return {old.get(k, k): v for k, v in d.items()}
 
 
 def check_given(d: dict) -> None:

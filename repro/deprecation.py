@@ -1,13 +1,16 @@
 """Old names that users' files and command lines still carry (issue 12: one meaning per name).
 
 An old name is read as its new one, and says so once: one ``deprecated:`` line on stderr per old
-name per process, however many files or options carry it. Imports nothing heavy, so that the CLI's
-parser can use :class:`Alias`.
+name and place (a file, or the command line) per process, however often it is read there; an old
+name beside its new one is refused. :func:`renamed` is that rule for every kind of name (run-config
+keys, table and reference columns, order-rule keys, verdicts columns). Imports nothing heavy, so
+that the CLI's parser can use :class:`Alias`.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Collection, Mapping
 
 _told: set[str] = set()  # old names already reported in this process
 
@@ -17,6 +20,28 @@ def tell(old: str, message: str) -> None:
     if old not in _told:
         _told.add(old)
         print(f"deprecated: {message}", file=sys.stderr)
+
+
+def renamed(names: Collection[str], renames: Mapping[str, str], *, kind: str, fix: str,
+            error: Callable[[str, str], Exception], where: Callable[[str], str] = lambda old: "",
+            place: str = "", note: str = "same values", quiet: bool = False) -> dict[str, str]:
+    """The entries (old -> new) of `renames` whose old name is among `names` (a header, a
+    mapping's keys), for the caller to rename. Each says ``deprecated: <where(old)><kind> 'old' is
+    now 'new' (<note>); <fix>`` (``{new}`` in `fix` spelled out) once per `place` and process,
+    unless `quiet` (the suite's own records). An old name beside its new one raises ``error(message, old)``: which one is meant
+    cannot be told."""
+    found = {}
+    for old, new in renames.items():
+        if old not in names:
+            continue
+        at = where(old)
+        if new in names:
+            raise error(f"{at}{kind}s {old!r} and {new!r} both given; {old!r} is the old name of "
+                        f"{new!r}: keep only {new}", old)
+        if not quiet:
+            tell(f"{place} {kind} {old}", f"{at}{kind} {old!r} is now {new!r} ({note}); {fix.replace('{new}', new)}")
+        found[old] = new
+    return found
 
 
 class Alias(argparse.Action):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import MACHINE_KEYS, RENAMED_KEYS, ConfigError, RunConfig, check_given
-from .deprecation import tell
+from .deprecation import renamed
 from .errors import UserError
 from .values import ValueParseError, parse_value
 
@@ -98,17 +98,13 @@ def _current_columns(path: Path, header: list[str]) -> list[str]:
     """The header with renamed run-config keys (:data:`repro.config.RENAMED_KEYS`, e.g. ``norm``
     -> ``norm_d``) and labels (:data:`RENAMED_LABELS`) under their new name: an old column is read,
     with one ``deprecated:`` line; an old and a new column together are refused, naming both."""
-    for old, new in {**RENAMED_KEYS, **RENAMED_LABELS}.items():
-        if old not in header:
-            continue
-        j = header.index(old) + 1
-        if new in header:
-            raise TableError(f"{path}, line 1, column {j}: columns {old!r} and {new!r} both given; "
-                             f"{old!r} is the old name of {new!r}: keep only {new}")
-        same = "same values, same config hashes" if old in RENAMED_KEYS else "same values"
-        tell(old, f"{path}, line 1, column {j}: column {old!r} is now {new!r} ({same}); rename the header")
-        header = [new if h == old else h for h in header]
-    return header
+    column = lambda old: f"{path}, line 1, column {header.index(old) + 1}: "  # noqa: E731
+    error = lambda message, old: TableError(message)  # noqa: E731
+    old = {**renamed(header, RENAMED_KEYS, kind="column", where=column, place=str(path), error=error,
+                     note="same values, same config hashes", fix="rename the header"),
+           **renamed(header, RENAMED_LABELS, kind="column", where=column, place=str(path), error=error,
+                     fix="rename the header")}
+    return [old.get(h, h) for h in header]
 
 
 #: The one parser of cells and ``--set`` values (:mod:`repro.values`).

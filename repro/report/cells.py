@@ -37,11 +37,13 @@ RENAMED_COLUMNS = {"collapsed": "degraded", **RENAMED_LABELS}
 def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") -> pd.DataFrame:
     """`verdicts` (a read ``.verdicts.csv``) with its old columns under their current names
     (:data:`RENAMED_COLUMNS`; values untouched), and one deprecation line per old name per
-    process (:func:`repro.deprecation.tell`), naming `source` and the command that rewrites it."""
-    old = {o: n for o, n in RENAMED_COLUMNS.items() if o in verdicts.columns and n not in verdicts.columns}
-    for o, n in old.items():
-        deprecation.tell(f"column {o}", f"{source}: column {o!r} is read as {n!r}; "
-                                        f"`repro rejudge {source}` rewrites it under the new name")
+    process (:func:`repro.deprecation.renamed`), naming `source` and the command that rewrites it;
+    an old column beside its new one is refused (which one holds the cells cannot be told)."""
+    from ..errors import UserError
+
+    old = deprecation.renamed(verdicts.columns, RENAMED_COLUMNS, kind="column", where=lambda old: f"{source}: ",
+                              fix=f"`repro rejudge {source}` rewrites it under the new name",
+                              error=lambda message, old: UserError(message))
     return verdicts.rename(columns=old)
 
 

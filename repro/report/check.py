@@ -184,14 +184,9 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
         raise OrderRulesError(f"{path}: expected a YAML list of rules (mappings)")
     for i, r in enumerate(rules):
         where = f"{path}, rule {i + 1}"
-        for old, new in RENAMED_LABELS.items():
-            if old in r and new in r:
-                raise OrderRulesError(f"{where}: keys {old!r} and {new!r} both given; {old!r} is the "
-                                      f"old name of {new!r}: keep only {new}")
-            if old in r:
-                deprecation.tell(f"{path} key {old}", f"{where}: key {old!r} is read as {new!r}; "
-                                                      f"rename it in {path}")
-                r[new] = r.pop(old)
+        old = deprecation.renamed(r, RENAMED_LABELS, kind="key", where=lambda old: f"{where}: ", place=str(path),
+                                  fix=f"rename it in {path}", error=lambda message, old: OrderRulesError(message))
+        rules[i] = r = {old.get(k, k): v for k, v in r.items()}
         missing = [k for k in ("paper_table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]
         if missing:
             raise OrderRulesError(f"{where}: missing {missing}")

@@ -206,15 +206,10 @@ def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> p
 def _current_columns(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     """A reference file's columns under their current names (:data:`repro.experiments.RENAMED_LABELS`:
     ``table`` -> ``paper_table``), saying so once; both names at once are refused."""
-    for old, new in RENAMED_LABELS.items():
-        if old in raw.columns and new in raw.columns:
-            raise ReferenceError(f"{path}, line 1: columns {old!r} and {new!r} both given; {old!r} is "
-                                 f"the old name of {new!r}: keep only {new}")
-        if old in raw.columns:
-            deprecation.tell(f"{path} column {old}", f"{path}, line 1: column {old!r} is read as "
-                                                     f"{new!r}; rename the header")
-            raw = raw.rename(columns={old: new})
-    return raw
+    old = deprecation.renamed(raw.columns, RENAMED_LABELS, kind="column", where=lambda old: f"{path}, line 1: ",
+                              place=str(path), fix="rename the header",
+                              error=lambda message, old: ReferenceError(message))
+    return raw.rename(columns=old)
 
 
 def candidates(refs: pd.DataFrame | None, paper, paper_table, row, column, metric: str,

@@ -42,7 +42,7 @@ def test_verdicts_with_the_old_collapsed_column_are_read_as_degraded(tmp_path, m
     assert cli.main(["rejudge", str(old[0].parent), str(old[1].parent)]) == 0
     err = capsys.readouterr().err
     assert err.count("deprecated:") == 2, err
-    assert "column 'collapsed' is read as 'degraded'" in err and "column 'table' is read as 'paper_table'" in err
+    assert "column 'collapsed' is now 'degraded'" in err and "column 'table' is now 'paper_table'" in err
     assert (tmp_path / "check.txt").read_text() == (RESULTS / name / "check.txt").read_text()
     for p in old:
         assert p.read_text().split("\n", 1)[0] == header  # rewritten under the new names
@@ -50,3 +50,17 @@ def test_verdicts_with_the_old_collapsed_column_are_read_as_degraded(tmp_path, m
         assert got == pd.read_csv(published)["degraded"].tolist() and sum(got) > 0
         for suffix in (".md", ".best.md"):
             assert (p.parent / f"{name}{suffix}").read_text() == (RESULTS / name / f"{name}{suffix}").read_text()
+
+
+def test_verdicts_with_an_old_column_beside_its_new_one_are_refused(tmp_path, capsys):
+    """``collapsed`` beside ``degraded``: which holds the counts cannot be told, so `repro check`
+    says so in one error line naming both, instead of silently reading one of them."""
+    from repro import cli
+
+    published = RESULTS / "lsgan_mog" / "lsgan_mog.verdicts.csv"
+    header, body = published.read_text().split("\n", 1)
+    both = tmp_path / published.name
+    both.write_text(header + ",collapsed\n" + "\n".join(l + ",0" for l in body.splitlines()) + "\n")
+    assert cli.main(["check", str(both)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "'collapsed' and 'degraded' both given" in err[0], err
