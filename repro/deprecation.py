@@ -28,8 +28,8 @@ def renamed(names: Collection[str], renames: Mapping[str, str], *, kind: str, fi
     """The entries (old -> new) of `renames` whose old name is among `names` (a header, a
     mapping's keys), for the caller to rename. Each says ``deprecated: <where(old)><kind> 'old' is
     now 'new' (<note>); <fix>`` (``{new}`` in `fix` spelled out) once per `place` and process,
-    unless `quiet` (the suite's own records). An old name beside its new one raises ``error(message, old)``: which one is meant
-    cannot be told."""
+    unless `quiet` (the suite's own records). An old name beside its new one raises
+    ``error(message, old)``: which of the two is meant cannot be told."""
     found = {}
     for old, new in renames.items():
         if old not in names:
@@ -39,7 +39,8 @@ def renamed(names: Collection[str], renames: Mapping[str, str], *, kind: str, fi
             raise error(f"{at}{kind}s {old!r} and {new!r} both given; {old!r} is the old name of "
                         f"{new!r}: keep only {new}", old)
         if not quiet:
-            tell(f"{place} {kind} {old}", f"{at}{kind} {old!r} is now {new!r} ({note}); {fix.replace('{new}', new)}")
+            tell(f"{place} {kind} {old}",
+                 f"{at}{kind} {old!r} is now {new!r} ({note}); {fix.replace('{new}', new)}")
         found[old] = new
     return found
 
