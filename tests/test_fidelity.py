@@ -24,10 +24,11 @@ def test_published_runs_hash_as_their_table_rows(table):
     or the one before RESULT_NEUTRAL that also hashed device and the cadence keys
     (RunConfig.legacy_hash: how such run directories are still recognised)."""
     rows = list(csv.DictReader(open(ROOT / "results" / table / f"{table}.provenance.csv")))
-    tsv = ROOT / "config" / "tables" / f"{table}.tsv"
-    assert len(rows) == len(experiments.validate(tsv)) >= 30
+    configs = {r["run_id"]: experiments.run_config(r)
+               for _, r in experiments.validate(ROOT / "config" / "tables" / f"{table}.tsv").iterrows()}
+    assert sorted(r["run_id"] for r in rows) == sorted(configs) and len(rows) >= 30
     for row in rows:
-        cfg = experiments.row_config(tsv, row["run_id"])
+        cfg = configs[row["run_id"]]
         o = cfg.optimizer()
         assert (o["batch_size_g"], o["optim"]) == (o["batch_size"], "adam")
         assert row["config_hash"] in cfg.hashes(), row["run_id"]
