@@ -130,6 +130,11 @@ class RunConfig:
         d = current_keys(d)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
+        derived = [k for k in unknown if k in DERIVED]
+        if derived:  # copied from a run's config.json["config"]: the suite records it, nobody sets it
+            raise ConfigError(f"config key {derived[0]!r} is derived (the suite records it in a run's "
+                              f"config.json), not a setting: remove it, or give the whole config.json",
+                              derived[0])
         if unknown:
             raise ConfigError(f"unknown config key(s) {unknown}; allowed keys: {', '.join(sorted(known))}",
                               unknown[0])

@@ -144,3 +144,16 @@ def test_old_key_norm_reads_as_norm_d_with_one_deprecation_line(monkeypatch, cap
     assert e.value.key == "norm"
     with pytest.raises(ConfigError, match="config key 'norm_d': 'spectral' is not allowed"):
         RunConfig.from_dict({**old, "norm": "spectral"})  # a bad value is named by its new key
+
+
+def test_a_derived_key_copied_from_a_record_is_named_as_such(tmp_path):
+    """``norm_revision`` is written into every run's config.json; a config that copies the record's
+    "config" mapping (not the whole file) is refused with a line that says what the key is."""
+    record = {**BASE, "norm_d": "orthonormal"}
+    record["norm_revision"] = RunConfig.from_dict(record).resolved()["norm_revision"]
+    assert record["norm_revision"]  # the orthonormal treatment has a revision
+    with pytest.raises(ConfigError, match="'norm_revision' is derived") as e:
+        RunConfig.from_dict(record)
+    assert e.value.key == "norm_revision"
+    (tmp_path / "c.json").write_text(json.dumps({"config": record, "hash": "x"}))
+    assert RunConfig.load(tmp_path / "c.json").norm_d == "orthonormal"  # the whole record reads back
