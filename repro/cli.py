@@ -61,7 +61,7 @@ def cmd_train(a) -> int:
 
 def _load_mapping(path: str) -> tuple[dict, bool]:
     """The config keys of a YAML/JSON file, and whether it is a run's resolved config.json."""
-    from .config import DERIVED, ConfigError, current_keys
+    from .config import ConfigError, record_keys
     from .workflow_config import load_yaml_mapping
 
     d = load_yaml_mapping(path, "run config")  # JSON is YAML too
@@ -69,9 +69,7 @@ def _load_mapping(path: str) -> tuple[dict, bool]:
     d = d.get("config", d)
     if not isinstance(d, dict):
         raise ConfigError(f"{path}: 'config' must be a mapping of config keys")
-    if resolved:  # the suite's own record, read as RunConfig.load reads it: old names silently,
-        d = {k: v for k, v in current_keys(d, quiet=True).items() if k not in DERIVED}  # no derived keys
-    return d, resolved
+    return (record_keys(d) if resolved else d), resolved
 
 
 def cmd_train_row(a) -> int:

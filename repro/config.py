@@ -161,8 +161,7 @@ class RunConfig:
         else:
             d = json.loads(text)
         if "config" in d:  # config.json of a run directory: {"config": ..., "hash": ...}
-            d = current_keys(d["config"], quiet=True)  # the suite's own record: read as it is
-        d = {k: v for k, v in d.items() if k not in DERIVED}
+            d = record_keys(d["config"])
         return cls.from_dict(d)
 
     # ------------------------------------------------------------------ checks
@@ -341,6 +340,12 @@ def current_keys(d: dict, quiet: bool = False) -> dict:
     old = renamed(d, RENAMED_KEYS, kind="config key", note="same values, same config hashes",
                   fix="write {new}", error=ConfigError, quiet=quiet)
     return {old.get(k, k): v for k, v in d.items()}
+
+
+def record_keys(d: dict) -> dict:
+    """The config keys of a run's own record (``config.json``'s "config"), as the suite reads them
+    back: old key names under their new ones without a deprecation line, derived keys dropped."""
+    return {k: v for k, v in current_keys(d, quiet=True).items() if k not in DERIVED}
 
 
 def check_given(d: dict) -> None:

@@ -23,18 +23,19 @@ def tell(old: str, message: str) -> None:
 
 
 def renamed(names: Collection[str], renames: Mapping[str, str], *, kind: str, fix: str,
-            error: Callable[[str, str], Exception], where: Callable[[str], str] = lambda old: "",
+            error: Callable[[str, str], Exception], where: str | Callable[[str], str] = "",
             place: str = "", note: str = "same values", quiet: bool = False) -> dict[str, str]:
     """The entries (old -> new) of `renames` whose old name is among `names` (a header, a
-    mapping's keys), for the caller to rename. Each says ``deprecated: <where(old)><kind> 'old' is
+    mapping's keys), for the caller to rename. Each says ``deprecated: <where><kind> 'old' is
     now 'new' (<note>); <fix>`` (``{new}`` in `fix` spelled out) once per `place` and process,
     unless `quiet` (the suite's own records). An old name beside its new one raises
-    ``error(message, old)``: which of the two is meant cannot be told."""
+    ``error(message, old)``: which of the two is meant cannot be told. `where` (the place's
+    prefix, e.g. "file, line 1: ") may depend on the old name: then give a function of it."""
     found = {}
     for old, new in renames.items():
         if old not in names:
             continue
-        at = where(old)
+        at = where(old) if callable(where) else where
         if new in names:
             raise error(f"{at}{kind}s {old!r} and {new!r} both given; {old!r} is the old name of "
                         f"{new!r}: keep only {new}", old)

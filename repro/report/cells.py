@@ -41,7 +41,7 @@ def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") ->
     an old column beside its new one is refused (which one holds the cells cannot be told)."""
     from ..errors import UserError
 
-    old = deprecation.renamed(verdicts.columns, RENAMED_COLUMNS, kind="column", where=lambda old: f"{source}: ",
+    old = deprecation.renamed(verdicts.columns, RENAMED_COLUMNS, kind="column", where=f"{source}: ",
                               fix=f"`repro rejudge {source}` rewrites it under the new name",
                               error=lambda message, old: UserError(message))
     return verdicts.rename(columns=old)

@@ -184,7 +184,7 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
         raise OrderRulesError(f"{path}: expected a YAML list of rules (mappings)")
     for i, r in enumerate(rules):
         where = f"{path}, rule {i + 1}"
-        old = deprecation.renamed(r, RENAMED_LABELS, kind="key", where=lambda old: f"{where}: ", place=str(path),
+        old = deprecation.renamed(r, RENAMED_LABELS, kind="key", where=f"{where}: ", place=str(path),
                                   fix=f"rename it in {path}", error=lambda message, old: OrderRulesError(message))
         rules[i] = r = {old.get(k, k): v for k, v in r.items()}
         missing = [k for k in ("paper_table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]

@@ -206,7 +206,7 @@ def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> p
 def _current_columns(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     """A reference file's columns under their current names (:data:`repro.experiments.RENAMED_LABELS`:
     ``table`` -> ``paper_table``), saying so once; both names at once are refused."""
-    old = deprecation.renamed(raw.columns, RENAMED_LABELS, kind="column", where=lambda old: f"{path}, line 1: ",
+    old = deprecation.renamed(raw.columns, RENAMED_LABELS, kind="column", where=f"{path}, line 1: ",
                               place=str(path), fix="rename the header",
                               error=lambda message, old: ReferenceError(message))
     return raw.rename(columns=old)
