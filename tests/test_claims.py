@@ -1,6 +1,7 @@
 """repro.report.claims on fake run directories whose numbers the tests choose."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -80,6 +81,35 @@ def test_mog_claim_does_not_hold_when_least_squares_covers_fewer(tmp_path):
     md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
     assert "**does not hold** for LSGAN" in md and "fewer in 3" in md
 
+
+
+def test_mog_claim_counts_modes_at_other_thresholds(tmp_path):
+    """The final per-mode HQ counts in scores.json are recounted at each share of STRICT_SHARES.
+    Hand count: a 1/9 mode of the ring needs 2500 * 1/9 * (1 - e^-4.5) * share samples, 13.7 at
+    0.05, 54.9 at 0.2; the 2/9 mode (the last) twice that. LSGAN's 3 seeds hold 20 samples at each
+    of 7 modes (covered at 0.05, not at 0.2); the regular GAN's hold 100 at modes 0-1 (covered at
+    both): at 0.05 LSGAN leads 7 vs 2 in every seed, at 0.2 it trails 0 vs 2."""
+    tsv = mog_table(tmp_path, ls_modes=[7, 7, 7], std_modes=[2, 2, 2], std_share=[0.3, 0.3, 0.3])
+    for d in (tmp_path / "runs" / "mog").iterdir():
+        scores = json.loads((d / "scores.json").read_text())
+        counts = [20] * 7 + [0] if d.name.startswith("least") else [100, 100] + [0] * 6
+        scores["final"].update(mode_counts=counts, n_samples=2500)
+        (d / "scores.json").write_text(json.dumps(scores))  # fake runs are unsealed
+    md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
+    table = md.split("## Modes at other thresholds")[1].split("\n\n")
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in table[2].splitlines()[2:]}
+    # columns: 1 sample, >= 0.02, 0.05, 0.1, 0.2 (strict), 0.5
+    assert rows["LSGAN"] == ["7.00 ± 0.00", "7.00 ± 0.00", "7.00 ± 0.00", "0.00 ± 0.00", "0.00 ± 0.00", "0.00 ± 0.00"]
+    assert rows["regular GAN"] == ["2.00 ± 0.00"] * 5 + ["0.00 ± 0.00"]
+    assert ("- LSGAN vs the regular GAN (3 seeds): more modes on average and in most seeds at "
+            "`1 sample (VEEGAN)`, `>= 0.02`, `>= 0.05`; not at `>= 0.1`, `>= 0.2 (strict)`, `>= 0.5`.") in md
+
+
+def test_mog_claim_says_when_scores_predate_the_mode_counts(tmp_path):
+    tsv = mog_table(tmp_path, ls_modes=[6, 5, 7], std_modes=[1, 2, 5], std_share=[0.95, 0.99, 0.4])
+    md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
+    assert "Not in these runs' scores (they predate the per-mode counts)" in md
 
 def sweep_table(tmp_path, fids):
     """methods x settings A, D x 2 seeds; `fids[method][setting]` is a list of 2 FIDs (None: diverged)."""

@@ -270,6 +270,25 @@ def test_strict_mode_count_needs_a_populated_mode():
     assert mog_metrics(x, modes, 0.01, weights=w)["modes_covered_strict"] == 0
 
 
+
+def test_modes_populated_at_other_shares_by_hand():
+    """The threshold share is ours (point 10), so the claim also counts at other shares. Hand
+    count on the ring's weights (1/9 for the first seven modes, 2/9 for the last, the one at
+    angle 0): a perfect generator puts 2500 * w * (1 - e^-4.5) = 274.7 (549.4) HQ samples there,
+    so share 0.05 asks for 13.7 (27.5) and 0.1 for 27.5 (54.9). Counts of a real LSGAN run's
+    final evaluation (lsmog-ls-iccv-s0): 33, 9, 8, 18, 13, 11, 18, 60."""
+    from repro.data import ring_mixture
+    from repro.metrics.mog import STRICT_SHARE, populated_modes
+
+    w = ring_mixture().weights.numpy()
+    assert w[-1] == pytest.approx(2 / 9) and w[:-1] == pytest.approx([1 / 9] * 7)
+    counts = [33, 9, 8, 18, 13, 11, 18, 60]
+    assert populated_modes(counts, 2500, 0.02, weights=w) == 8  # 5.5 (11.0): all
+    assert populated_modes(counts, 2500, 0.05, weights=w) == 4  # 33, 18, 18, 60 (13 < 13.7)
+    assert populated_modes(counts, 2500, 0.1, weights=w) == 2  # 33 >= 27.5, 60 >= 54.9
+    assert populated_modes(counts, 2500, STRICT_SHARE, weights=w) == 0  # 54.9 (109.9): none
+    assert populated_modes([0, 0, 0, 0, 0, 0, 0, 1], 2500, 0.0, weights=w) == 1  # at least one sample
+
 def test_ledger_names_exist():
     """docs/fidelity.md covers the ten points of issue 10 and the other recorded choices; every
     setting, protocol, table, arch, norm, config key and test named in it exists; every registry

@@ -51,6 +51,23 @@ def _kl(q: np.ndarray, p: np.ndarray) -> float:
     return float(np.sum(q[mask] * np.log(q[mask] / p[mask])))
 
 
+def populated_modes(mode_counts, n_samples: int, share: float, *, weights=None,
+                    hq_sigmas: float = 3.0, min_count: int = 1) -> int:
+    """Modes holding at least `share` of the HQ samples a perfect generator would put there
+    (module docstring; ``share`` = :data:`STRICT_SHARE` is ``modes_covered_strict``), from the HQ
+    counts per mode (`mode_counts`, as :func:`mog_metrics` returns them) of `n_samples` samples."""
+    counts = np.asarray(mode_counts, dtype=np.float64)
+    expected_hq = perfect_hq(n_samples, len(counts), weights=weights, hq_sigmas=hq_sigmas)
+    return int(((counts >= share * expected_hq) & (counts >= min_count)).sum())
+
+
+def perfect_hq(n_samples: int, n_modes: int, *, weights=None, hq_sigmas: float = 3.0) -> np.ndarray:
+    """HQ samples per mode that a perfect generator draws on average among `n_samples`."""
+    w = np.full(n_modes, 1.0 / n_modes) if weights is None else np.asarray(weights, dtype=np.float64)
+    # a 2-D isotropic Gaussian puts 1 - exp(-r^2 / 2) of its mass within r standard deviations
+    return n_samples * w * (1.0 - math.exp(-hq_sigmas ** 2 / 2))
+
+
 def mog_metrics(samples, modes, sigma: float, *, weights=None, hq_sigmas: float = 3.0,
                 min_count: int = 1) -> dict:
     """Modes covered, HQ fraction and mode KL (see module docstring) of `samples` (N, 2).
@@ -73,14 +90,12 @@ def mog_metrics(samples, modes, sigma: float, *, weights=None, hq_sigmas: float 
     hq = dist[np.arange(len(x)), nearest] <= hq_sigmas * sigma
     counts = np.bincount(nearest[hq], minlength=len(m))
     k = len(m)
-    w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, dtype=np.float64)
-    # a 2-D isotropic Gaussian puts 1 - exp(-r^2 / 2) of its mass within r standard deviations
-    expected_hq = len(x) * w * (1.0 - math.exp(-hq_sigmas ** 2 / 2))
     result = {
         "n_samples": int(len(x)),
         "n_modes": int(k),
         "modes_covered": int((counts >= min_count).sum()),
-        "modes_covered_strict": int(((counts >= STRICT_SHARE * expected_hq) & (counts >= min_count)).sum()),
+        "modes_covered_strict": populated_modes(counts, len(x), STRICT_SHARE, weights=weights,
+                                                hq_sigmas=hq_sigmas, min_count=min_count),
         "strict_share": STRICT_SHARE,
         "hq_fraction": float(hq.mean()) if len(x) else math.nan,
         "mode_counts": counts.tolist(),
