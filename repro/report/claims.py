@@ -193,7 +193,7 @@ def _lightest_mode_hq(protocol) -> float:
 
 def strict_sensitivity(df: pd.DataFrame, hq_sigmas: float) -> list[str]:
     """Mean modes per row counted at each share of STRICT_SHARES (and VEEGAN's one sample), and
-    whether each least-squares row keeps the claim's rule (:func:`_survives`) there, as Markdown."""
+    whether each least-squares row keeps the claim's rule (:func:`_more_modes`) there, as Markdown."""
     counts = final_mode_counts(df)
     runs = df[df["run_id"].isin(counts.index)]
     if runs.empty:
