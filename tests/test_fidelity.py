@@ -16,7 +16,7 @@ from repro.config import RunConfig
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("table", ["sngan_digits", "lsgan_mog"])
+@pytest.mark.parametrize("table", sorted(p.parent.name for p in (ROOT / "results").glob("*/*.provenance.csv")))
 def test_published_runs_hash_as_their_table_rows(table):
     """batch_size_g, optim and attention_variant were added, and ``norm`` renamed ``norm_d``, after
     some of results/ was made: at their defaults every published run's config hash (its
@@ -26,7 +26,7 @@ def test_published_runs_hash_as_their_table_rows(table):
     rows = list(csv.DictReader(open(ROOT / "results" / table / f"{table}.provenance.csv")))
     configs = {r["run_id"]: experiments.run_config(r)
                for _, r in experiments.validate(ROOT / "config" / "tables" / f"{table}.tsv").iterrows()}
-    assert sorted(r["run_id"] for r in rows) == sorted(configs) and len(rows) >= 30
+    assert sorted(r["run_id"] for r in rows) == sorted(configs) and len(rows) >= 15
     for row in rows:
         cfg = configs[row["run_id"]]
         o = cfg.optimizer()
