@@ -82,9 +82,8 @@ def test_mog_claim_does_not_hold_when_least_squares_covers_fewer(tmp_path):
     assert "**does not hold** for LSGAN" in md and "fewer in 3" in md
 
 
-
 def test_mog_claim_counts_modes_at_other_thresholds(tmp_path):
-    """The final per-mode HQ counts in scores.json are recounted at each share of STRICT_SHARES.
+    """The final per-mode HQ counts in scores.json are recounted at each share of RECOUNT_SHARES.
     Hand count: a 1/9 mode of the ring needs 2500 * 1/9 * (1 - e^-4.5) * share samples, 13.7 at
     0.05, 54.9 at 0.2; the 2/9 mode (the last) twice that. LSGAN's 3 seeds hold 20 samples at each
     of 7 modes (covered at 0.05, not at 0.2); the regular GAN's hold 100 at modes 0-1 (covered at
@@ -110,6 +109,7 @@ def test_mog_claim_says_when_scores_predate_the_mode_counts(tmp_path):
     tsv = mog_table(tmp_path, ls_modes=[6, 5, 7], std_modes=[1, 2, 5], std_share=[0.95, 0.99, 0.4])
     md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
     assert "Not in these runs' scores (they predate the per-mode counts)" in md
+
 
 def sweep_table(tmp_path, fids):
     """methods x settings A, D x 2 seeds; `fids[method][setting]` is a list of 2 FIDs (None: diverged)."""

@@ -270,7 +270,6 @@ def test_strict_mode_count_needs_a_populated_mode():
     assert mog_metrics(x, modes, 0.01, weights=w)["modes_covered_strict"] == 0
 
 
-
 def test_modes_populated_at_other_shares_by_hand():
     """The threshold share is ours (point 10), so the claim also counts at other shares. Hand
     count on the ring's weights (1/9 for the first seven modes, 2/9 for the last, the one at
@@ -288,6 +287,7 @@ def test_modes_populated_at_other_shares_by_hand():
     assert populated_modes(counts, 2500, 0.1, weights=w) == 2  # 33 >= 27.5, 60 >= 54.9
     assert populated_modes(counts, 2500, STRICT_SHARE, weights=w) == 0  # 54.9 (109.9): none
     assert populated_modes([0, 0, 0, 0, 0, 0, 0, 1], 2500, 0.0, weights=w) == 1  # at least one sample
+
 
 def test_ledger_names_exist():
     """docs/fidelity.md covers the ten points of issue 10 and the other recorded choices; every

@@ -171,7 +171,7 @@ def _strict_line(pair: pd.DataFrame, row: str, base_label: str) -> str:
 
 #: Shares of a perfect generator's HQ samples at which the claim's table also counts modes: the
 #: strict count's threshold (STRICT_SHARE) is ours, so the reader sees where the verdict turns.
-STRICT_SHARES = (0.02, 0.05, 0.1, 0.2, 0.5)
+RECOUNT_SHARES = (0.02, 0.05, 0.1, 0.2, 0.5)
 
 
 def final_mode_counts(df: pd.DataFrame) -> pd.Series:
@@ -192,14 +192,14 @@ def _lightest_mode_hq(protocol) -> float:
 
 
 def strict_sensitivity(df: pd.DataFrame, hq_sigmas: float) -> list[str]:
-    """Mean modes per row counted at each share of STRICT_SHARES (and VEEGAN's one sample), and
+    """Mean modes per row counted at each share of RECOUNT_SHARES (and VEEGAN's one sample), and
     whether each least-squares row keeps the claim's rule (:func:`_more_modes`) there, as Markdown."""
     counts = final_mode_counts(df)
     runs = df[df["run_id"].isin(counts.index)]
     if runs.empty:
         return ["Not in these runs' scores (they predate the per-mode counts); rerun the table to get it."]
     weights = ring_mixture().weights.numpy()
-    cols = {f">= {s:g}" + (" (strict)" if s == STRICT_SHARE else ""): s for s in STRICT_SHARES}
+    cols = {f">= {s:g}" + (" (strict)" if s == STRICT_SHARE else ""): s for s in RECOUNT_SHARES}
     per_run = runs[["row", "seed", "loss"]].assign(**{"1 sample (VEEGAN)": runs["final_modes_covered"]})
     for col, share in cols.items():
         per_run[col] = [populated_modes(*counts[r], share, weights=weights, hq_sigmas=hq_sigmas)
@@ -308,7 +308,7 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
           f"({protocol.mog_hq_sigmas * ring_mixture().sigma:g}) of it.", "",
           "## Per row (mean ± std over seeds)", "", per_row.to_markdown(), "",
           "## Modes at other thresholds (mean ± std over seeds)", "",
-          "A mode counted when it holds at least the given share of the high-quality samples a "
+          "A mode is counted when it holds at least the given share of the high-quality samples a "
           f"perfect generator puts there ({_lightest_mode_hq(protocol):.0f} of {protocol.n_fake:,} at a "
           "1/9 mode of the ring), from each run's final per-mode counts. The strict count's share "
           "is our choice (`docs/fidelity.md`, point 10); this table shows where the verdict turns.", "",
