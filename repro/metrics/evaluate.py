@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .extractor import FeatureExtractor, Features
+from .extractor import FULL_FP32, FeatureExtractor, Features
 from . import registry
 from .fid import feature_stats
 from .images import to_uint8
@@ -223,6 +223,7 @@ def _record(protocol: Protocol, extractor: FeatureExtractor, device, **extra: An
         "network_weights_sha256": extractor.weights_sha256,
         "resize": extractor.resize_mode,
         "device": str(device),
+        "feature_numerics": dict(FULL_FP32),  # the switches inside every extraction (full_fp32)
         "versions": {"torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
         **extra,

@@ -15,18 +15,65 @@ the small test networks all satisfy it, so FID/IS for CIFAR-10, digits and the t
 grey -> RGB channel repeat, the resize (``clean`` or ``legacy_tensorflow``, see `images.py`) on the
 images' device, batching, and float32 -> CPU collection. Results do not depend on the batch size
 beyond float32 round-off (the networks run in eval mode; tested).
+
+Every forward runs in full float32 (:func:`full_fp32`): on a GPU torch runs cuDNN convolutions in
+TF32 by default (10-bit mantissa) and may reduce fp16/bf16 matmuls in reduced precision, while the
+TF graph, clean-fid and torch-fidelity score in fp32. The switches are global, so they are set for
+the extraction only and restored afterwards, whatever happens inside (issue 25, point 2).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
 from .images import RESIZE_MODES, resize, to_uint8
+
+
+#: The numerics every feature extraction runs under (recorded in each protocol and score).
+PRECISION = "fp32"
+
+
+def _switches() -> dict:
+    """The global torch switches that let a GPU compute float32 work in reduced precision."""
+    matmul = torch.backends.cuda.matmul
+    return {"matmul_tf32": matmul.allow_tf32, "cudnn_tf32": torch.backends.cudnn.allow_tf32,
+            "float32_matmul_precision": torch.get_float32_matmul_precision(),
+            "fp16_reduced_reduction": matmul.allow_fp16_reduced_precision_reduction,
+            "bf16_reduced_reduction": matmul.allow_bf16_reduced_precision_reduction}
+
+
+def _set_switches(state: dict) -> None:
+    matmul = torch.backends.cuda.matmul
+    matmul.allow_tf32 = state["matmul_tf32"]
+    torch.backends.cudnn.allow_tf32 = state["cudnn_tf32"]
+    torch.set_float32_matmul_precision(state["float32_matmul_precision"])
+    matmul.allow_fp16_reduced_precision_reduction = state["fp16_reduced_reduction"]
+    matmul.allow_bf16_reduced_precision_reduction = state["bf16_reduced_reduction"]
+
+
+#: The switches inside :func:`full_fp32`: no TF32, "highest" float32 matmuls, no reduced-precision
+#: reductions -- what the TF1 graph, clean-fid and torch-fidelity compute with.
+FULL_FP32 = {"matmul_tf32": False, "cudnn_tf32": False, "float32_matmul_precision": "highest",
+             "fp16_reduced_reduction": False, "bf16_reduced_reduction": False}
+
+
+@contextlib.contextmanager
+def full_fp32() -> Iterator[dict]:
+    """Full float32 on every device for the block, the previous switches restored on exit (also
+    after an exception). The switches are process-wide, so this is set around each extraction,
+    never left on: training keeps whatever numerics its run chose (repro.io records them)."""
+    saved = _switches()
+    _set_switches(FULL_FP32)
+    try:
+        yield dict(FULL_FP32)
+    finally:
+        _set_switches(saved)
 
 
 @dataclass
@@ -96,8 +143,9 @@ class FeatureExtractor:
 
     @torch.no_grad()
     def forward_batch(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Features and logits (float32, on `device`) of one batch."""
-        feats, logits = self.net(self.preprocess(images))
+        """Features and logits (float32, on `device`) of one batch, computed in full fp32."""
+        with full_fp32():
+            feats, logits = self.net(self.preprocess(images))
         return feats.float().reshape(feats.shape[0], -1), logits.float()
 
     def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

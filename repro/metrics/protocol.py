@@ -35,6 +35,11 @@ Choices made for the registry (`PROTOCOLS`), with their sources:
   covered when at least ``mog_min_count`` = 1 high-quality sample is nearest to it (VEEGAN's rule).
 * ``curve-*`` -- cheaper versions for learning curves, comparable only with themselves.
 
+``precision`` records the numerics of the feature network: "fp32" always (TF32 and reduced-precision
+reductions off inside every extraction, `extractor.full_fp32`; issue 25). It has one allowed value,
+so it cannot tell two protocols apart and stays out of the key (adding it would change every key
+and orphan every published score computed, on CPUs, in exactly these numerics).
+
 `feature_batch` (images per network forward) and `notes` are stored but excluded from the key:
 they cannot change a score (batch-size independence is tested). `name` is excluded as well, so a
 renamed copy with identical settings stays comparable.
@@ -49,13 +54,14 @@ from typing import Any, Mapping
 
 from ..io import stable_hash
 from .digits import recipe_hash as _digits_recipe_hash
+from .extractor import PRECISION
 from .images import QUANTIZE_RULES, RESIZE_MODES
 from .inception import INCEPTION_SHA256
 from ..errors import UserError
 
 NETWORKS = ("inception", "digits", "mog")
 #: `metrics` is not in the key: which metrics a protocol computes cannot change any one score.
-_NOT_IN_KEY = ("name", "notes", "feature_batch", "metrics")
+_NOT_IN_KEY = ("name", "notes", "feature_batch", "metrics", "precision")
 #: The metric families (repro.metrics.registry) a protocol computes unless it names its own.
 DEFAULT_METRICS = {"inception": ("fid", "is"), "digits": ("fid", "is"), "mog": ("mog",)}
 
@@ -92,6 +98,8 @@ class Protocol:
         metrics: the metric families it computes (`repro.metrics.registry`, in order); empty =
             :data:`DEFAULT_METRICS` of its network. Not part of the key: adding a metric does not
             change the others' values, so scores stay comparable.
+        precision: numerics of the feature network, :data:`repro.metrics.extractor.PRECISION`
+            ("fp32": no TF32, no reduced-precision reductions); the only allowed value.
     """
 
     name: str
@@ -111,6 +119,7 @@ class Protocol:
     feature_batch: int = 200
     notes: str = ""
     metrics: tuple[str, ...] = ()
+    precision: str = PRECISION
 
     def __post_init__(self) -> None:
         from . import registry
@@ -140,6 +149,8 @@ class Protocol:
             problems.append(f"need n_fake >= 2 and is_n >= 0 (n_fake={self.n_fake}, is_n={self.is_n})")
         if self.is_n and not 1 <= self.is_splits <= self.is_n:
             problems.append(f"is_splits={self.is_splits} must be in 1..is_n")
+        if self.precision != PRECISION:
+            problems.append(f"precision {self.precision!r}: features are always computed in {PRECISION!r}")
         if self.feature_batch < 1:
             problems.append("feature_batch must be >= 1")
         if problems:

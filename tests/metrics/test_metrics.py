@@ -216,13 +216,17 @@ _ALTERNATIVES = {"network": "digits", "n_fake": 6000, "n_real": 9999, "real_spli
 def test_protocol_key_changes_with_every_score_relevant_field():
     base = get_protocol("sngan")
     key_fields = {f.name for f in dataclasses.fields(Protocol)} - {"name", "notes", "feature_batch",
-                                                                   "metrics"}
+                                                                   "metrics", "precision"}
     assert key_fields == set(_ALTERNATIVES)
     for field, value in _ALTERNATIVES.items():
         assert base.replace(**{field: value}).key() != base.key(), field
     # Fields that cannot change a score do not change the key.
     same = base.replace(name="renamed", notes="x", feature_batch=7, metrics=("fid", "is", "pr"))
     assert same.key() == base.key()
+    # precision has one allowed value (features always in full fp32), so it never splits keys
+    assert base.precision == "fp32"
+    with pytest.raises(ValueError, match="precision 'tf32'"):
+        base.replace(precision="tf32")
     assert_comparable(base, same)
 
 
