@@ -9,12 +9,19 @@ The trainer asks for an :class:`Evaluator` before its first step, so a missing I
 or data split fails before any training. ``evaluator(G, "curve")`` scores G under the run's
 learning-curve protocol, ``evaluator(G, "final")`` under its final protocol; both draw samples
 from their own seeded generator, so evaluating never moves the training RNG.
+
+``evaluator(G, "best")`` scores the best checkpoint under the final protocol on a *fresh* sample
+stream (:func:`sample_seed`): the curve evaluations that chose it were drawn from the run's seed,
+and the maximum of several noisy evaluations is biased towards luck (the winner's curse); scored
+again on samples that played no part in choosing it, its score is an unbiased estimate of that
+checkpoint's (issue 25, point 4; tests/test_evaluator.py shows both).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -28,7 +35,22 @@ from .metrics.protocol import Protocol, get_protocol
 DEFAULT_PROTOCOLS = datasets.View(lambda d: tuple(d.protocols))
 
 __all__ = ["DEFAULT_PROTOCOLS", "Evaluator", "headline_of", "make_evaluator", "preflight", "protocols",
-           "sampler"]
+           "sample_seed", "sampler"]
+
+#: Evaluation kinds -> the protocol they use ("best": the final protocol, on the fresh stream).
+PROTOCOL_OF = {"curve": "curve", "final": "final", "best": "final"}
+#: Second word of the SeedSequence that derives the best checkpoint's stream from the run's seed.
+_BEST_STREAM = 1
+
+
+def sample_seed(seed: int, kind: str) -> int:
+    """The seed of the sample stream that scores `kind`: the run's own seed for the curve and the
+    final G; for the best checkpoint a seed derived from it (numpy SeedSequence of (seed, 1)),
+    so its samples are independent of the curve samples that selected it, and still reproducible
+    from the run's seed alone."""
+    if kind != "best":
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed), _BEST_STREAM]).generate_state(1)[0] & 0x7FFF_FFFF)
 
 
 def protocols(cfg: RunConfig) -> dict[str, Protocol | None]:
@@ -85,17 +107,19 @@ class Evaluator:
     references: dict
 
     def __call__(self, G: nn.Module, kind: str) -> dict:
-        p = self.protocols[kind]
+        """G's scores for `kind` ("curve", "final" or "best": see the module docstring)."""
+        which = PROTOCOL_OF[kind]
+        p = self.protocols[which]
         if p is None:
             return {}
-        sample, device = sampler(G, self.cfg.n_classes, self.device), self.device
+        sample, device, seed = sampler(G, self.cfg.n_classes, self.device), self.device, sample_seed(self.cfg.seed, kind)
         if p.network == "mog":
             mix = self.source.mixture
             return ev.evaluate_mog_generator(sample, mix.modes.cpu().numpy(), mix.sigma, p, device,
-                                             seed=self.cfg.seed, generator_module=G,
+                                             seed=seed, generator_module=G,
                                              weights=mix.weights.cpu().numpy())
-        return ev.evaluate_generator(sample, p, self.references[kind], self.extractors[kind], device,
-                                     seed=self.cfg.seed, generator_module=G)
+        return ev.evaluate_generator(sample, p, self.references[which], self.extractors[which], device,
+                                     seed=seed, generator_module=G)
 
 
 def make_evaluator(cfg: RunConfig, source: data.Source, device: torch.device) -> Evaluator:

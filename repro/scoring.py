@@ -39,7 +39,7 @@ from torch import nn
 
 from . import data, datasets, io, rundir
 from .errors import UserError
-from .evaluator import DEFAULT_PROTOCOLS, protocols, sampler
+from .evaluator import DEFAULT_PROTOCOLS, protocols, sample_seed, sampler
 from .metrics import evaluate as ev
 from .metrics.protocol import PROTOCOLS, Protocol, get_protocol
 
@@ -388,7 +388,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
         for name, G in targets.items():
             out[name][p.name] = ev.evaluate_mog_generator(
                 sampler(G, source.n_classes, dev), mix.modes.cpu().numpy(), mix.sigma, p, dev,
-                seed=source.seed, generator_module=G, weights=mix.weights.cpu().numpy())
+                seed=sample_seed(source.seed, name), generator_module=G, weights=mix.weights.cpu().numpy())
     groups: dict[tuple, list[Protocol]] = {}
     for p in protocols:
         if p.network != "mog":
@@ -404,7 +404,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
                     [source.images[i:i + SAMPLE_BATCH] for i in range(0, n, SAMPLE_BATCH)]), {}
             else:
                 feats, counters = ev.sample_features(
-                    sampler(G, source.n_classes, dev), n, source.seed, dev, extractor,
+                    sampler(G, source.n_classes, dev), n, sample_seed(source.seed, name), dev, extractor,
                     generator_module=G, g_mode=group[0].g_mode, quantize=group[0].quantize,
                     sample_batch=SAMPLE_BATCH)
             seconds = time.perf_counter() - start
@@ -412,7 +412,7 @@ def score(source: ScoreSource, protocols: list[Protocol], device: str = "cpu",
                 fake = ev.Features(feats.features[:p.n_generated], feats.logits[:p.n_generated])
                 ref = refs[p.name]
                 s = ev.score_features(fake, p, ref.mu, ref.sigma, ref.features, kid=False)
-                extra = {"seed": source.seed, "sample_batch": SAMPLE_BATCH} if G is not None else \
+                extra = {"seed": sample_seed(source.seed, name), "sample_batch": SAMPLE_BATCH} if G is not None else \
                     {"images_used": p.n_generated, "images_given": len(source.images)}
                 out[name][p.name] = {**s, **ev._record(
                     p, extractor, dev, n_fake=p.n_fake, feature_batch=extractor.batch_size,

@@ -328,7 +328,8 @@ def train(cfg: RunConfig, out: str | Path, ckpt_dir: str | Path | None = None,
           stop_after: int | None = None, time_limit_min: float | None = None) -> dict:
     """Train (or resume) the run; return the final status dict.
 
-    ``evaluator(G, kind)`` scores G under the run's "curve" or "final" protocol (default:
+    ``evaluator(G, kind)`` scores G under the run's "curve" or "final" protocol, or the best
+    checkpoint ("best") under the final protocol on a fresh sample stream (default:
     :func:`repro.evaluator.make_evaluator`, built before the first step so a missing feature
     network fails before any training). ``stop_after`` ends the call early after that many
     generator updates (tests use it to interrupt a run cleanly). ``time_limit_min``: the job's
@@ -575,10 +576,10 @@ class Trainer:
         else:
             io.torch_save(rd / rundir.G_FINAL, run.G.state_dict())
             scores = {"status": "completed", "final": {"step": step, **self.evaluator(run.G, "final")}}
-            if self.best.step is not None:  # the best curve checkpoint, scored under the final protocol
-                G_best = copy.deepcopy(run.G)
+            if self.best.step is not None:  # the best curve checkpoint, scored under the final
+                G_best = copy.deepcopy(run.G)  # protocol on samples that did not select it
                 G_best.load_state_dict(self.best_state)
-                scores["best"] = {"step": self.best.step, **self.evaluator(G_best, "final")}
+                scores["best"] = {"step": self.best.step, **self.evaluator(G_best, "best")}
             status = {"state": "completed", "step": step}
         status["segments"] = self._segments_upto(step)
         scores.update(config_hash=cfg.hash(), seed=cfg.seed, segments=status["segments"],

@@ -82,3 +82,48 @@ def test_old_module_name_is_an_alias_that_warns():
         old = importlib.import_module("repro.evaluation")
     assert evaluator.__all__ and all(getattr(old, n) is getattr(evaluator, n) for n in evaluator.__all__)
     assert not [n for n in dir(old) if not n.startswith("_") and n not in (*evaluator.__all__, "warnings")]
+
+
+def test_best_stream_is_its_own_and_reproducible():
+    """The best checkpoint's seed is derived from the run's seed alone, differs from it (and from
+    the curve's and the final G's), and differs between runs of different seeds."""
+    assert evaluator.sample_seed(3, "curve") == evaluator.sample_seed(3, "final") == 3
+    best = [evaluator.sample_seed(s, "best") for s in range(50)]
+    assert best == [evaluator.sample_seed(s, "best") for s in range(50)]
+    assert len(set(best)) == 50 and not set(best) & set(range(50))
+    assert all(0 <= b < 2**31 for b in best)  # a valid torch.Generator seed
+
+
+def test_best_checkpoint_is_scored_on_samples_that_did_not_select_it(tmp_path):
+    """Issue 25, point 4. A MoG run whose curve and final protocols are the same ("mog"): the curve
+    row of the best step is that checkpoint scored on the run's seed -- the samples that chose it.
+    scores.json's "best" is the same checkpoint (G_best.pt) scored on the fresh stream: equal to
+    an independent metric call with the derived seed, and not to the curve row."""
+    import json
+
+    import pandas as pd
+
+    from repro.train import train
+
+    cfg = RunConfig.from_dict(dict(dataset="mog_ring", resolution=0, arch="mlp", setting="lsgan_mog",
+                                   update="simultaneous", batch_size=64, g_updates=60, log_every=10,
+                                   ckpt_every=20, eval_every=20, eval_protocol="mog", final_protocol="mog",
+                                   seed=5))
+    train(cfg, tmp_path, progress=False)
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    best, step = scores["best"], scores["best"]["step"]
+    G = _build(cfg)
+    G.load_state_dict(torch.load(tmp_path / "G_best.pt", weights_only=True))
+    mix = data.ring_mixture()
+
+    def score(seed):
+        return evaluate_mog_generator(evaluator.sampler(G, 0, torch.device("cpu")), mix.modes.numpy(),
+                                      mix.sigma, "mog", "cpu", seed=seed, generator_module=G,
+                                      weights=mix.weights.numpy())
+
+    fresh, selecting = json.loads(json.dumps(score(evaluator.sample_seed(5, "best")))), score(5)
+    assert best["seed"] == evaluator.sample_seed(5, "best") != scores["final"]["seed"] == 5
+    assert {k: best[k] for k in fresh} == fresh
+    row = pd.read_csv(tmp_path / "curve.csv").set_index("step").loc[step]
+    assert row["kl_uniform"] == pytest.approx(selecting["kl_uniform"], rel=1e-6)  # the selecting samples
+    assert best["kl_uniform"] != pytest.approx(row["kl_uniform"], rel=1e-6)       # are not the reported ones

@@ -50,7 +50,7 @@ def test_run_directory_contract(tmp_path):
     assert rows[0] == "step,loss_d,loss_g,seconds,it_per_s,img_per_s"
     assert [int(r.split(",")[0]) for r in rows[1:]] == [10, 20, 30, 40, 50, 60]
     scores = json.loads((tmp_path / "scores.json").read_text())
-    assert calls == ["curve", "curve", "curve", "final", "final"]  # 20, 40, 60; final and best
+    assert calls == ["curve", "curve", "curve", "final", "best"]  # 20, 40, 60; final; best (fresh stream)
     assert scores["status"] == "completed" and scores["final"] == {"step": 60, "fid": 1.0, "kind": "final"}
     assert scores["best"]["step"] == 60  # the curve's FID fell at every evaluation
     curve = (tmp_path / "curve.csv").read_text().splitlines()
