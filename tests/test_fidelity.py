@@ -324,3 +324,43 @@ def test_ledger_names_exist():
                *(p.notes for p in PROTOCOLS.values())]
     assert all(s.strip() for s in sources)
     assert "docs/fidelity.md" in (ROOT / "README.md").read_text()
+
+
+# -- issue 25: the instrument behind every reference ------------------------------------------
+def test_every_paper_reference_names_its_instrument_and_no_foreign_one_is_hard():
+    """Each paper number names the network that measured it and a source; every hard one was
+    measured with our protocol's instrument (SNGAN's FIDs came from the lab's Chainer port:
+    chainer-gan-lib/sngan_projection calc_FID, so none is hard)."""
+    from repro.metrics.protocol import INSTRUMENTS
+    from repro.report.references import OUR_INSTRUMENTS, instrument_of, load_references
+
+    refs = load_references()
+    papers = refs[refs["paper"] != "smoke"]
+    assert set(papers["instrument"]) <= set(INSTRUMENTS) and (papers["instrument"] != "").all()
+    assert (papers["instrument_source"].str.len() > 20).all()
+    hard = refs[refs["hard"]]
+    for _, r in hard.iterrows():
+        ours = instrument_of(r["protocol"]) or "tf-inception-2015-12-05"  # SAGAN's unregistered protocol
+        assert r["instrument"] in ("", ours) and (r["instrument"] or ours) in OUR_INSTRUMENTS, r["origin"]
+    sngan = papers[(papers["paper"] == "SNGAN") & (papers["row"] != "Real data")]
+    assert set(sngan.loc[sngan["metric"] == "fid", "instrument"]) == {"chainer-inception-port"}
+    assert not sngan.loc[sngan["metric"] == "fid", "hard"].any()
+
+
+def test_a_foreign_instrument_is_refused_as_hard_and_never_compared():
+    from repro.report.references import ReferenceError, match, validate
+    from repro.metrics.protocol import get_protocol
+
+    row = {"paper": "P", "paper_table": "t", "row": "r", "column": "c", "metric": "fid", "value": "20",
+           "std": "", "direction": "lower", "protocol": "sngan", "tolerance": "10%", "source": "paper text",
+           "instrument": "chainer-inception-port", "instrument_source": "its code"}
+    with pytest.raises(ReferenceError, match=r"line 2, column 'hard'.*can never be a hard bound"):
+        validate(pd.DataFrame([row]))  # hard defaults to verified: true
+    with pytest.raises(ReferenceError, match=r"column 'instrument'.*unknown instrument 'chainer'"):
+        validate(pd.DataFrame([{**row, "instrument": "chainer", "hard": "false"}]))
+    key = get_protocol("sngan").key()
+    refs = validate(pd.DataFrame([{**row, "hard": "false"}]))
+    usable, shown, why = match(refs, "P", "t", "r", "c", "fid", "final", "sngan", key)
+    assert usable is None and shown["value"] == 20 and why.startswith("instrument mismatch")
+    same = validate(pd.DataFrame([{**row, "instrument": "tf-inception-2015-12-05"}]))
+    assert match(same, "P", "t", "r", "c", "fid", "final", "sngan", key)[0] is not None

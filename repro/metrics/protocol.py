@@ -60,6 +60,23 @@ from .inception import INCEPTION_SHA256
 from ..errors import UserError
 
 NETWORKS = ("inception", "digits", "mog")
+
+#: The measuring instruments a reference number may have been made with (config/references:
+#: column `instrument`; issue 25, point 1). A number is judged against ours only when it was made
+#: with the instrument our protocol uses (:data:`INSTRUMENT_OF`); sources in docs/fidelity.md.
+INSTRUMENTS = {
+    "tf-inception-2015-12-05": "the TF graph of inception-2015-12-05 (OpenAI improved-gan IS, TTUR "
+                               "FID, tfgan's frozen copy); NVIDIA's TorchScript of it is ours",
+    "chainer-inception-port": "hvy/chainer-inception-score's port of the same weights (mattya fork in "
+                              "chainer-gan-lib, source/inception in sngan_projection): another "
+                              "instrument, reads real CIFAR-10 IS 12.0 where the TF graph reads 11.24",
+    "pytorch-fid-port": "mseitzer/pytorch-fid's InceptionV3 (TF weights, its own resize)",
+    "unknown": "the source does not say which network made the number",
+    "digits-classifier": "the suite's offline digits classifier (repro.metrics.digits)",
+    "none": "no network: 2-D samples scored directly (MoG)",
+}
+#: The instrument each network of ours is (an Inception protocol measures with the TF graph).
+INSTRUMENT_OF = {"inception": "tf-inception-2015-12-05", "digits": "digits-classifier", "mog": "none"}
 #: `metrics` is not in the key: which metrics a protocol computes cannot change any one score.
 _NOT_IN_KEY = ("name", "notes", "feature_batch", "metrics", "precision")
 #: The metric families (repro.metrics.registry) a protocol computes unless it names its own.
@@ -155,6 +172,11 @@ class Protocol:
             problems.append("feature_batch must be >= 1")
         if problems:
             raise ValueError(f"invalid protocol {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def instrument(self) -> str:
+        """The measuring instrument of this protocol's scores (:data:`INSTRUMENTS`)."""
+        return INSTRUMENT_OF[self.network]
 
     @property
     def n_generated(self) -> int:

@@ -26,7 +26,12 @@ One CSV row is one published (or regression) number for one cell of a paper tabl
   is not acceptable. A hard row must be verified. Third-party numbers are typically soft: the
   verdict is computed and shown, but does not fail the check.
 * ``kind``: ``paper`` (default; ``better`` than the paper is fine) or ``regression`` (our own
-  smoke-suite ranges: leaving the range on either side is a failure).
+  smoke-suite ranges and the real-data gate: leaving the range on either side is a failure).
+* ``instrument`` (+ ``instrument_source``): the network that measured the number, a name of
+  :data:`repro.metrics.protocol.INSTRUMENTS` (issue 25). Empty: the protocol's own (our regression
+  rows). A number made with another instrument than our protocol's (the Chainer port of Inception,
+  pytorch-fid's, an unstated one) is shown but never compared (``inconclusive``, "instrument
+  mismatch") and can never be ``hard``: the same images read differently through another port.
 
 Rows are unique on (paper, paper_table, row, column, metric, checkpoint, protocol).
 """
@@ -42,7 +47,7 @@ import pandas as pd
 from .. import deprecation
 from ..config import TRAJECTORY_NEUTRAL
 from ..experiments import RENAMED_LABELS
-from ..metrics.protocol import PROTOCOLS
+from ..metrics.protocol import INSTRUMENT_OF, INSTRUMENTS, PROTOCOLS
 from .verdict import DIRECTIONS
 from ..errors import UserError
 
@@ -54,7 +59,9 @@ REFERENCE_DIR = Path("config") / "references"
 REQUIRED = ("paper", "paper_table", "row", "column", "metric", "value", "std", "protocol", "source",
             "tolerance", "direction")
 OPTIONAL_DEFAULTS = {"checkpoint": "final", "g_updates": None, "tolerance_note": "", "kind": "paper",
-                     "verified": None, "hard": None, "note": ""}
+                     "verified": None, "hard": None, "note": "", "instrument": "", "instrument_source": ""}
+#: The instruments our protocols measure with: the only ones a hard reference may name.
+OUR_INSTRUMENTS = frozenset(INSTRUMENT_OF.values())
 KEY = ("paper", "paper_table", "row", "column", "metric", "checkpoint", "protocol")
 KINDS = ("paper", "regression")
 
@@ -156,6 +163,13 @@ def validate(df: pd.DataFrame, origin: str = "<references>") -> pd.DataFrame:
         if hard and not verified:
             raise bad("hard", "an unverified number can never be a hard bound")
         r["verified"], r["hard"] = verified, hard
+        r["instrument"] = str(r["instrument"] or "").strip()
+        if r["instrument"] and r["instrument"] not in INSTRUMENTS:
+            raise bad("instrument", f"unknown instrument {r['instrument']!r}; known: {', '.join(INSTRUMENTS)}")
+        if hard and r["instrument"] and r["instrument"] not in OUR_INSTRUMENTS:
+            raise bad("hard", f"a number made with {r['instrument']!r} is not our instrument's "
+                              f"({', '.join(sorted(OUR_INSTRUMENTS))}): it can never be a hard bound; "
+                              f"set hard=false")
         try:
             r["tol"] = resolve_tolerance(r["tolerance"], r["value"], r["std"])
         except ValueError as e:
@@ -234,6 +248,12 @@ def same_protocol(ref_protocol: str, protocol_name, protocol_key) -> bool:
     return registered is None or registered.key() == protocol_key
 
 
+def instrument_of(protocol_name: str) -> str | None:
+    """The instrument of a registered protocol's scores (None for an unregistered name)."""
+    p = PROTOCOLS.get(protocol_name)
+    return p.instrument if p is not None else None
+
+
 def match(refs: pd.DataFrame | None, paper, paper_table, row, column, metric: str, checkpoint: str,
           protocol_name, protocol_key, g_updates=None) -> tuple[pd.Series | None, pd.Series | None, str]:
     """The reference to compare a cell with.
@@ -254,6 +274,10 @@ def match(refs: pd.DataFrame | None, paper, paper_table, row, column, metric: st
     ref = same.iloc[0]
     if not ref["verified"]:
         return None, ref, f"unverified reference ({ref['source']})"
+    ours = instrument_of(ref["protocol"])
+    if ref.get("instrument") and ours and ref["instrument"] != ours:
+        return None, ref, (f"instrument mismatch: the reference was measured with {ref['instrument']}, "
+                           f"ours with {ours} ({ref.get('instrument_source') or 'no source'})")
     if not math.isnan(ref["g_updates"]) and g_updates is not None and not pd.isna(g_updates) \
             and float(g_updates) != ref["g_updates"]:
         return None, ref, (f"budget mismatch: ours {int(float(g_updates))} generator updates, "

@@ -503,7 +503,9 @@ def test_repository_references_load():
     assert not (refs["hard"] & ~refs["verified"]).any()
     hard = refs[refs["hard"] & (refs["kind"] == "paper")]
     assert set(hard["paper"]) == {"SNGAN", "SAGAN"}
-    assert set(refs.loc[refs["kind"] == "regression", "paper"]) == {"smoke"}
+    # regression ranges: the smoke suite's and SNGAN's real-data gate (issue 25)
+    regression = refs[refs["kind"] == "regression"]
+    assert set(regression["paper"]) == {"smoke", "SNGAN"} and set(regression.loc[regression["paper"] == "SNGAN", "row"]) == {"Real data"}
     assert sorted(hard.loc[hard["paper"] == "SAGAN", "value"]) == [18.28, 22.98, 27.33, 42.13]
 
 
