@@ -22,6 +22,7 @@ localrules:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/gate.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/real.smk"
 include: "workflow/rules/seeds.smk"

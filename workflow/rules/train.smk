@@ -2,6 +2,7 @@ rule train:
     """One run: one cell of a paper table with one seed."""
     input:
         table_tsv,
+        gate_files,  # the suite's real-data gate passed (workflow/rules/gate.smk)
     output:
         str(layout.run_path(RUNS, "{table}", "{run}", rundir.SCORES)),
     log:
@@ -19,5 +20,5 @@ rule train:
     retries: 1
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m repro.gpus --jobs-per-gpu {params.jobs_per_gpu} -- "
-        "{REPRO} train-row {input} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
+        "{REPRO} train-row {input[0]} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
         "--device {config[device]} {params.data_root} --time-limit {resources.runtime} > {log} 2>&1"
