@@ -57,3 +57,29 @@ def test_bad_real_rows_name_line_and_column(tmp_path, change, column):
     bad.write_text("\n".join([lines[0], "\t".join(row[h] for h in header)]) + "\n")
     with pytest.raises(TableError, match=rf"t.tsv, line 2, column '{column}'"):
         validate(bad)
+
+
+def test_real_data_gate_error_rates_by_simulation():
+    """The CIFAR-10 IS gate (11.24 +- 2 x 0.12, our interval = score +- its split std) against known
+    truth: 10 split scores drawn N(mu, 0.12), as an instrument's splits scatter. A correct instrument
+    (mu = 11.24) fails the gate in ~0.6 % of draws; one 2 % off (mu = 11.0 or 11.48) passes in ~0.1 %;
+    1.2 % off (11.1) passes in ~30 %: the gate resolves an instrument error of about 2 %, which is
+    what a wrong resize or port produces (the Chainer port reads 12.0, +6.8 %)."""
+    import numpy as np
+
+    from repro.report.references import load_references
+
+    refs = load_references()
+    row = refs[(refs["paper_table"] == "table2") & (refs["row"] == "Real data") & (refs["column"] == "CIFAR-10")
+               & (refs["metric"] == "is_mean")].iloc[0]
+    assert (row["low"], row["high"]) == pytest.approx((11.0, 11.48)) and row["hard"] and row["kind"] == "regression"
+    rng = np.random.default_rng(0)
+
+    def held_rate(mu, n=4000):
+        x = rng.normal(mu, 0.12, (n, 10))
+        return np.mean([judge_real(m, s, row["low"], row["high"], "higher")[0] == "held"
+                        for m, s in zip(x.mean(1), x.std(1))])
+
+    assert held_rate(11.24) > 0.98                              # false alarm < 2 %
+    assert held_rate(11.0) < 0.01 and held_rate(11.48) < 0.01   # 2 % off: caught
+    assert 0.15 < held_rate(11.1) < 0.5                          # 1.2 % off: often missed
