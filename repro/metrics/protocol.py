@@ -14,8 +14,11 @@ Choices made for the registry (`PROTOCOLS`), with their sources:
   calc_inception_score.py`` draws ``n = 5000 * splits`` with splits = 10, and chainer-gan-lib's
   evaluation draws 50,000); FID between the first 5,000 of those and 10,000 real images. The paper does not state the
   real split; we use the CIFAR-10 *test* set (exactly 10,000 images) -- our choice, recorded here.
-  The paper's pipeline is the TF Inception graph, so resizing is ``legacy_tensorflow`` (the TF1
-  bilinear resize inside that graph). Images are quantized like PFN chainer-gan-lib
+  We measure with the TF Inception graph, so resizing is ``legacy_tensorflow`` (the TF1 bilinear
+  resize inside that graph). That is the paper's instrument for IS (the first author,
+  pfnet-research/sngan_projection#26), not for FID: both lab codebases compute FID only with a
+  Chainer port of Inception, so the paper's FIDs are shown and never judged (their reference rows
+  name that ``instrument``; docs/fidelity.md, point 11). Images are quantized like PFN chainer-gan-lib
   (``uint8(clip(x*127.5+127.5))``) and sampled with G's BN in inference mode, as chainer-gan-lib
   samples. "5,000 examples ... repeated 10 times" is ten splits of 5,000 (not 500): with 500 per
   split p(y) is estimated worse and IS reads a few percent lower (docs/fidelity.md).
