@@ -83,3 +83,29 @@ def test_real_data_gate_error_rates_by_simulation():
     assert held_rate(11.24) > 0.98                              # false alarm < 2 %
     assert held_rate(11.0) < 0.01 and held_rate(11.48) < 0.01   # 2 % off: caught
     assert 0.15 < held_rate(11.1) < 0.5                          # 1.2 % off: often missed
+
+
+def test_gate_ranges_accept_the_tf_graph_and_reject_other_instruments():
+    """SNGAN's real-data gate against published values for the same CIFAR-10 images: the TF graph's
+    IS through torch-fidelity (README: 11.23678 +- 0.09514, 50,000 train images, 10 splits) passes;
+    the Chainer port's 12.0 (chainer-gan-lib README) and torchvision's ImageNet Inception, 9.737 +-
+    0.1489 (Barratt & Sharma 2018, arXiv:1801.01973, as quoted in mseitzer/pytorch-fid#82), fail.
+    FID: the TF graph's sample-size arithmetic for 5k vs 10k real images, 0.08 + 25,600 x 3e-4 = 7.76
+    (docs/fidelity.md, point 13), passes, as does the same scaled by the port's +3.2 % at most."""
+    from repro.report.references import load_references
+
+    refs = load_references()
+    real = refs[(refs["row"] == "Real data") & (refs["column"] == "CIFAR-10")].set_index("metric")
+
+    def verdict(metric, value, std=None):
+        return judge_real(value, std, real.loc[metric, "low"], real.loc[metric, "high"],
+                          real.loc[metric, "direction"])[0]
+
+    assert verdict("is_mean", 11.23678, 0.09514) == "held"
+    assert verdict("is_mean", 12.0, 0.12) == "better"     # regression kind: fails the gate
+    assert verdict("is_mean", 9.737, 0.1489) == "worse"
+    c = 7.17 / 2.8e-4  # (10.3233 - 3.15) / ((1/5000 + 1/5000) - (1/50000 + 1/10000))
+    predicted = 3.15 - c * 1.2e-4 + c * (1 / 5000 + 1 / 10000)
+    assert predicted == pytest.approx(7.76, abs=0.01)
+    assert verdict("fid", predicted) == "held" and verdict("fid", predicted * 1.032) == "held"
+    assert verdict("fid", 3.15) == "better" and verdict("fid", 10.3233) == "worse"  # other sample sizes
