@@ -163,13 +163,7 @@ def validate(df: pd.DataFrame, origin: str = "<references>") -> pd.DataFrame:
         if hard and not verified:
             raise bad("hard", "an unverified number can never be a hard bound")
         r["verified"], r["hard"] = verified, hard
-        r["instrument"] = str(r["instrument"] or "").strip()
-        if r["instrument"] and r["instrument"] not in INSTRUMENTS:
-            raise bad("instrument", f"unknown instrument {r['instrument']!r}; known: {', '.join(INSTRUMENTS)}")
-        if hard and r["instrument"] and r["instrument"] not in OUR_INSTRUMENTS:
-            raise bad("hard", f"a number made with {r['instrument']!r} is not our instrument's "
-                              f"({', '.join(sorted(OUR_INSTRUMENTS))}): it can never be a hard bound; "
-                              f"set hard=false")
+        r["instrument"] = _instrument(r["instrument"], hard, bad)
         try:
             r["tol"] = resolve_tolerance(r["tolerance"], r["value"], r["std"])
         except ValueError as e:
@@ -180,6 +174,18 @@ def validate(df: pd.DataFrame, origin: str = "<references>") -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=list(df.columns) + ["tol", "low", "high", "origin"])
     _check_unique(out)
     return out
+
+
+def _instrument(name, hard: bool, bad) -> str:
+    """A row's instrument, checked: a known name (or empty: the protocol's own), and never a
+    foreign one on a hard row (issue 25: another port of Inception reads the same images apart)."""
+    name = str(name or "").strip()
+    if name and name not in INSTRUMENTS:
+        raise bad("instrument", f"unknown instrument {name!r}; known: {', '.join(INSTRUMENTS)}")
+    if hard and name and name not in OUR_INSTRUMENTS:
+        raise bad("hard", f"a number made with {name!r} is not our instrument's "
+                          f"({', '.join(sorted(OUR_INSTRUMENTS))}): it can never be a hard bound; set hard=false")
+    return name
 
 
 def _check_unique(df: pd.DataFrame) -> None:
