@@ -283,7 +283,7 @@ def match(refs: pd.DataFrame | None, paper, paper_table, row, column, metric: st
     ours = instrument_of(ref["protocol"])
     if ref.get("instrument") and ours and ref["instrument"] != ours:
         return None, ref, (f"instrument mismatch: the reference was measured with {ref['instrument']}, "
-                           f"ours with {ours} ({ref.get('instrument_source') or 'no source'})")
+                           f"ours with {ours} (its instrument_source: {ref['origin']})")
     if not math.isnan(ref["g_updates"]) and g_updates is not None and not pd.isna(g_updates) \
             and float(g_updates) != ref["g_updates"]:
         return None, ref, (f"budget mismatch: ours {int(float(g_updates))} generator updates, "
