@@ -112,7 +112,8 @@ class Evaluator:
         p = self.protocols[which]
         if p is None:
             return {}
-        sample, device, seed = sampler(G, self.cfg.n_classes, self.device), self.device, sample_seed(self.cfg.seed, kind)
+        sample, device = sampler(G, self.cfg.n_classes, self.device), self.device
+        seed = sample_seed(self.cfg.seed, kind)
         if p.network == "mog":
             mix = self.source.mixture
             return ev.evaluate_mog_generator(sample, mix.modes.cpu().numpy(), mix.sigma, p, device,
