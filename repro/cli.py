@@ -178,14 +178,14 @@ def cmd_report(a) -> int:
     from .report.tables import write_report
 
     refs = load_references(a.references)  # default: config/references/*.csv
-    run_ids = cap = None
+    run_ids = cap = looks = None
     if a.seeds_state:  # an adaptive table: only the runs its rounds scheduled (repro.seeds)
-        from .seeds import read_state
+        from .seeds import looks as schedule_looks, read_state
 
         state = read_state(a.seeds_state)
-        run_ids, cap = state["runs"], state["cap"]
+        run_ids, cap, looks = state["runs"], state["cap"], schedule_looks(state)
     paths = write_report(a.table, a.runs, a.out, references=refs, checkpoints=("final", "best"),
-                         confidence=a.confidence, run_ids=run_ids, seeds_cap=cap)
+                         confidence=a.confidence, run_ids=run_ids, seeds_cap=cap, looks=looks)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -285,15 +285,16 @@ def cmd_seed_round(a) -> int:
 def cmd_rejudge(a) -> int:
     """Re-judge published verdict files under the current rule (from their n, mean and std)."""
     from .report.check import find_verdict_files
-    from .report.rejudge import write
+    from .report.rejudge import declared_schedules, write
 
     files = find_verdict_files(a.paths)
+    schedules = declared_schedules()  # for files written before they recorded their schedule
     if not files:
         from .errors import UserError
 
         raise UserError(f"no *.verdicts.csv under {' '.join(a.paths)}")
     for f in files:
-        changed = write(f, a.confidence)
+        changed = write(f, a.confidence, schedules)
         print(f"{f}: {len(changed)} verdict(s) changed")
         for _, c in changed.iterrows():
             print(f"  {c['paper_table']} / {c['row']} / {c['column']} / {c['metric']} ({c['checkpoint']}): "

@@ -17,7 +17,8 @@ from ..experiments import RENAMED_LABELS
 from . import real
 from . import references as refs_mod
 from .collect import CELL
-from .verdict import CONFIDENCE, DIRECTIONS, MIN_SEEDS, Judgement, is_degraded, judge, summarize
+from .verdict import (CONFIDENCE, DIRECTIONS, MIN_SEEDS, SPENDING, Judgement, collapsed_runs,
+                      is_degraded, judge, summarize)
 
 #: Columns of the verdict table, in order.
 VERDICT_COLUMNS = (
@@ -25,8 +26,14 @@ VERDICT_COLUMNS = (
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
     "ref_source", "verdict", "reason", "degraded", "protocol_name", "protocol_key", "g_updates",
-    "confidence", "seeds_needed", "seeds_cap",
+    "confidence", "seeds_needed", "seeds_cap", "n_collapsed", "looks", "spending",
+    "look_confidence", "failure_bound",
 )
+
+#: Columns a verdicts file written before issue 26 lacks, and what they were then: no collapsed
+#: run was counted, the seeds were judged as one look, at the file's own confidence.
+ADDED_COLUMNS = {"n_collapsed": 0, "looks": "", "spending": SPENDING, "look_confidence": None,
+                 "failure_bound": math.nan}
 
 #: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
 #: was the degraded count before "collapse" came to mean only mode collapse, ``table`` the paper's
@@ -44,7 +51,23 @@ def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") ->
     old = deprecation.renamed(verdicts.columns, RENAMED_COLUMNS, kind="column", where=f"{source}: ",
                               fix=f"`repro rejudge {source}` rewrites it under the new name",
                               error=lambda message, old: UserError(message))
-    return verdicts.rename(columns=old)
+    out = verdicts.rename(columns=old)
+    for col, value in ADDED_COLUMNS.items():
+        if col not in out.columns:
+            out[col] = out["confidence"] if col == "look_confidence" and "confidence" in out else value
+    return out
+
+
+def format_looks(looks) -> str:
+    """The schedule's looks as the verdicts file writes them ("3;10"; "" for fixed seeds)."""
+    return ";".join(map(str, looks)) if looks and len(looks) > 1 else ""
+
+
+def parse_looks(text) -> tuple[int, ...] | None:
+    """:func:`format_looks` read back (None for fixed seeds)."""
+    if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+        return None
+    return tuple(int(float(x)) for x in str(text).split(";"))
 
 
 def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
@@ -87,7 +110,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                   metrics: str | Sequence[str] | None = None,
                   checkpoints: str | Sequence[str] = ("final",),
                   min_seeds: int = MIN_SEEDS, confidence: float = CONFIDENCE,
-                  seeds_cap: int | None = None) -> pd.DataFrame:
+                  seeds_cap: int | None = None, looks: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per cell x metric x checkpoint, cells in order of first appearance in `df`.
 
     Args:
@@ -100,6 +123,8 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
         confidence: two-sided confidence of our interval (:func:`repro.report.verdict.judge`).
         seeds_cap: the most seeds adaptive rounds give a cell (None: the table's seeds are
             fixed); recorded so that ``repro check`` fails an undecided cell at its cap.
+        looks: the seed counts of the declared rounds (:func:`repro.seeds.looks`); each cell is
+            judged at the look its run count is (:func:`repro.report.verdict.look_of`).
 
     Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
     the sample std (ddof=1), ``degraded`` the number of completed runs whose final score is far
@@ -138,7 +163,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     ref_high=None if ref is None else ref["high"],
                     direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
                     min_seeds=min_seeds, no_reference=why, confidence=confidence,
-                    eval_std=eval_noise(completed, metric, checkpoint, protocol_name))
+                    eval_std=eval_noise(completed, metric, checkpoint, protocol_name), looks=looks)
                 if real.is_real_cell(runs):  # one score, no seeds: its own evaluation noise
                     std = _real_std(completed, checkpoint, metric)
                     j = Judgement(*real.judge_real(
@@ -160,6 +185,10 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
+                    "n_collapsed": (0 if ref is None else
+                                    collapsed_runs(values, ref["low"], ref["high"], ref["direction"])),
+                    "looks": format_looks(looks), "spending": SPENDING,
+                    "look_confidence": j.confidence, "failure_bound": j.failure_bound,
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
 
