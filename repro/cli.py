@@ -262,10 +262,17 @@ def cmd_check(a) -> int:
 
 def cmd_simulate_verdicts(a) -> int:
     """False-held rate and power of the verdict rule on simulated cells (docs/verdicts.md)."""
-    from .report.simulate import write
+    import json
 
+    from .report.simulate import scenarios, scenarios_markdown, write
+
+    if a.json:  # the pipeline's scenarios, one JSON object per line (issue 26)
+        for row in scenarios(a.reps, a.seed, a.scenario):
+            print(json.dumps(row), flush=True)
+        return 0
     for kind, path in write(a.out, reps=a.reps, seed=a.seed, confidence=a.confidence).items():
         print(f"{kind}: {path}")
+    print(scenarios_markdown(scenarios(a.reps, a.seed, a.scenario)), end="")
     return 0
 
 
@@ -464,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--reps", type=int, default=20000, help="simulated cells per distribution, position and n")
     sv.add_argument("--seed", type=int, default=0)
     sv.add_argument("--confidence", type=float, default=0.90, help="two-sided confidence (default 0.90)")
+    sv.add_argument("--json", action="store_true",
+                    help="print the pipeline's scenarios (before/after issue 26) as JSON, one per line")
+    sv.add_argument("--scenario", action="append", choices=None,
+                    help="only this scenario (repeatable; default all: repro.report.simulate.SCENARIOS)")
     sv.set_defaults(fn=cmd_simulate_verdicts)
 
     d = sub.add_parser("download", help="fetch the Inception weights or a dataset, verified (needs internet)")
