@@ -251,12 +251,11 @@ def look_confidence(looks: Sequence[int] | None, look: int | None,
 def failure_bound(failed: int, finished: int,
                   confidence: float = FAILURE_BOUND_CONFIDENCE) -> float:
     """One-sided Clopper-Pearson upper bound on the share of a method's runs that fail (diverge
-    or collapse), from `failed` of `finished` runs (scipy's exact binomial interval)."""
-    if finished <= 0:
+    or collapse), from `failed` of `finished` runs: the `confidence` quantile of
+    Beta(failed + 1, finished - failed) (1 when every run failed; 1 - 0.05^(1/n) when none did)."""
+    if finished <= 0 or failed >= finished:
         return 1.0
-    ci = stats.binomtest(failed, finished).proportion_ci(confidence_level=2 * confidence - 1,
-                                                         method="exact")
-    return float(ci.high)
+    return float(stats.beta.ppf(confidence, failed + 1, finished - failed))
 
 
 def collapsed_runs(values: Sequence[float], ref_low: float, ref_high: float, direction: str) -> int:
@@ -428,8 +427,8 @@ def judge_summary(n: int, mean: float, std: float, *, n_completed: int, n_diverg
         tail = f"; {fails}" if n_failed else ""
         return Judgement(verdict, f"{ours} wholly {'below' if high < ref_low else 'above'} {ref}{tail}", **kw)
     s = effective_std(mean, std, eval_std)
-    need = seeds_needed(mean, s, ref_low, ref_high, confidence)
     final = not looks or look == len(looks)
+    need = seeds_needed(mean, s, ref_low, ref_high, confidence) if final else None
     more = ("the schedule's next round adds seeds" if not final else
             f"a new study of ~{need} fresh seeds, declared before it runs, would decide it at the "
             f"observed mean and spread (s={_fmt(s)}); seeds added to this cell now are looks its "

@@ -214,7 +214,7 @@ def test_decide_is_an_equivalence_test_not_an_overlap():
     assert compare(34.0, 2.0, 26.4, 32.2, "lower") == HELD
     # seeds needed at mean 34, s 2: distance to the edge 1.8; n = 6 gives t_{.95,5} 2.015 x 2 / √6
     # = 1.645 <= 1.8, n = 5 gives 2.132 x 2 / √5 = 1.907 > 1.8
-    assert j.seeds_needed == 6 and "~6 seeds" in j.reason
+    assert j.seeds_needed == 6 and "~6 fresh seeds" in j.reason
     # same mean, no spread: s is the 1% floor 0.34; half-width 2.92 x 0.34 / √3 = 0.573: worse
     j = judge([34.0, 34.0, 34.0], ref_low=26.4, ref_high=32.2, direction="lower")
     assert j.verdict == WORSE and (j.low, j.high) == pytest.approx((33.427, 34.573), abs=1e-3)
@@ -235,9 +235,12 @@ def test_decide_diverged_and_inconclusive_rules():
     assert decide([], n_diverged=3, **kw)[0] == DIVERGED                     # all diverged
     assert decide([29.0], n_diverged=2, **kw)[0] == DIVERGED                 # 2 of 3
     # [29.0, 29.2]: s = the 1% floor 0.292, half 6.314 x 0.292 / √2 = 1.30 -> [27.8, 30.4] inside
-    assert decide([29.0, 29.2], n_diverged=1, **kw)[0] == HELD               # 1 of 3: judged on 2
+    # ... but a diverged run counts (issue 26): not held as if it did not exist
+    assert decide([29.0, 29.2], **kw)[0] == HELD
+    verdict, reason = decide([29.0, 29.2], n_diverged=1, **kw)               # 1 of 3
+    assert verdict == INCONCLUSIVE and "inside" in reason and "1/3 runs failed (1 diverged" in reason
     assert decide([29.0], n_diverged=1, **kw)[0] == INCONCLUSIVE             # 1 of 2: n=1
-    assert decide([29.0, 29.2], n_diverged=2, **kw)[0] == HELD               # 2 of 4: no majority
+    assert decide([29.0, 29.2], n_diverged=2, **kw)[0] == INCONCLUSIVE       # 2 of 4: no majority
     assert decide([], n_missing=3, **kw)[0] == INCONCLUSIVE                  # nothing finished
     assert decide([29.0], **kw)[0] == INCONCLUSIVE                           # n < min_seeds
     assert decide([29.0], min_seeds=1, **kw) == (INCONCLUSIVE, "n=1: one seed has no interval")
