@@ -1,9 +1,10 @@
 """Re-judge published verdicts under the current rule, without their runs.
 
 A ``.verdicts.csv`` keeps, per cell, n, mean and sample std over the seeds and the counts of
-completed, diverged and missing runs -- everything the Student-t rule of
+completed, diverged, collapsed and missing runs -- everything the Student-t rule of
 :func:`repro.report.verdict.judge_summary` needs. :func:`rejudge` recomputes every cell that was
-compared with a reference (old verdict held / better / worse); cells that were never compared
+compared with a reference (old verdict held / better / worse, or inconclusive because its
+interval straddled the range); cells that were never compared
 (diverged, missing, too few seeds, no usable reference) keep their verdict and reason, since
 those rules did not change. :func:`write` republishes the verdicts and re-renders the paper
 tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells.
@@ -27,7 +28,7 @@ import pandas as pd
 
 from .. import io, layout
 from .cells import VERDICT_COLUMNS, current_names, format_looks, parse_looks
-from .check import read_verdicts
+from .check import read_verdicts, undecided
 from .tables import FLOAT_FORMAT, headline, paper_table, write_table
 from .verdict import (BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, judge_summary, look_confidence,
                       look_of, mean_interval)
@@ -70,7 +71,7 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
         out.loc[i, ["ours_low", "ours_high"]] = mean_interval(float(v["mean"]), float(v["std"]),
                                                               int(v["n"]), conf)
         out.at[i, "look_confidence"] = conf
-        if v["verdict"] not in COMPARED:
+        if v["verdict"] not in COMPARED and not undecided(v):
             continue
         j = judge_summary(int(v["n"]), float(v["mean"]), float(v["std"]), n_completed=int(v["n_completed"]),
                           n_diverged=int(v["n_diverged"]), n_missing=int(v["n_missing"]),
