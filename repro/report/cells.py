@@ -17,8 +17,8 @@ from ..experiments import RENAMED_LABELS
 from . import real
 from . import references as refs_mod
 from .collect import CELL
-from .verdict import (CONFIDENCE, DIRECTIONS, MIN_SEEDS, SPENDING, Judgement, collapsed_runs,
-                      is_degraded, judge, summarize)
+from .verdict import (CONFIDENCE, DIRECTIONS, MIN_SEEDS, SPENDING, Judgement, is_degraded, judge,
+                      summarize)
 
 #: Columns of the verdict table, in order.
 VERDICT_COLUMNS = (
@@ -157,18 +157,15 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                                                  None if g_updates == "mixed" else g_updates)
                 if g_updates == "mixed" and ref is not None:
                     ref, why = None, "budget mixed: the cell's runs differ in g_updates"
+                low, high = (None, None) if ref is None else (ref["low"], ref["high"])
                 j = judge(
-                    values, n_diverged=n_diverged, n_missing=n_missing,
-                    ref_low=None if ref is None else ref["low"],
-                    ref_high=None if ref is None else ref["high"],
+                    values, n_diverged=n_diverged, n_missing=n_missing, ref_low=low, ref_high=high,
                     direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
                     min_seeds=min_seeds, no_reference=why, confidence=confidence,
                     eval_std=eval_noise(completed, metric, checkpoint, protocol_name), looks=looks)
                 if real.is_real_cell(runs):  # one score, no seeds: its own evaluation noise
                     std = _real_std(completed, checkpoint, metric)
-                    j = Judgement(*real.judge_real(
-                        mean if n == 1 else None, std,
-                        None if ref is None else ref["low"], None if ref is None else ref["high"],
+                    j = Judgement(*real.judge_real(mean if n == 1 else None, std, low, high,
                         DIRECTIONS.get(metric) if ref is None else ref["direction"], why))
                 s = shown if shown is not None else {}
                 out.append({
@@ -185,12 +182,16 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
-                    "n_collapsed": (0 if ref is None else
-                                    collapsed_runs(values, ref["low"], ref["high"], ref["direction"])),
-                    "looks": format_looks(looks), "spending": SPENDING,
-                    "look_confidence": j.confidence, "failure_bound": j.failure_bound,
+                    **_design(j, looks),
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
+
+
+def _design(j: Judgement, looks: Sequence[int] | None) -> dict:
+    """The columns issue 26 added: collapsed runs, the schedule and the look's confidence, the
+    bound on the failure share (rule 6 of :mod:`repro.report.verdict`)."""
+    return {"n_collapsed": j.n_collapsed, "looks": format_looks(looks), "spending": SPENDING,
+            "look_confidence": j.confidence, "failure_bound": j.failure_bound}
 
 
 def _column(runs: pd.DataFrame, name: str) -> list[float]:

@@ -329,6 +329,7 @@ class Judgement:
     confidence: float = CONFIDENCE
     n_failed: int = 0
     failure_bound: float = math.nan
+    n_collapsed: int = 0
 
 
 def _fmt(x: float) -> str:
@@ -415,7 +416,8 @@ def judge_summary(n: int, mean: float, std: float, *, n_completed: int, n_diverg
     ref = f"the range {_fmt(ref_low)}–{_fmt(ref_high)}"
     fails = (f"{n_failed}/{finished} runs failed ({n_diverged} diverged, {n_collapsed} collapsed "
              f"beyond the range); failure share <= {bound:.0%} at {FAILURE_BOUND_CONFIDENCE:.0%}")
-    kw = dict(low=low, high=high, confidence=conf, n_failed=n_failed, failure_bound=bound)
+    kw = dict(low=low, high=high, confidence=conf, n_failed=n_failed, failure_bound=bound,
+              n_collapsed=n_collapsed)
     if verdict in (HELD, BETTER) and n_failed:  # rule 6: every run counts
         where = "inside" if verdict == HELD else "wholly beyond"
         return Judgement(INCONCLUSIVE, f"{ours} {where} {ref}, but {fails}: held and better "
