@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import io
 from .errors import UserError
-from .report.verdict import CONFIDENCE
+from .report.verdict import CONFIDENCE, look_confidence
 
 CELL = ("paper_table", "row", "column")
 
@@ -184,7 +184,9 @@ def write_round(table_tsv: str | Path, runs_root: str | Path, spec: dict, round_
 
 
 def plan_notes(tables: dict[str, pd.DataFrame], adaptive: dict | None) -> pd.DataFrame:
-    """Per table: ``seeds`` ("all rows", or "adaptive 3 (+3) to 6") and ``first_round_runs``.
+    """Per table: ``seeds`` ("fixed", or "adaptive 3 (+7) to 10 (looks judged at 95.8%, 93.6%)":
+    each look's two-sided confidence, :func:`repro.report.verdict.look_confidence`) and
+    ``first_round_runs``.
     The plan's run counts and hours are the worst case: every cell at its cap."""
     lines = []
     for name, rows in tables.items():
@@ -194,7 +196,9 @@ def plan_notes(tables: dict[str, pd.DataFrame], adaptive: dict | None) -> pd.Dat
             continue
         spec = parse(spec, name, rows_per_cell(rows))
         capped = {c: ids[:spec["cap"]] for c, ids in cells(rows).items()}
-        lines.append({"table": name, "seeds": f"adaptive {spec['start']} (+{spec['step']}) to {spec['cap']}",
+        conf = ", ".join(f"{look_confidence(looks(spec), k):.1%}" for k in range(1, len(looks(spec)) + 1))
+        lines.append({"table": name, "seeds": f"adaptive {spec['start']} (+{spec['step']}) to {spec['cap']}"
+                                              f" (looks judged at {conf})",
                       "first_round_runs": len(first_round(rows, spec)),
                       "worst_case_runs": sum(map(len, capped.values()))})
     return pd.DataFrame(lines)

@@ -97,3 +97,15 @@ def test_a_changed_schedule_is_refused_after_round_0():
     seeds.check_schedule({"start": 3, "step": 7, "cap": 10}, state, "rounds/0.json")
     with pytest.raises(seeds.AdaptiveSeedsError, match="rounds/0.json: the rounds so far ran under"):
         seeds.check_schedule({"start": 3, "step": 7, "cap": 20}, state, "rounds/0.json")
+
+
+def test_plan_shows_each_looks_confidence():
+    import pandas as pd
+
+    rows = pd.DataFrame([{"run_id": f"{c}-s{k}", "paper_table": "t", "row": c, "column": "ring", "seed": k}
+                         for c in "AB" for k in range(10)])
+    note = seeds.plan_notes({"t": rows}, {"t": {"start": 3, "step": 7, "cap": 10}}).iloc[0]
+    first, last = (f"{look_confidence((3, 10), k):.1%}" for k in (1, 2))
+    assert note["seeds"] == f"adaptive 3 (+7) to 10 (looks judged at {first}, {last})"
+    # 1 - 2 x 0.0208 (the first look's Pocock-type share, by hand) = 95.8 %
+    assert first == "95.8%" and note["first_round_runs"] == 6 and note["worst_case_runs"] == 20
