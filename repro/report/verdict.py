@@ -8,7 +8,7 @@ A *cell* is one (table, row, column) of a paper table, one metric and one checkp
 2. ``diverged`` -- a strict majority of the *finished* runs (completed + diverged; missing runs do
    not vote) diverged. A method that diverges on at least two of three seeds does not reproduce a
    number that was reported from a run that trained. With a minority diverged (e.g. 1 of 3), the
-   cell is judged on its completed runs and the table says how many diverged.
+   cell's interval is that of its completed runs, but it cannot be held (rule 6).
 3. ``inconclusive`` -- fewer than ``min_seeds`` (default :data:`MIN_SEEDS` = 2) completed runs with
    a finite value: one seed has no spread, so no interval.
 4. ``inconclusive`` -- no usable reference: none for this cell/metric/checkpoint, an unverified
