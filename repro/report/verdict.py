@@ -2,7 +2,8 @@
 
 A *cell* is one (table, row, column) of a paper table, one metric and one checkpoint ("final" or
 "best"), over the runs (seeds) of that cell. Its verdict is one of :data:`VERDICTS`, decided by
-:func:`decide` with these rules, applied in this order:
+:func:`decide` with these rules, applied in this order (rule 6 amends rule 5; a cell of a
+declared seed schedule is judged only at a run count that is one of its looks):
 
 1. ``inconclusive`` -- no run of the cell finished (all missing).
 2. ``diverged`` -- a strict majority of the *finished* runs (completed + diverged; missing runs do
