@@ -7,6 +7,7 @@ cell (paper_table, row, column) x metric x checkpoint -- the long form that the 
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Iterable, Sequence
 
@@ -25,7 +26,7 @@ VERDICT_COLUMNS = (
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
     "ref_source", "verdict", "reason", "degraded", "protocol_name", "protocol_key", "g_updates",
-    "confidence", "seeds_needed", "seeds_cap",
+    "confidence", "seeds_needed", "seeds_cap", "values",
 )
 
 #: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
@@ -160,6 +161,8 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
+                    # the per-seed values n, mean and std summarize: what order rules test
+                    "values": json.dumps([v for v in values if math.isfinite(v)]),
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
 
