@@ -106,6 +106,9 @@ def cmd_plan(a) -> int:
             keep = {r for ids in cells(tables[t]).values() for r in ids[:spec["cap"]]}
             tables[t] = tables[t][tables[t]["run_id"].astype(str).isin(keep)]
     gpu = jobs_gpu(a.gpu or conf.get("gpu_name"))
+    from .report.select import plan_selection_rows
+
+    tables.update(plan_selection_rows(conf, suite, tables, Path(a.config).parent / "tables", gpu))
     df = plan(tables, gpu)
     if adaptive:
         from .seeds import plan_notes
@@ -168,8 +171,12 @@ def _plan_selections(conf: dict, suite: str, tables_dir: Path) -> None:
     for target, spec in active(conf, conf["suites"][suite]).items():
         sources = {t: (tables_dir / f"{t}.tsv", col) for t, col in spec["from"].items()}
         cells = derived_cells(tables_dir / f"{target}.tsv", sources, load_references(tables_dir.parent / "references"))
-        print(f"{target}: + {len(cells)} cells taken from the runs of {', '.join(spec['from'])} "
-              f"(repro select, rule {spec['rule']}): no runs of their own")
+        judge = spec.get("judge_seeds")
+        print(f"{target}: + {len(cells)} cells chosen from the runs of {', '.join(spec['from'])} "
+              f"(repro select, rule {spec['rule']}): "
+              + (f"each judged on {len(judge)} fresh runs of its chosen setting (seeds "
+                 f"{', '.join(map(str, judge))}; {len(judge) * len(cells)} runs, counted above at the "
+                 f"costliest setting)" if judge else "judged on the runs that chose them"))
 
 
 def cmd_report(a) -> int:
@@ -214,7 +221,11 @@ def cmd_select(a) -> int:
                             f"config/tables/sngan_sweep_cifar10.tsv:CIFAR-10")
         sources[Path(tsv).stem] = (tsv, column)
     refs = load_references(a.references)
-    for kind, path in select(a.table, sources, a.runs, a.out, a.rule, refs).items():
+    try:
+        judge = [int(k) for k in a.judge_seeds.split(",")] if a.judge_seeds else None
+    except ValueError:
+        raise UserError(f"--judge-seeds {a.judge_seeds!r}: expected comma-separated seeds, e.g. 3,4,5") from None
+    for kind, path in select(a.table, sources, a.runs, a.out, a.rule, refs, judge).items():
         print(f"{kind}: {path}")
     return 0
 
@@ -441,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="TABLE_TSV:COLUMN, a source table and the target column it fills (repeatable)")
     se.add_argument("--rule", default="best_is", help="selection rule (repro.report.select.RULES)")
     se.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
+    se.add_argument("--judge-seeds", help="comma-separated seeds of the target table's rows that judge each "
+                                          "chosen setting (fresh: not used to choose; config selections: judge_seeds)")
     se.set_defaults(fn=cmd_select)
 
     dr = sub.add_parser("derive-ranges", help="regression ranges of a short table from a longer table's runs")

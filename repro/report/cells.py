@@ -7,6 +7,7 @@ cell (paper_table, row, column) x metric x checkpoint -- the long form that the 
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Iterable, Sequence
 
@@ -26,14 +27,15 @@ VERDICT_COLUMNS = (
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
     "ref_source", "verdict", "reason", "degraded", "protocol_name", "protocol_key", "g_updates",
-    "confidence", "seeds_needed", "seeds_cap", "n_collapsed", "looks", "spending",
+    "confidence", "seeds_needed", "seeds_cap", "values", "n_collapsed", "looks", "spending",
     "look_confidence", "failure_bound",
 )
 
-#: Columns a verdicts file written before issue 26 lacks, and what they were then: no collapsed
-#: run was counted, the seeds were judged as one look, at the file's own confidence.
-ADDED_COLUMNS = {"n_collapsed": 0, "looks": "", "spending": SPENDING, "look_confidence": None,
-                 "failure_bound": math.nan}
+#: Columns a verdicts file written before issue 26 lacks, and what they were then: no per-seed
+#: values kept (order rules on it are not judged, repro.report.check), no collapsed run counted,
+#: the seeds judged as one look, at the file's own confidence.
+ADDED_COLUMNS = {"values": None, "n_collapsed": 0, "looks": "", "spending": SPENDING,
+                 "look_confidence": None, "failure_bound": math.nan}
 
 #: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
 #: was the degraded count before "collapse" came to mean only mode collapse, ``table`` the paper's
@@ -127,7 +129,8 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
             judged at the look its run count is (:func:`repro.report.verdict.look_of`).
 
     Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
-    the sample std (ddof=1), ``degraded`` the number of completed runs whose final score is far
+    the sample std (ddof=1) of the per-seed ``values`` (JSON: what order rules test), ``degraded``
+    the number of completed runs whose final score is far
     worse than their best (:func:`repro.report.verdict.is_degraded`).
     """
     checkpoints = [checkpoints] if isinstance(checkpoints, str) else list(checkpoints)
@@ -182,6 +185,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
+                    "values": json.dumps([v for v in values if math.isfinite(v)]),
                     **_design(j, looks),
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))

@@ -92,9 +92,9 @@ class OrderResult:
         if self.verdict == REVERSED:
             return (f"the opposite order shown ({where}): gap {self.gap:.4g} < 0, p "
                     f"{self.p_reversed:.3g} <= {level}")
+        parts = "" if math.isnan(self.p_welch) else f" (Welch {self.p_welch:.3g}, permutation {self.p_permutation:.3g})"
         return (f"gap {self.gap:.4g} vs margin {self.margin:.4g} not shown ({where}): Welch lower "
-                f"bound {self.lower_bound:.4g}, p {self.p_value:.3g} (Welch {self.p_welch:.3g}, "
-                f"permutation {self.p_permutation:.3g}) > {level}")
+                f"bound {self.lower_bound:.4g}, p {self.p_value:.3g}{parts} > {level}")
 
 
 def _values(x: Sequence[float], side: str) -> np.ndarray:
@@ -180,3 +180,60 @@ def holm(results: Sequence[OrderResult], alpha: float = ALPHA) -> list[OrderResu
         out[i] = replace(results[i], p_value=ph, p_reversed=pr, verdict=_decide(ph, pr, alpha),
                          alpha=alpha, holm_m=m)
     return out
+
+
+#: What :attr:`OrderResult.test` says for an order between two sides' worst cells.
+WORST_TEST_NAME = ("worst cell vs worst cell: Bonferroni over the worse side's cells of an "
+                   "intersection-union test over the better side's cells (each pair: " + TEST_NAME + ")")
+
+
+def _pair(better, worse, margin: float, lower_is_better: bool, alpha: float) -> OrderResult:
+    """:func:`order_test` where None is a diverged cell (most of its runs diverged): beyond any
+    finite cell on the bad side, so a finite cell is shown ahead of it (p 0) and never behind."""
+    if better is not None and worse is not None:
+        return order_test(better, worse, margin, lower_is_better, alpha)
+    nb, nw = (0 if x is None else len(x) for x in (better, worse))
+    if better is not None:  # finite vs diverged
+        return OrderResult(HELD, 0.0, math.inf, math.inf, nb, nw, TEST_NAME, float(margin), 1.0, alpha=alpha)
+    if worse is not None:  # diverged vs finite
+        return OrderResult(REVERSED, 1.0, -math.inf, -math.inf, nb, nw, TEST_NAME, float(margin), 0.0, alpha=alpha)
+    return OrderResult(INCONCLUSIVE, 1.0, math.nan, math.nan, nb, nw, TEST_NAME, float(margin), 1.0, alpha=alpha)
+
+
+def worst_order_test(better: dict[str, Sequence[float] | None], worse: dict[str, Sequence[float] | None],
+                     margin: float, lower_is_better: bool, alpha: float = ALPHA) -> OrderResult:
+    """Is the worst cell of ``better`` (e.g. SN-GANs over settings A-F) ahead of the worst cell of
+    ``worse`` by more than ``margin`` (SNGAN Sec. 4.1, Figs. 1-2)? Cells by name (per-seed values;
+    None: a diverged cell, :func:`_pair`).
+
+    worst(better) + margin beats worst(worse) exactly when some cell t of ``worse`` is beaten by
+    every cell s of ``better``. For one t, "every s beats t" is an intersection-union test: shown
+    at level alpha when each pair's test rejects at alpha (Berger 1982), p = max over s. Which t
+    is the worst is not known beforehand, so the T candidates are Bonferroni-corrected:
+    p_value = min over t of min(1, T * max over s of p(s, t)), a level-alpha test of the order of
+    the worst cells (the choice of the worst cell from the data is inside the correction).
+    ``reversed`` is the same with the sides swapped and margin 0. ``gap`` is worst(better) -
+    worst(worse) in the metric's direction; ``lower_bound`` the smallest pairwise Welch lower bound
+    (level alpha / T) against the deciding cell t."""
+    if not better or not worse:
+        raise ValueError("worst_order_test: each side needs at least one cell")
+    S, T = len(better), len(worse)
+    pairs = {(s, t): _pair(better[s], worse[t], margin, lower_is_better, alpha / T)
+             for s in better for t in worse}
+    if any(math.isnan(r.p_value) for r in pairs.values()):
+        n = min(min(r.n_better, r.n_worse) for r in pairs.values())
+        return OrderResult(INCONCLUSIVE, math.nan, math.nan, math.nan, n, n, WORST_TEST_NAME, float(margin), alpha=alpha)
+    held_by_t = {t: min(1.0, T * max(pairs[s, t].p_value for s in better)) for t in worse}
+    rev_by_s = {s: min(1.0, S * max(pairs[s, t].p_reversed for t in worse)) for s in better}
+    t_star = min(held_by_t, key=held_by_t.get)
+    sign = -1.0 if lower_is_better else 1.0
+
+    def worst(cells):
+        return min(-math.inf if v is None else sign * float(np.mean(v)) for v in cells.values())
+
+    p, p_rev = held_by_t[t_star], min(rev_by_s.values())
+    return OrderResult(_decide(p, p_rev, alpha), p, worst(better) - worst(worse),
+                       min(pairs[s, t_star].lower_bound for s in better),
+                       sum(0 if v is None else len(v) for v in better.values()),
+                       sum(0 if v is None else len(v) for v in worse.values()),
+                       WORST_TEST_NAME, float(margin), p_reversed=p_rev, alpha=alpha)

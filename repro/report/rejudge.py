@@ -12,8 +12,9 @@ tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the ch
 A cell is judged at the look of its schedule (column ``looks``, :mod:`repro.seeds`); a file
 written before the schedule was recorded takes it from `schedules` (``config/config.yaml``'s
 ``adaptive_seeds`` for the file's table, :func:`declared_schedules`) when its cells had a seeds
-cap. Collapsed runs (rule 6 of :mod:`repro.report.verdict`) are counted from the runs, which a
-published folder does not hold: a file written before the count re-judges with none.
+cap. Collapsed runs (rule 6 of :mod:`repro.report.verdict`) are counted again from the cell's
+per-seed ``values`` where the file keeps them; a file written before issue 26 keeps neither and
+re-judges with none.
 
 Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.report.claims`
 read the runs), the counts of degraded runs (kept as published) and the learning curves. A file
@@ -22,6 +23,7 @@ the current one (:data:`repro.report.cells.RENAMED_COLUMNS`).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -30,8 +32,8 @@ from .. import io, layout
 from .cells import VERDICT_COLUMNS, current_names, format_looks, parse_looks
 from .check import read_verdicts, undecided
 from .tables import FLOAT_FORMAT, headline, paper_table, write_table
-from .verdict import (BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, judge_summary, look_confidence,
-                      look_of, mean_interval)
+from .verdict import (BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, collapsed_runs, judge_summary,
+                      look_confidence, look_of, mean_interval)
 
 #: Old verdicts that came from comparing an interval with a reference (the rule that changed).
 COMPARED = (HELD, BETTER, WORSE)
@@ -73,10 +75,13 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
         out.at[i, "look_confidence"] = conf
         if v["verdict"] not in COMPARED and not undecided(v):
             continue
+        direction, low, high = DIRECTIONS[v["metric"]], float(v["ref_low"]), float(v["ref_high"])
+        collapsed = (collapsed_runs(json.loads(v["values"]), low, high, direction)
+                     if isinstance(v["values"], str) else int(v["n_collapsed"]))
+        out.at[i, "n_collapsed"] = collapsed
         j = judge_summary(int(v["n"]), float(v["mean"]), float(v["std"]), n_completed=int(v["n_completed"]),
                           n_diverged=int(v["n_diverged"]), n_missing=int(v["n_missing"]),
-                          n_collapsed=int(v["n_collapsed"]), ref_low=float(v["ref_low"]),
-                          ref_high=float(v["ref_high"]), direction=DIRECTIONS[v["metric"]],
+                          n_collapsed=collapsed, ref_low=low, ref_high=high, direction=direction,
                           confidence=confidence, looks=looks)
         out.loc[i, ["verdict", "reason", "ours_low", "ours_high", "look_confidence", "failure_bound"]] = [
             j.verdict, j.reason, j.low, j.high, j.confidence, j.failure_bound]
