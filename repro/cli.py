@@ -106,6 +106,9 @@ def cmd_plan(a) -> int:
             keep = {r for ids in cells(tables[t]).values() for r in ids[:spec["cap"]]}
             tables[t] = tables[t][tables[t]["run_id"].astype(str).isin(keep)]
     gpu = jobs_gpu(a.gpu or conf.get("gpu_name"))
+    from .report.select import plan_selection_rows
+
+    tables.update(plan_selection_rows(conf, suite, tables, Path(a.config).parent / "tables", gpu))
     df = plan(tables, gpu)
     if adaptive:
         from .seeds import plan_notes
@@ -168,8 +171,12 @@ def _plan_selections(conf: dict, suite: str, tables_dir: Path) -> None:
     for target, spec in active(conf, conf["suites"][suite]).items():
         sources = {t: (tables_dir / f"{t}.tsv", col) for t, col in spec["from"].items()}
         cells = derived_cells(tables_dir / f"{target}.tsv", sources, load_references(tables_dir.parent / "references"))
-        print(f"{target}: + {len(cells)} cells taken from the runs of {', '.join(spec['from'])} "
-              f"(repro select, rule {spec['rule']}): no runs of their own")
+        judge = spec.get("judge_seeds")
+        print(f"{target}: + {len(cells)} cells chosen from the runs of {', '.join(spec['from'])} "
+              f"(repro select, rule {spec['rule']}): "
+              + (f"each judged on {len(judge)} fresh runs of its chosen setting (seeds "
+                 f"{', '.join(map(str, judge))}; {len(judge) * len(cells)} runs, counted above at the "
+                 f"costliest setting)" if judge else "judged on the runs that chose them"))
 
 
 def cmd_report(a) -> int:
@@ -178,14 +185,14 @@ def cmd_report(a) -> int:
     from .report.tables import write_report
 
     refs = load_references(a.references)  # default: config/references/*.csv
-    run_ids = cap = None
+    run_ids = cap = looks = None
     if a.seeds_state:  # an adaptive table: only the runs its rounds scheduled (repro.seeds)
-        from .seeds import read_state
+        from .seeds import looks as schedule_looks, read_state
 
         state = read_state(a.seeds_state)
-        run_ids, cap = state["runs"], state["cap"]
+        run_ids, cap, looks = state["runs"], state["cap"], schedule_looks(state)
     paths = write_report(a.table, a.runs, a.out, references=refs, checkpoints=("final", "best"),
-                         confidence=a.confidence, run_ids=run_ids, seeds_cap=cap)
+                         confidence=a.confidence, run_ids=run_ids, seeds_cap=cap, looks=looks)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -214,7 +221,11 @@ def cmd_select(a) -> int:
                             f"config/tables/sngan_sweep_cifar10.tsv:CIFAR-10")
         sources[Path(tsv).stem] = (tsv, column)
     refs = load_references(a.references)
-    for kind, path in select(a.table, sources, a.runs, a.out, a.rule, refs).items():
+    try:
+        judge = [int(k) for k in a.judge_seeds.split(",")] if a.judge_seeds else None
+    except ValueError:
+        raise UserError(f"--judge-seeds {a.judge_seeds!r}: expected comma-separated seeds, e.g. 3,4,5") from None
+    for kind, path in select(a.table, sources, a.runs, a.out, a.rule, refs, judge).items():
         print(f"{kind}: {path}")
     return 0
 
@@ -262,10 +273,17 @@ def cmd_check(a) -> int:
 
 def cmd_simulate_verdicts(a) -> int:
     """False-held rate and power of the verdict rule on simulated cells (docs/verdicts.md)."""
-    from .report.simulate import write
+    import json
 
+    from .report.simulate import scenarios, scenarios_markdown, write
+
+    if a.json:  # the pipeline's scenarios, one JSON object per line (issue 26)
+        for row in scenarios(a.reps, a.seed, a.scenario):
+            print(json.dumps(row), flush=True)
+        return 0
     for kind, path in write(a.out, reps=a.reps, seed=a.seed, confidence=a.confidence).items():
         print(f"{kind}: {path}")
+    print(scenarios_markdown(scenarios(a.reps, a.seed, a.scenario)), end="")
     return 0
 
 
@@ -285,15 +303,16 @@ def cmd_seed_round(a) -> int:
 def cmd_rejudge(a) -> int:
     """Re-judge published verdict files under the current rule (from their n, mean and std)."""
     from .report.check import find_verdict_files
-    from .report.rejudge import write
+    from .report.rejudge import declared_schedules, write
 
     files = find_verdict_files(a.paths)
+    schedules = declared_schedules()  # for files written before they recorded their schedule
     if not files:
         from .errors import UserError
 
         raise UserError(f"no *.verdicts.csv under {' '.join(a.paths)}")
     for f in files:
-        changed = write(f, a.confidence)
+        changed = write(f, a.confidence, schedules)
         print(f"{f}: {len(changed)} verdict(s) changed")
         for _, c in changed.iterrows():
             print(f"  {c['paper_table']} / {c['row']} / {c['column']} / {c['metric']} ({c['checkpoint']}): "
@@ -433,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="TABLE_TSV:COLUMN, a source table and the target column it fills (repeatable)")
     se.add_argument("--rule", default="best_is", help="selection rule (repro.report.select.RULES)")
     se.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
+    se.add_argument("--judge-seeds", help="comma-separated seeds of the target table's rows that judge each "
+                                          "chosen setting (fresh: not used to choose; config selections: judge_seeds)")
     se.set_defaults(fn=cmd_select)
 
     dr = sub.add_parser("derive-ranges", help="regression ranges of a short table from a longer table's runs")
@@ -463,6 +484,10 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--reps", type=int, default=20000, help="simulated cells per distribution, position and n")
     sv.add_argument("--seed", type=int, default=0)
     sv.add_argument("--confidence", type=float, default=0.90, help="two-sided confidence (default 0.90)")
+    sv.add_argument("--json", action="store_true",
+                    help="print the pipeline's scenarios (before/after issue 26) as JSON, one per line")
+    sv.add_argument("--scenario", action="append", choices=None,
+                    help="only this scenario (repeatable; default all: repro.report.simulate.SCENARIOS)")
     sv.set_defaults(fn=cmd_simulate_verdicts)
 
     d = sub.add_parser("download", help="fetch the Inception weights or a dataset, verified (needs internet)")

@@ -11,6 +11,15 @@ rules (:func:`repro.report.check.order_tests`); a cell gets ``step`` more seeds 
 
 and it has fewer than ``cap`` seeds. Rounds stop when no cell gets more (``done``).
 
+Every round is a *look* at the data, and stopping a cell when a look decides it would make a
+false "held" likelier than the 5 % one look promises (8.7 % over 3 -> 10; 19 % one seed at a
+time to 20: docs/verdicts.md). The schedule is therefore a group-sequential design, declared in
+config before the first round: its looks are the seed counts start, start + step, ..., cap
+(:func:`looks`), each cell is judged at the level its look spends
+(:func:`repro.report.verdict.look_alphas`), and the schedule is frozen by round 0's state: a
+later round under another schedule is refused (:func:`check_schedule`), and a cell whose seed
+count is no declared look is not judged.
+
 Seed k of a cell is always the same run: the table lists one row per cell and seed up to the cap,
 and a cell with m seeds runs its rows with the m smallest seeds. Rerunning the workflow therefore
 reproduces the same rounds, and a finished one schedules nothing. The worst case -- every cell at
@@ -30,7 +39,7 @@ import pandas as pd
 
 from . import io
 from .errors import UserError
-from .report.verdict import CONFIDENCE
+from .report.verdict import CONFIDENCE, look_confidence
 
 CELL = ("paper_table", "row", "column")
 
@@ -56,6 +65,24 @@ def parse(spec: dict, table: str, n_rows_per_cell: dict | None = None,
         raise AdaptiveSeedsError(f"{where}, table {table!r}: cap {cap} but cell {cell} has rows for "
                                  f"only {n} seeds; add rows up to seed {cap - 1} or lower the cap")
     return {"start": start, "step": step, "cap": cap}
+
+
+def looks(spec: dict) -> tuple[int, ...]:
+    """The seed counts at which a schedule {start, step, cap} looks: start, start + step, ...,
+    cap (the last round may add fewer than step)."""
+    out = list(range(spec["start"], spec["cap"], spec["step"]))
+    return tuple(out + [spec["cap"]])
+
+
+def check_schedule(spec: dict, previous: dict, where: str) -> None:
+    """Refuse a round whose schedule differs from the one its earlier rounds ran under: looks
+    added or moved after seeing the data void the design's error rate."""
+    before = {k: previous.get(k) for k in ("start", "step", "cap")}
+    if before != {k: spec[k] for k in ("start", "step", "cap")}:
+        raise AdaptiveSeedsError(
+            f"{where}: the rounds so far ran under the schedule {before}, now {spec}; a schedule "
+            "is declared before the first round and not changed after seeing verdicts. Restore "
+            "it in config 'adaptive_seeds', or delete the table's rounds/ and runs to start anew")
 
 
 def cells(rows: pd.DataFrame) -> dict[tuple, list[str]]:
@@ -139,12 +166,17 @@ def write_round(table_tsv: str | Path, runs_root: str | Path, spec: dict, round_
 
     rows = table_runs(table_tsv).reset_index(drop=True)
     spec = parse(spec, table or Path(table_tsv).stem, rows_per_cell(rows))
-    scheduled = first_round(rows, spec) if previous is None else read_state(previous)["runs"]
+    if previous is None:
+        scheduled = first_round(rows, spec)
+    else:
+        state = read_state(previous)
+        check_schedule(spec, state, str(previous))
+        scheduled = state["runs"]
     df = collect(table_tsv, runs_root, table=table)
     df = df[df["run_id"].astype(str).isin(set(scheduled))].reset_index(drop=True)
     refs = load_references(references) if references is None or not isinstance(references, pd.DataFrame) else references
     verdicts = cell_verdicts(df, refs, checkpoints=("final", "best"), confidence=confidence,
-                             seeds_cap=spec["cap"])
+                             seeds_cap=spec["cap"], looks=looks(spec))
     rules = load_order_rules(order_rules or ORDER_RULES_FILE)
     state = next_round(rows, spec, scheduled, verdicts, rules, round_no, confidence)
     io.write_text(out, json.dumps(state, indent=1) + "\n")
@@ -152,7 +184,9 @@ def write_round(table_tsv: str | Path, runs_root: str | Path, spec: dict, round_
 
 
 def plan_notes(tables: dict[str, pd.DataFrame], adaptive: dict | None) -> pd.DataFrame:
-    """Per table: ``seeds`` ("all rows", or "adaptive 3 (+3) to 6") and ``first_round_runs``.
+    """Per table: ``seeds`` ("fixed", or "adaptive 3 (+7) to 10 (looks judged at 95.8%, 93.6%)":
+    each look's two-sided confidence, :func:`repro.report.verdict.look_confidence`) and
+    ``first_round_runs``.
     The plan's run counts and hours are the worst case: every cell at its cap."""
     lines = []
     for name, rows in tables.items():
@@ -162,7 +196,9 @@ def plan_notes(tables: dict[str, pd.DataFrame], adaptive: dict | None) -> pd.Dat
             continue
         spec = parse(spec, name, rows_per_cell(rows))
         capped = {c: ids[:spec["cap"]] for c, ids in cells(rows).items()}
-        lines.append({"table": name, "seeds": f"adaptive {spec['start']} (+{spec['step']}) to {spec['cap']}",
+        conf = ", ".join(f"{look_confidence(looks(spec), k):.1%}" for k in range(1, len(looks(spec)) + 1))
+        lines.append({"table": name, "seeds": f"adaptive {spec['start']} (+{spec['step']}) to {spec['cap']}"
+                                              f" (looks judged at {conf})",
                       "first_round_runs": len(first_round(rows, spec)),
                       "worst_case_runs": sum(map(len, capped.values()))})
     return pd.DataFrame(lines)

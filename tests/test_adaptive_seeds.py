@@ -35,13 +35,20 @@ def _verdicts(**cells):
                           "checkpoint": "final", "n": n, "n_runs": n, "mean": m, "std": s,
                           "ref_hard": hard, "verdict": v, "ours_low": m - 1, "ours_high": m + 1,
                           "reason": "90% interval straddles the range" if v == "inconclusive" and lo else "",
-                          "ref_low": lo, "ref_high": hi, "seeds_cap": 3}
+                          "ref_low": lo, "ref_high": hi, "seeds_cap": 3, "values": _values(n, m, s)}
                          for c, (n, m, s, hard, v, lo, hi) in cells.items()])
+
+
+def _values(n, mean, std):
+    """n per-seed values with exactly this mean and std (what order rules test, issue 26)."""
+    z = [k - (n - 1) / 2 for k in range(n)]
+    scale = (sum(x * x for x in z) / (n - 1)) ** 0.5
+    return json.dumps([mean + std * x / scale for x in z])
 
 
 RULE = {"paper_table": "t", "metric": "modes_covered", "checkpoint": "final", "margin": 0.0,
         "better": {"row": "A", "column": "ring"}, "worse": {"row": "B", "column": "ring"},
-        "claim": "test", "why": "test"}
+        "claim": "test", "source": "test", "why": "test"}
 
 
 def test_rounds_grow_only_open_cells_up_to_the_cap():
@@ -59,8 +66,9 @@ def test_rounds_grow_only_open_cells_up_to_the_cap():
     again = seeds.next_round(rows, SPEC, state["runs"], v.assign(n=3, n_runs=3), [RULE], 1)
     assert again["done"] and again["runs"] == state["runs"]
     # decided cells (held, or a held order rule) get nothing
-    held = _verdicts(A=(2, 9.0, 0.1, False, "inconclusive", None, None),
-                     B=(2, 1.0, 0.1, False, "inconclusive", None, None),
+    # (4 seeds: at 2 the permutation test's smallest p is 1/6, so no order can be shown)
+    held = _verdicts(A=(4, 9.0, 0.1, False, "inconclusive", None, None),
+                     B=(4, 1.0, 0.1, False, "inconclusive", None, None),
                      C=(2, 5.0, 0.1, True, "held", 4.5, 7.0))
     assert seeds.next_round(rows, SPEC, first, held, [RULE], 0)["done"]
 

@@ -60,17 +60,20 @@ def mog_table(tmp_path, ls_modes, std_modes, std_share):
 
 
 def test_mog_claim_holds_when_least_squares_covers_more_modes(tmp_path):
-    tsv = mog_table(tmp_path, ls_modes=[6, 5, 7], std_modes=[1, 2, 5], std_share=[0.95, 0.99, 0.4])
+    # the shipped rule's margin, 1 mode: LSGAN - 1 = (5, 6, 7) is completely above (1, 2, 4), so
+    # the exact permutation p is 1/C(6, 3) = 0.05 and Welch's lower
+    tsv = mog_table(tmp_path, ls_modes=[6, 7, 8], std_modes=[1, 2, 4], std_share=[0.95, 0.99, 0.4])
     paths = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")
     md = paths["md"].read_text()
-    assert "**holds** for LSGAN" in md
-    assert "covers 6.0 modes against 2.7" in md and "more modes in 3 of 3 seeds" in md
+    assert "**holds** for LSGAN (more than 1 mode(s) more than the regular GAN)" in md
+    assert "covers 7.0 modes against 2.3" in md and "more modes in 3 of 3 seeds" in md
+    assert "p 0.05 <= alpha 0.05" in md  # the larger p, the permutation test's
     assert "regular GAN: 2 of 3 completed runs end collapsed onto one mode, from step 2,000" in md
     assert "LSGAN: 0 of 3 completed runs end collapsed" in md
     per_run = pd.read_csv(paths["runs_csv"])
     assert sorted(per_run["collapsed_from"].dropna()) == [2000.0, 2000.0]
     # mean of the curve (3, m, m) per run, e.g. seed 0 of LSGAN: (3 + 6 + 6) / 3
-    assert per_run.loc[per_run["row"] == "LSGAN", "modes_over_training"].tolist() == pytest.approx([5, 13 / 3, 17 / 3])
+    assert per_run.loc[per_run["row"] == "LSGAN", "modes_over_training"].tolist() == pytest.approx([5, 17 / 3, 19 / 3])
     for key in ("samples", "curves"):
         assert paths[key].read_bytes()[:8] == PNG
     assert "- device: cpu" in md and "torch 2.15.0" in md
@@ -79,7 +82,44 @@ def test_mog_claim_holds_when_least_squares_covers_more_modes(tmp_path):
 def test_mog_claim_does_not_hold_when_least_squares_covers_fewer(tmp_path):
     tsv = mog_table(tmp_path, ls_modes=[1, 2, 1], std_modes=[4, 5, 6], std_share=[0.3, 0.3, 0.3])
     md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
-    assert "**does not hold** for LSGAN" in md and "fewer in 3" in md
+    # the opposite order, completely separated at 3 seeds: shown at p 0.05 (permutation)
+    assert "**reversed** for LSGAN" in md and "fewer in 3" in md and "the opposite order shown" in md
+
+
+def test_mog_claim_of_one_distribution_is_not_held_more_than_five_percent():
+    """The claim's rule on identical distributions (both rows draw modes from one law): "holds"
+    at most 5 % of the time at margin 0 (the old rule, more on average and in most seeds, said
+    "holds" for 15-33 % of such pairs)."""
+    from scipy import stats
+
+    from repro.report.claims import _more_modes
+
+    rng = np.random.default_rng(5)
+    trials = 300
+    held = sum(_more_modes(pd.Series(rng.binomial(8, 0.6, 5)), pd.Series(rng.binomial(8, 0.6, 5)), 0.0).verdict == "held"
+               for _ in range(trials))
+    assert stats.binomtest(held, trials, 0.05, alternative="greater").pvalue > 0.01, held / trials
+
+
+def test_spread_baseline_matches_the_arc_length_by_hand():
+    """No mode learned, samples uniform on the unit circle: HQ within 3 sigma = 0.03 of a mode is
+    an arc of 4 arcsin(0.015) rad around each of 8 modes: 8 * 4 arcsin(0.015) / (2 pi) = 7.64 %,
+    ~24 of 2,500 samples a mode, so all 8 modes covered by one sample each; none by the strict
+    count (a 1/9 mode needs 0.2 * 2500/9 * (1 - e^-4.5) = 54.9)."""
+    from repro.report.claims import spread_baseline
+
+    b = spread_baseline(2500, 3.0)
+    share = 8 * 4 * math.asin(0.015) / (2 * math.pi)
+    assert abs(b["hq_fraction"] - share) < 3 * math.sqrt(share * (1 - share) / 2500)
+    assert b["modes_covered"] == 8 and b["modes_covered_strict"] == 0
+
+
+def test_mog_claim_prints_the_baseline_beside_the_rows(tmp_path):
+    tsv = mog_table(tmp_path, ls_modes=[6, 7, 8], std_modes=[1, 2, 4], std_share=[0.3, 0.3, 0.3])
+    md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
+    section = md.split("## Baseline: samples spread on the circle")[1]
+    assert "covers **8 of 8** modes by VEEGAN's count" in section
+    assert "LSGAN 7.0 modes at 10.0% HQ" in section and "regular GAN 2.3 modes at 10.0% HQ" in section
 
 
 def test_mog_claim_counts_modes_at_other_thresholds(tmp_path):
@@ -101,7 +141,10 @@ def test_mog_claim_counts_modes_at_other_thresholds(tmp_path):
     # columns: 1 sample, >= 0.02, 0.05, 0.1, 0.2 (strict), 0.5
     assert rows["LSGAN"] == ["7.00 ± 0.00", "7.00 ± 0.00", "7.00 ± 0.00", "0.00 ± 0.00", "0.00 ± 0.00", "0.00 ± 0.00"]
     assert rows["regular GAN"] == ["2.00 ± 0.00"] * 5 + ["0.00 ± 0.00"]
-    assert ("- LSGAN vs the regular GAN (3 seeds): more modes on average and in most seeds at "
+    # at the shipped margin (1 mode): 7 - 1 > 2 in every seed (complete separation, p 0.05) where
+    # LSGAN counts 7; 0 vs 2 elsewhere
+    assert ("- LSGAN vs the regular GAN (3 seeds): more than 1 mode(s) more, shown by the order test "
+            "(each threshold at alpha 0.05 on its own: a sensitivity display, not a family) at "
             "`1 sample (VEEGAN)`, `>= 0.02`, `>= 0.05`; not at `>= 0.1`, `>= 0.2 (strict)`, `>= 0.5`.") in md
 
 
@@ -131,17 +174,20 @@ def sweep_table(tmp_path, fids):
 
 
 def test_robustness_holds_when_sn_has_the_best_worst_setting(tmp_path):
-    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52], "D": [54, 56]},
-                                 "WGAN-GP": {"A": [40, 42], "D": [None, None]},
-                                 "Batch Norm.": {"A": [45, 47], "D": [200, 220]}})
+    # 5 seeds a cell: BN's D completely above SN's every setting, exact permutation p 1/252 per
+    # pair, x 2 (Bonferroni over BN's settings), x 2 (Holm over 2 methods) = 0.016; WGAN-GP's D
+    # diverged: behind any finite cell
+    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 51, 52, 53, 52], "D": [54, 56, 55, 54, 56]},
+                                 "WGAN-GP": {"A": [40, 42, 41, 40, 42], "D": [None] * 5},
+                                 "Batch Norm.": {"A": [45, 47, 46, 45, 47], "D": [200, 220, 210, 205, 215]}})
     paths = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")
     md = paths["md"].read_text()
-    assert "**holds**: the worst setting of SN-GANs is D (FID 55.0 ± 1.4)" in md
-    assert "clearly worse: WGAN-GP, Batch Norm." in md
+    assert "**holds**: the worst setting of SN-GANs is D (FID 55.0 ± 1.0)" in md
+    assert "Methods whose worst setting is shown behind it: WGAN-GP, Batch Norm." in md
     best = pd.read_csv(paths["best_csv"]).set_index("method")
     assert best.loc["WGAN-GP", "best setting"] == "A" and best.loc["WGAN-GP", "FID (worst)"] == "diverged"
-    assert best.loc["WGAN-GP", "diverged runs"] == "2/4"
-    assert best.loc["Batch Norm.", "FID (best)"] == "46.0 ± 1.4"  # mean and std of 45, 47
+    assert best.loc["WGAN-GP", "diverged runs"] == "5/10"
+    assert best.loc["Batch Norm.", "FID (best)"] == "46.0 ± 1.0"  # mean and std of 45, 47, 46, 45, 47
     cells = pd.read_csv(paths["cells_csv"])
     assert cells.loc[(cells["method"] == "WGAN-GP") & (cells["setting"] == "D"), "diverged"].item()
     assert paths["bars"].read_bytes()[:8] == PNG
@@ -149,10 +195,19 @@ def test_robustness_holds_when_sn_has_the_best_worst_setting(tmp_path):
 
 
 def test_robustness_does_not_hold_when_another_method_is_clearly_more_robust(tmp_path):
-    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52], "D": [90, 94]},
-                                 "Batch Norm.": {"A": [35, 36], "D": [30, 31]}})
+    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52, 51, 53, 50], "D": [90, 92, 94, 91, 93]},
+                                 "Batch Norm.": {"A": [35, 36, 35, 36, 35.5], "D": [30, 31, 30.5, 30, 31]}})
     md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
-    assert "**does not hold**" in md and "clearly better: Batch Norm." in md
+    assert "**does not hold**" in md and "shown ahead: Batch Norm." in md
+
+
+def test_robustness_at_two_seeds_cannot_be_shown(tmp_path):
+    """2 seeds a cell: the permutation test's smallest p is 1/C(4, 2) = 1/6, so however far apart
+    the cells, no order is shown and the claim is inconclusive (the old interval rule said holds)."""
+    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52], "D": [54, 56]},
+                                 "Batch Norm.": {"A": [45, 47], "D": [200, 220]}})
+    md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
+    assert "- **inconclusive**: the worst setting of SN-GANs" in md and "not shown either way: Batch Norm." in md
     # Batch Norm. is ahead on D, SN-GANs behind: one of two methods is not a majority
     assert "aggressive settings are *ahead*" not in md
 

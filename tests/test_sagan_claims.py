@@ -62,9 +62,13 @@ def test_spearman_is_pearson_on_ranks():
 def test_fid_at_and_order():
     assert fid_at([10.0, 20.0], [100.0, 50.0], 15.0) == 75.0
     assert pd.isna(fid_at([10.0, 20.0], [100.0, 50.0], 25.0))
-    assert order([10, 11, 12], [20, 21, 22]) == "lower"  # 11 ± 1 vs 21 ± 1
+    # 3 vs 3 completely separated: the exact permutation p is 1/C(6, 3) = 0.05, Welch's below it
+    assert order([10, 11, 12], [20, 21, 22]) == "lower"
     assert order([20, 21, 22], [10, 11, 12]) == "higher"
-    assert order([10, 15, 20], [14, 16, 18]) == "overlap"
+    assert order([10, 15, 20], [14, 16, 18]) == "undecided"
+    assert order([10, 11, 21], [20, 22, 23]) == "undecided"  # one seed out of order: p 2/20 > 0.05
+    assert order([10, float("nan")], [20, 21]) == "undecided"  # one finite value: no test
+    assert order([], [20, 21]) == "missing"
 
 
 STEPS = [50, 100, 150, 200]
@@ -118,7 +122,7 @@ def test_sagan_claims_verdicts(tmp_path):
     per = pd.read_csv(paths["sn_ttur_csv"])
     assert per["train_seconds"].tolist() == [37.0] * 9  # 40 s less the 3 evaluations before update 200
     assert per["fid_at_common_time"].tolist() == pytest.approx(per["final_fid"].tolist())
-    assert "within the seed spread of none" in md and "**inconclusive** (the scale cannot test it)" in md
+    assert "is not shown better or worse than none (order test, alpha 0.05)" in md and "**inconclusive** (the scale cannot test it)" in md
     for key in ("gamma_png", "sn_ttur_png"):
         assert paths[key].read_bytes()[:8] == PNG
 
@@ -130,7 +134,7 @@ def test_no_instability_to_cure_is_inconclusive():
     lines = sn_ttur_verdict(per)
     assert lines[0].startswith("- (a) stability, **inconclusive** (the baseline does not degrade")
     assert "SN on D only, 1:1 1 of 3" in lines[0]
-    assert lines[1].startswith("- (b) TTUR trains faster, **inconclusive**")  # all within the seed spread
+    assert lines[1].startswith("- (b) TTUR trains faster, **inconclusive**")  # no order shown
     per.loc[per["row"] == TTUR, "curve_mean_fid"] = 200.0
     assert sn_ttur_verdict(per)[1].startswith("- (b) TTUR trains faster, **does not hold**")
 

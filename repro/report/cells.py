@@ -7,6 +7,7 @@ cell (paper_table, row, column) x metric x checkpoint -- the long form that the 
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Iterable, Sequence
 
@@ -17,7 +18,8 @@ from ..experiments import RENAMED_LABELS
 from . import real
 from . import references as refs_mod
 from .collect import CELL
-from .verdict import CONFIDENCE, DIRECTIONS, MIN_SEEDS, Judgement, is_degraded, judge, summarize
+from .verdict import (CONFIDENCE, DIRECTIONS, MIN_SEEDS, SPENDING, Judgement, is_degraded, judge,
+                      summarize)
 
 #: Columns of the verdict table, in order.
 VERDICT_COLUMNS = (
@@ -25,8 +27,15 @@ VERDICT_COLUMNS = (
     "n_diverged", "n_missing", "mean", "std", "ours_low", "ours_high", "ref_value", "ref_std",
     "ref_low", "ref_high", "ref_tolerance", "ref_protocol", "ref_kind", "ref_hard", "ref_verified",
     "ref_source", "verdict", "reason", "degraded", "protocol_name", "protocol_key", "g_updates",
-    "confidence", "seeds_needed", "seeds_cap",
+    "confidence", "seeds_needed", "seeds_cap", "values", "n_collapsed", "looks", "spending",
+    "look_confidence", "failure_bound",
 )
+
+#: Columns a verdicts file written before issue 26 lacks, and what they were then: no per-seed
+#: values kept (order rules on it are not judged, repro.report.check), no collapsed run counted,
+#: the seeds judged as one look, at the file's own confidence.
+ADDED_COLUMNS = {"values": None, "n_collapsed": 0, "looks": "", "spending": SPENDING,
+                 "look_confidence": None, "failure_bound": math.nan}
 
 #: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
 #: was the degraded count before "collapse" came to mean only mode collapse, ``table`` the paper's
@@ -44,7 +53,23 @@ def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") ->
     old = deprecation.renamed(verdicts.columns, RENAMED_COLUMNS, kind="column", where=f"{source}: ",
                               fix=f"`repro rejudge {source}` rewrites it under the new name",
                               error=lambda message, old: UserError(message))
-    return verdicts.rename(columns=old)
+    out = verdicts.rename(columns=old)
+    for col, value in ADDED_COLUMNS.items():
+        if col not in out.columns:
+            out[col] = out["confidence"] if col == "look_confidence" and "confidence" in out else value
+    return out
+
+
+def format_looks(looks) -> str:
+    """The schedule's looks as the verdicts file writes them ("3;10"; "" for fixed seeds)."""
+    return ";".join(map(str, looks)) if looks and len(looks) > 1 else ""
+
+
+def parse_looks(text) -> tuple[int, ...] | None:
+    """:func:`format_looks` read back (None for fixed seeds)."""
+    if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+        return None
+    return tuple(int(float(x)) for x in str(text).split(";"))
 
 
 def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
@@ -87,7 +112,7 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                   metrics: str | Sequence[str] | None = None,
                   checkpoints: str | Sequence[str] = ("final",),
                   min_seeds: int = MIN_SEEDS, confidence: float = CONFIDENCE,
-                  seeds_cap: int | None = None) -> pd.DataFrame:
+                  seeds_cap: int | None = None, looks: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per cell x metric x checkpoint, cells in order of first appearance in `df`.
 
     Args:
@@ -100,9 +125,12 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
         confidence: two-sided confidence of our interval (:func:`repro.report.verdict.judge`).
         seeds_cap: the most seeds adaptive rounds give a cell (None: the table's seeds are
             fixed); recorded so that ``repro check`` fails an undecided cell at its cap.
+        looks: the seed counts of the declared rounds (:func:`repro.seeds.looks`); each cell is
+            judged at the look its run count is (:func:`repro.report.verdict.look_of`).
 
     Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
-    the sample std (ddof=1), ``degraded`` the number of completed runs whose final score is far
+    the sample std (ddof=1) of the per-seed ``values`` (JSON: what order rules test), ``degraded``
+    the number of completed runs whose final score is far
     worse than their best (:func:`repro.report.verdict.is_degraded`).
     """
     checkpoints = [checkpoints] if isinstance(checkpoints, str) else list(checkpoints)
@@ -132,18 +160,15 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                                                  None if g_updates == "mixed" else g_updates)
                 if g_updates == "mixed" and ref is not None:
                     ref, why = None, "budget mixed: the cell's runs differ in g_updates"
+                low, high = (None, None) if ref is None else (ref["low"], ref["high"])
                 j = judge(
-                    values, n_diverged=n_diverged, n_missing=n_missing,
-                    ref_low=None if ref is None else ref["low"],
-                    ref_high=None if ref is None else ref["high"],
+                    values, n_diverged=n_diverged, n_missing=n_missing, ref_low=low, ref_high=high,
                     direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
                     min_seeds=min_seeds, no_reference=why, confidence=confidence,
-                    eval_std=eval_noise(completed, metric, checkpoint, protocol_name))
+                    eval_std=eval_noise(completed, metric, checkpoint, protocol_name), looks=looks)
                 if real.is_real_cell(runs):  # one score, no seeds: its own evaluation noise
                     std = _real_std(completed, checkpoint, metric)
-                    j = Judgement(*real.judge_real(
-                        mean if n == 1 else None, std,
-                        None if ref is None else ref["low"], None if ref is None else ref["high"],
+                    j = Judgement(*real.judge_real(mean if n == 1 else None, std, low, high,
                         DIRECTIONS.get(metric) if ref is None else ref["direction"], why))
                 s = shown if shown is not None else {}
                 out.append({
@@ -160,8 +185,17 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
+                    "values": json.dumps([v for v in values if math.isfinite(v)]),
+                    **_design(j, looks),
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
+
+
+def _design(j: Judgement, looks: Sequence[int] | None) -> dict:
+    """The columns issue 26 added: collapsed runs, the schedule and the look's confidence, the
+    bound on the failure share (rule 6 of :mod:`repro.report.verdict`)."""
+    return {"n_collapsed": j.n_collapsed, "looks": format_looks(looks), "spending": SPENDING,
+            "look_confidence": j.confidence, "failure_bound": j.failure_bound}
 
 
 def _column(runs: pd.DataFrame, name: str) -> list[float]:

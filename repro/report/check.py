@@ -20,37 +20,43 @@ Each failure names the cell (table, row, column, metric, checkpoint), our number
 the reference value and range.
 
 A cell's range cannot see a claim's order break: LSGAN falling back to the regular GAN's mode
-count still overlaps its own wide range. ``config/references/order_rules.yaml`` therefore lists,
-per table, *order rules* -- pairs of cells whose order must hold (:func:`order_tests`; not to be
-confused with a metric's *direction*, its better side): the rule is
-**held** when a one-sided Welch t-test shows the ``better`` cell beating the ``worse`` one by more
-than ``margin`` in the metric's direction (H0: gap <= margin), **broken** when the opposite test
-shows the gap below the margin, **inconclusive** otherwise. Each test is at level
-alpha = (1 - confidence) / 2 (0.05 at the default 90 %, the same alpha as the cells' TOST), and
-the tests of one table are corrected together by Holm's step-down method (Holm 1979), so the
-chance that any held order rule of a table is a fluke stays <= alpha. A broken order rule always
-fails the check; an inconclusive one fails with ``strict=True`` or once both cells have reached
-their adaptive cap. Each rule says which published claim it guards and why its margin is what it
-is.
+count still overlaps its own wide range, and the +-5 % IS / +-10 % FID bands of rival methods
+overlap, so every cell can be "held" while an order the paper states is reversed.
+``config/references/order_rules.yaml`` therefore lists *order rules* (:func:`order_tests`; not to
+be confused with a metric's *direction*, its better side), each quoting the paper's sentence,
+figure or table (``source``) and written only where the paper states the order. A rule orders one
+cell against another, or (``aggregate: worst``) the worst of one row's cells against the worst of
+another's (SNGAN Figs. 1-2: SN-GANs' worst setting against each other method's worst). It is
+judged on the cells' per-seed values (the verdicts' ``values`` column) by
+:mod:`repro.report.order_test`: **held** when a one-sided Welch t-test and a permutation test both
+show ``better`` ahead of ``worse`` by more than ``margin`` in the metric's direction,
+**reversed** when both show the opposite order, **inconclusive** otherwise, each at alpha =
+(1 - confidence) / 2 (0.05 at the default 90 %, the cells' TOST level). The rules of one claim are
+corrected together by Holm's step-down method, so the chance that any held rule of a claim is a
+fluke stays <= alpha (simulated in tests/report/test_order_test.py). A reversed order rule always
+fails the check, naming the rule and its source; an inconclusive one fails with ``strict=True``
+or once its cells have reached their adaptive cap. A verdicts file without per-seed values
+(written before issue 26) leaves every rule inconclusive and says so.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .. import deprecation, layout
 from ..experiments import RENAMED_LABELS
 from ..errors import UserError
 from .cells import current_names
 from .references import REFERENCE_DIR, norm_label
-from .verdict import BETTER, CONFIDENCE, HELD, INCONCLUSIVE, STRADDLES, direction_of, effective_std
+from . import order_test as ot
+from .order_test import REVERSED, OrderResult, worst_order_test
+from .verdict import BETTER, CONFIDENCE, DIVERGED, HELD, INCONCLUSIVE, STRADDLES, direction_of
 
 #: The order rules of the shipped tables (see the module docstring).
 ORDER_RULES_FILE = REFERENCE_DIR / "order_rules.yaml"
@@ -59,8 +65,6 @@ OLD_ORDER_RULES_NAME = "directions.yaml"
 
 #: Verdicts that pass, by reference kind.
 PASSING = {"paper": (HELD, BETTER), "regression": (HELD,)}
-#: Outcomes of an order rule's test.
-BROKEN = "broken"
 
 
 #: Columns of a verdicts file (:func:`repro.report.cells.cell_verdicts`) that every check reads.
@@ -164,7 +168,8 @@ class OrderRulesError(UserError, ValueError):
 
 def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
     """The order rules of a YAML file (a list of mappings: paper_table, metric, checkpoint, better
-    and worse ({row, column}), margin, claim, why); a missing file or a malformed rule raises
+    and worse ({row, column}, or {row, columns} with ``aggregate: worst``), margin, claim, source
+    (the paper's sentence, figure or table), why); a missing file or a malformed rule raises
     :class:`OrderRulesError` naming the file (and the rule's index). A missing
     ``order_rules.yaml`` beside an old ``directions.yaml`` reads the old file, and a rule's key
     ``table`` (before issue 12) is read as ``paper_table`` (one deprecation line each)."""
@@ -187,7 +192,8 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
         old = deprecation.renamed(r, RENAMED_LABELS, kind="key", where=f"{where}: ", place=str(path),
                                   fix=f"rename it in {path}", error=lambda message, old: OrderRulesError(message))
         rules[i] = r = {old.get(k, k): v for k, v in r.items()}
-        missing = [k for k in ("paper_table", "metric", "better", "worse", "margin", "claim", "why") if k not in r]
+        missing = [k for k in ("paper_table", "metric", "better", "worse", "margin", "claim", "source", "why")
+                   if k not in r]
         if missing:
             raise OrderRulesError(f"{where}: missing {missing}")
         try:
@@ -195,8 +201,16 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
         except (KeyError, ValueError) as e:
             raise OrderRulesError(f"{where}: {e}") from None
         for side in ("better", "worse"):
-            if not isinstance(r[side], dict) or set(r[side]) != {"row", "column"}:
-                raise OrderRulesError(f"{where}: {side} must be {{row, column}}, got {r[side]}")
+            ok = isinstance(r[side], dict) and (set(r[side]) == {"row", "column"} or (
+                set(r[side]) == {"row", "columns"} and isinstance(r[side]["columns"], list) and r[side]["columns"]))
+            if not ok:
+                raise OrderRulesError(f"{where}: {side} must be {{row, column}} (one cell) or {{row, "
+                                      f"columns: [..]}} (several, with aggregate: worst), got {r[side]}")
+        several = any("columns" in r[side] for side in ("better", "worse"))
+        if several != (r.get("aggregate") == "worst") or r.get("aggregate") not in (None, "worst"):
+            raise OrderRulesError(f"{where}: aggregate: worst goes with sides of several columns "
+                                  f"({{row, columns: [..]}}) and only with them; got aggregate "
+                                  f"{r.get('aggregate')!r}")
         try:
             margin_ok = float(r["margin"]) >= 0
         except (TypeError, ValueError):
@@ -207,121 +221,105 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
     return rules
 
 
-def holm(p_values: Sequence[float]) -> np.ndarray:
-    """Holm's step-down adjusted p-values (Holm 1979): sorted ascending, the i-th (0-based) of m
-    is multiplied by m - i, made monotone and capped at 1. NaN stays NaN (and does not count)."""
-    p = np.asarray(p_values, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    order = ok[np.argsort(p[ok], kind="stable")]
-    m = len(order)
-    running = 0.0
-    for i, j in enumerate(order):
-        running = max(running, min(1.0, (m - i) * p[j]))
-        out[j] = running
-    return out
+def _side_cells(r: dict, side: str) -> list[str]:
+    """The columns of one side of a rule: ``{row, column}`` is one cell, ``{row, columns}`` several."""
+    spec = r[side]
+    return [str(c) for c in spec["columns"]] if "columns" in spec else [str(spec["column"])]
 
 
-def welch(mean_b: float, s_b: float, n_b: int, mean_w: float, s_w: float, n_w: int,
-          margin: float, direction: str) -> tuple[float, float, float, float, float]:
-    """(gap, its standard error, Welch-Satterthwaite df, p of H0 gap <= margin, p of H0 gap >=
-    margin) for gap = better - worse in the metric's direction."""
-    gap = mean_b - mean_w if direction == "higher" else mean_w - mean_b
-    vb, vw = s_b ** 2 / n_b, s_w ** 2 / n_w
-    se = math.sqrt(vb + vw)
-    if se == 0:
-        return gap, se, math.inf, float(gap <= margin), float(gap >= margin)
-    df = (vb + vw) ** 2 / (vb ** 2 / (n_b - 1) + vw ** 2 / (n_w - 1))
-    t = (gap - margin) / se
-    return gap, se, df, float(stats.t.sf(t, df)), float(stats.t.cdf(t, df))
+def _side_name(r: dict, side: str) -> str:
+    cols = _side_cells(r, side)
+    return f"{r[side]['row']} / {cols[0]}" if len(cols) == 1 else f"{r[side]['row']} / worst of {','.join(cols)}"
+
+
+def cell_values(c) -> list[float] | None:
+    """The per-seed values of one verdict row (its ``values`` column, JSON); None for a diverged
+    cell (most runs diverged: beyond any finite cell, :func:`repro.report.order_test.worst_order_test`)."""
+    if c["verdict"] == DIVERGED:
+        return None
+    raw = c.get("values")
+    if not isinstance(raw, str):
+        raise _NoValues
+    return [float(x) for x in json.loads(raw)]
+
+
+class _NoValues(Exception):
+    """A verdicts file without per-seed values (written before issue 26)."""
+
+
+def _rule_result(v: pd.DataFrame, r: dict, confidence: float) -> tuple[OrderResult | None, str, bool]:
+    """(the rule's test, or None with why not; whether all its cells are at their adaptive cap)."""
+    alpha = (1 - confidence) / 2
+    cells, missing = {}, []
+    for side in ("better", "worse"):
+        cells[side] = {}
+        for col in _side_cells(r, side):
+            c = v[(v["row"].astype(str) == str(r[side]["row"])) & (v["column"].astype(str) == col)]
+            if c.empty:
+                missing.append(f"{r[side]['row']} / {col}")
+            else:
+                cells[side][col] = c.iloc[0]
+    if missing:
+        return None, f"no cell {', '.join(missing)} in the verdicts", False
+    capped = all(at_cap(c) for side in cells.values() for c in side.values())
+    try:
+        values = {side: {k: cell_values(c) for k, c in cs.items()} for side, cs in cells.items()}
+    except _NoValues:
+        return None, ("no per-seed values in this verdicts file (written before issue 26): "
+                      "`repro report` the table again to test the order"), capped
+    lower = direction_of(r["metric"]) == "lower"
+    if r.get("aggregate") == "worst":
+        return worst_order_test(values["better"], values["worse"], float(r["margin"]), lower, alpha), "", capped
+    (b,), (w,) = values["better"].values(), values["worse"].values()
+    return ot._pair(b, w, float(r["margin"]), lower, alpha), "", capped
 
 
 def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
                 confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """One row per order rule whose table is in `verdicts`: the Welch test of its order (module
-    docstring), Holm-corrected over the rules of each table; columns paper_table, metric, checkpoint,
-    better, worse, margin, cells ((row, column) of both sides), n_better, n_worse, gap, se, df, lower (the one-sided 1 - alpha lower
-    bound of the gap), p, p_holm, p_broken_holm, at_cap, verdict (held / broken / inconclusive),
-    reason, claim."""
+    """One row per order rule whose table is in `verdicts`: the order test of the cells' per-seed
+    values (:mod:`repro.report.order_test`; module docstring), Holm-corrected over the rules of each
+    claim; columns paper_table, metric, checkpoint, better, worse, margin, cells ((row, column) of
+    every cell of both sides), n_better, n_worse, gap, lower (lower confidence bound of the gap),
+    p, p_reversed (Holm-adjusted), at_cap, verdict (held / reversed / inconclusive), reason,
+    claim, source, test."""
     alpha = (1 - confidence) / 2
-    rows = []
     if verdicts.empty:
-        return pd.DataFrame(rows)
+        return pd.DataFrame()
     tables = verdicts["paper_table"].map(norm_label)
+    rows, results = [], []
     for r in rules:
         v = verdicts[(tables == norm_label(r["paper_table"])) & (verdicts["metric"] == r["metric"])
                      & (verdicts["checkpoint"] == r["checkpoint"])]
         if v.empty:
             continue  # the rule is about another table
-        cells = {}
-        for side in ("better", "worse"):
-            c = v[(v["row"].astype(str) == str(r[side]["row"])) & (v["column"].astype(str) == str(r[side]["column"]))]
-            cells[side] = c.iloc[0] if len(c) else None
-        row = {"paper_table": r["paper_table"], "metric": r["metric"], "checkpoint": r["checkpoint"],
-               "better": f"{r['better']['row']} / {r['better']['column']}",
-               "worse": f"{r['worse']['row']} / {r['worse']['column']}", "margin": float(r["margin"]),
-               "cells": ((str(r["better"]["row"]), str(r["better"]["column"])),
-                         (str(r["worse"]["row"]), str(r["worse"]["column"]))),
-               "claim": r["claim"], "gap": math.nan, "se": math.nan, "df": math.nan, "lower": math.nan,
-               "p": math.nan, "p_broken": math.nan, "n_better": 0, "n_worse": 0,
-               "at_cap": all(c is not None and at_cap(c) for c in cells.values())}
-        stat = {side: _cell_stats(c) for side, c in cells.items()}
-        row["n_better"], row["n_worse"] = stat["better"][0], stat["worse"][0]
-        if min(row["n_better"], row["n_worse"]) >= 2:
-            (nb, mb, sb), (nw, mw, sw) = stat["better"], stat["worse"]
-            gap, se, df, p, p_broken = welch(mb, sb, nb, mw, sw, nw, row["margin"], direction_of(r["metric"]))
-            lower = gap - float(stats.t.ppf(1 - alpha, df)) * se if se > 0 else gap
-            row.update(gap=gap, se=se, df=df, lower=lower, p=p, p_broken=p_broken)
-        elif not any(c is None for c in cells.values()):
-            # one seed (or none) on a side: no test, but keep the point estimate for the message
-            (nb, mb, _), (nw, mw, _) = stat["better"], stat["worse"]
-            row["gap"] = (mb - mw) if direction_of(r["metric"]) == "higher" else (mw - mb)
-        rows.append(row)
+        result, why_not, capped = _rule_result(v, r, confidence)
+        rows.append({"paper_table": r["paper_table"], "metric": r["metric"], "checkpoint": r["checkpoint"],
+                     "better": _side_name(r, "better"), "worse": _side_name(r, "worse"),
+                     "margin": float(r["margin"]), "claim": r["claim"], "source": r.get("source", ""),
+                     "cells": tuple((str(r[s]["row"]), c) for s in ("better", "worse") for c in _side_cells(r, s)),
+                     "at_cap": capped, "why_not": why_not})
+        results.append(result)
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out["p_holm"] = math.nan
-    out["p_broken_holm"] = math.nan
-    for _, idx in out.groupby(out["paper_table"].map(norm_label)).groups.items():
-        out.loc[idx, "p_holm"] = holm(out.loc[idx, "p"])
-        out.loc[idx, "p_broken_holm"] = holm(out.loc[idx, "p_broken"])
-    verdicts_, reasons = [], []
-    for _, t in out.iterrows():
-        m = len(out[out["paper_table"].map(norm_label) == norm_label(t["paper_table"])])
-        holm_note = f"Holm over {m} order rules of {t['paper_table']}" if m > 1 else "one order rule: no correction"
-        if pd.isna(t["p"]):
-            verdicts_.append(INCONCLUSIVE)
-            reasons.append(f"no test: n = {t['n_better']} and {t['n_worse']} seeds (>= 2 each needed)")
-        elif t["p_holm"] <= alpha:
-            verdicts_.append(HELD)
-            reasons.append(f"gap {_num(t['gap'])} > margin {_num(t['margin'])} shown: one-sided "
-                           f"{1 - alpha:.0%} lower bound {_num(t['lower'])}, p {_num(t['p'], 3)}, "
-                           f"Holm p {_num(t['p_holm'], 3)} <= {alpha:g} ({holm_note})")
-        elif t["p_broken_holm"] <= alpha:
-            verdicts_.append(BROKEN)
-            reasons.append(f"gap {_num(t['gap'])} < margin {_num(t['margin'])} shown: Holm p "
-                           f"{_num(t['p_broken_holm'], 3)} <= {alpha:g} ({holm_note})")
-        else:
-            verdicts_.append(INCONCLUSIVE)
-            reasons.append(f"gap {_num(t['gap'])} ± SE {_num(t['se'])} (n = {t['n_better']} vs "
-                           f"{t['n_worse']}): lower bound {_num(t['lower'])} does not clear the margin "
-                           f"{_num(t['margin'])}; Holm p {_num(t['p_holm'], 3)} > {alpha:g} ({holm_note})")
-    out["verdict"] = verdicts_
-    out["reason"] = reasons
-    return out
-
-
-def _cell_stats(c) -> tuple[int, float, float]:
-    """(n, mean, per-seed std with the evaluation floor) of one verdict row; (0, nan, nan) if None."""
-    if c is None or pd.isna(c.get("n", math.nan)) or pd.isna(c["mean"]):
-        return 0, math.nan, math.nan
-    return int(c["n"]), float(c["mean"]), effective_std(float(c["mean"]), float(c["std"]))
+    for claim in dict.fromkeys(out["claim"]):
+        idx = [i for i in range(len(out)) if out["claim"].iloc[i] == claim and results[i] is not None]
+        for i, res in zip(idx, ot.holm([results[i] for i in idx], alpha)):
+            results[i] = res
+    out["verdict"] = [INCONCLUSIVE if res is None else res.verdict for res in results]
+    out["reason"] = [w if res is None else res.reason() for res, w in zip(results, out["why_not"])]
+    for col, attr in (("n_better", "n_better"), ("n_worse", "n_worse"), ("gap", "gap"),
+                      ("lower", "lower_bound"), ("p", "p_value"), ("p_reversed", "p_reversed"), ("test", "test")):
+        out[col] = [math.nan if res is None and col != "test" else "" if res is None else getattr(res, attr)
+                    for res in results]
+    return out.drop(columns="why_not")
 
 
 def check_order_rules(verdicts: pd.DataFrame, rules: Sequence[dict], strict: bool = False,
                       confidence: float = CONFIDENCE) -> list[str]:
-    """Failure messages of the order rules (:func:`order_tests`): every broken one, a cell
-    missing from the table, and inconclusive ones with ``strict`` or at their adaptive cap."""
+    """Failure messages of the order rules (:func:`order_tests`): every reversed one (naming the
+    rule and the paper's source), and inconclusive ones (a cell missing from the table included:
+    a report of part of a table is not a regression) with ``strict`` or at their adaptive cap."""
     tests = order_tests(verdicts, rules, confidence)
     failures = []
     for _, t in tests.iterrows():
@@ -329,9 +327,10 @@ def check_order_rules(verdicts: pd.DataFrame, rules: Sequence[dict], strict: boo
                 f"{t['worse']} by > {_num(t['margin'])}")
         if t["verdict"] == HELD:
             continue
-        if t["verdict"] == BROKEN or strict or t["at_cap"] or min(t["n_better"], t["n_worse"]) == 0:
+        if t["verdict"] == REVERSED or strict or t["at_cap"]:
             cap = "; adaptive seeds at their cap" if t["at_cap"] and t["verdict"] == INCONCLUSIVE else ""
-            failures.append(f"{name}: ORDER RULE {t['verdict'].upper()}: {t['reason']}{cap}; guards {t['claim']}")
+            failures.append(f"{name}: ORDER RULE {t['verdict'].upper()}: {t['reason']}{cap}; guards "
+                            f"{t['claim']}; source: {t['source'] or '-'}")
     return failures
 
 
@@ -340,12 +339,6 @@ def order_rule_lines(verdicts: pd.DataFrame, rules: Sequence[dict], confidence: 
     tests = order_tests(verdicts, rules, confidence)
     return [f"order rule {t['paper_table']} / {t['metric']}: {t['better']} vs {t['worse']}: "
             f"{t['verdict']}: {t['reason']}" for _, t in tests.iterrows()]
-
-
-# The names before issue 12 ("direction" now means only a metric's better side), for callers
-# outside the suite.
-DIRECTIONS_FILE, DirectionsError, load_directions = ORDER_RULES_FILE, OrderRulesError, load_order_rules
-direction_tests, check_directions, direction_lines = order_tests, check_order_rules, order_rule_lines
 
 
 def find_verdict_files(paths: Sequence[str | Path]) -> list[Path]:

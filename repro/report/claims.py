@@ -35,7 +35,8 @@ from ..settings import SNGAN_AGGRESSIVE as AGGRESSIVE  # D-F: where the SNGAN cl
 from ..errors import UserError
 from .collect import collect
 from .curves import collect_curves, no_curves, plot_curves
-from .verdict import DIVERGED, decide, our_interval, summarize
+from .order_test import HELD, INCONCLUSIVE, REVERSED, OrderResult, holm, order_test, worst_order_test
+from .verdict import DIVERGED, decide, summarize
 
 
 class ClaimError(UserError, ValueError):
@@ -112,8 +113,9 @@ def mog_summary(df: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
-    """The claim's verdict after `g_updates` iterations, as Markdown lines (module docstring)."""
+def mog_verdict(summary: pd.DataFrame, g_updates: int, margin: float = 0.0) -> list[str]:
+    """The claim's verdict after `g_updates` iterations, as Markdown lines (module docstring):
+    each least-squares row against the regular GAN by :func:`_more_modes` at `margin`."""
     if not (summary["loss"] == "standard").any():
         raise ClaimError("the mog_modes claim needs a row with loss 'standard' (the regular GAN)")
     base_label = summary.loc[summary["loss"] == "standard", "row"].iloc[0]
@@ -127,19 +129,15 @@ def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
             continue
         a, b = pair["final_modes_covered"], pair["final_modes_covered_base"]
         more, same, fewer = int((a > b).sum()), int((a == b).sum()), int((a < b).sum())
-        if _more_modes(a, b):
-            word = "**holds**"
-        elif a.mean() <= b.mean():
-            word = "**does not hold**"
-        else:
-            word = "**mixed**"
-        lines.append(f"- {word} for {row}: after {g_updates:,} iterations it covers "
-                     f"{a.mean():.1f} modes against {b.mean():.1f} for the {base_label} (mean of "
+        test = _more_modes(a, b, margin)
+        lines.append(f"- {CLAIM_WORDS[test.verdict]} for {row} (more than {margin:g} mode(s) more than "
+                     f"the {base_label}): after {g_updates:,} iterations it covers "
+                     f"{a.mean():.1f} modes against {b.mean():.1f} (mean of "
                      f"{len(pair)} seeds); more modes in {more} of {len(pair)} seeds, as many in "
-                     f"{same}, fewer in {fewer}. Over training (mean of the curve): "
-                     f"{pair['modes_over_training'].mean():.2f} vs "
+                     f"{same}, fewer in {fewer}. Order test: {test.reason()}. Over training (mean of "
+                     f"the curve): {pair['modes_over_training'].mean():.2f} vs "
                      f"{pair['modes_over_training_base'].mean():.2f}.")
-        lines.append(_strict_line(pair, row, base_label))
+        lines.append(_strict_line(pair, row, base_label, margin))
     for row, g in summary.groupby("row", sort=False):
         steps = g["collapsed_from"].dropna()
         text = f"- {row}: {len(steps)} of {len(g)} completed runs end collapsed onto one mode"
@@ -150,12 +148,32 @@ def mog_verdict(summary: pd.DataFrame, g_updates: int) -> list[str]:
     return lines
 
 
-def _more_modes(a: pd.Series, b: pd.Series) -> bool:
-    """The claim's rule on paired seeds: `a` has more modes on average and in most seeds."""
-    return bool(a.mean() > b.mean() and int((a > b).sum()) > len(a) / 2)
+def claim_margin(paper_table: str, metric: str = "modes_covered") -> float:
+    """The margin of the pre-registered order rule of `paper_table` and `metric`
+    (config/references/order_rules.yaml: one source of truth for the claim and ``repro check``);
+    0 where the table has none."""
+    from .check import load_order_rules
+    from .references import norm_label
+
+    for r in load_order_rules():
+        if norm_label(r["paper_table"]) == norm_label(paper_table) and r["metric"] == metric:
+            return float(r["margin"])
+    return 0.0
 
 
-def _strict_line(pair: pd.DataFrame, row: str, base_label: str) -> str:
+def _more_modes(a: pd.Series, b: pd.Series, margin: float) -> OrderResult:
+    """The claim's rule: `a` covers more than `margin` modes more than `b`, shown by the order test
+    (:func:`repro.report.order_test.order_test`: one-sided Welch and permutation test, alpha 0.05,
+    per-seed values of the two rows as independent samples). Two identical distributions "hold"
+    at most 5 % of the time (tests/report/test_order_test.py)."""
+    return order_test(list(a.astype(float)), list(b.astype(float)), margin, lower_is_better=False)
+
+
+#: The claim's words for an order test's verdict.
+CLAIM_WORDS = {HELD: "**holds**", REVERSED: "**reversed**", INCONCLUSIVE: "**inconclusive**"}
+
+
+def _strict_line(pair: pd.DataFrame, row: str, base_label: str, margin: float) -> str:
     """The same comparison under the strict mode count (repro.metrics.mog.STRICT_SHARE)."""
     col = "final_modes_covered_strict"
     if col not in pair.columns or pair[col].isna().any() or pair[f"{col}_base"].isna().any():
@@ -163,10 +181,11 @@ def _strict_line(pair: pd.DataFrame, row: str, base_label: str) -> str:
                 f"high-quality samples there): not in these runs' scores (they predate it); "
                 f"rerun the table to get it.")
     a, b = pair[col], pair[f"{col}_base"]
-    word = "survives" if _more_modes(a, b) else "does not survive"
+    test = _more_modes(a, b, margin)
     return (f"  - strict count (a mode counts with >= {STRICT_SHARE:g} of a perfect generator's "
             f"high-quality samples there; our threshold): {a.mean():.1f} vs {b.mean():.1f} modes, "
-            f"more in {int((a > b).sum())} of {len(pair)} seeds: the verdict {word} it.")
+            f"more in {int((a > b).sum())} of {len(pair)} seeds: {CLAIM_WORDS[test.verdict]} "
+            f"({test.reason()}).")
 
 
 #: Shares of a perfect generator's HQ samples at which the claim's table also counts modes: the
@@ -191,7 +210,7 @@ def _lightest_mode_hq(protocol) -> float:
     return float(perfect_hq(protocol.n_fake, len(w), weights=w, hq_sigmas=protocol.mog_hq_sigmas).min())
 
 
-def strict_sensitivity(df: pd.DataFrame, hq_sigmas: float) -> list[str]:
+def strict_sensitivity(df: pd.DataFrame, hq_sigmas: float, margin: float = 0.0) -> list[str]:
     """Mean modes per row counted at each share of RECOUNT_SHARES (and VEEGAN's one sample), and
     whether each least-squares row keeps the claim's rule (:func:`_more_modes`) there, as Markdown."""
     counts = final_mode_counts(df)
@@ -211,12 +230,51 @@ def strict_sensitivity(df: pd.DataFrame, hq_sigmas: float) -> list[str]:
         pair = per_run[per_run["row"] == row].merge(base, on="seed", suffixes=("", "_base"))
         if pair.empty:
             continue
-        kept = [c for c in shown if _more_modes(pair[c], pair[f"{c}_base"])]
+        kept = [c for c in shown if _more_modes(pair[c], pair[f"{c}_base"], margin).verdict == HELD]
         lost = [c for c in shown if c not in kept]
-        text = (f"- {row} vs the regular GAN ({len(pair)} seeds): more modes on average and in most "
-                f"seeds at {', '.join(f'`{c}`' for c in kept) or 'no threshold'}")
+        text = (f"- {row} vs the regular GAN ({len(pair)} seeds): more than {margin:g} mode(s) more, "
+                f"shown by the order test (each threshold at alpha 0.05 on its own: a sensitivity "
+                f"display, not a family) at {', '.join(f'`{c}`' for c in kept) or 'no threshold'}")
         lines.append(text + (f"; not at {', '.join(f'`{c}`' for c in lost)}." if lost else "."))
     return lines
+
+
+#: Seed of the spread-on-the-circle baseline's draw (:func:`spread_baseline`): fixed, so the claim
+#: file is the same at every render.
+BASELINE_SEED = 0
+
+
+def spread_baseline(n_samples: int, hq_sigmas: float, min_count: int = 1, seed: int = BASELINE_SEED) -> dict:
+    """What a generator that learns no mode scores: `n_samples` points uniform in angle on the
+    ring's circle (radius 1), scored by the suite's own metrics (:func:`repro.metrics.mog.mog_metrics`,
+    the ring's modes and weights). Known truth: a point is high quality when it lies within
+    hq_sigmas * sigma (0.03) of a mode, an arc of 4 arcsin(0.015) = 0.060 rad around each of the 8
+    modes, so 8 x 0.060 / (2 pi) = 7.6 % of the points are HQ, ~24 of 2,500 at each mode: all 8
+    modes "covered" by VEEGAN's one-sample count with no mode learned."""
+    from ..metrics.mog import mog_metrics
+
+    mix = ring_mixture()
+    theta = np.random.default_rng(seed).uniform(0.0, 2 * np.pi, n_samples)
+    x = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    return mog_metrics(x, mix.modes.numpy(), mix.sigma, weights=mix.weights.numpy(), hq_sigmas=hq_sigmas,
+                       min_count=min_count)
+
+
+def baseline_lines(summary: pd.DataFrame, protocol) -> list[str]:
+    """The claim's baseline beside each row's modes and HQ fraction (Markdown)."""
+    b = spread_baseline(protocol.n_fake, protocol.mog_hq_sigmas, protocol.mog_min_count)
+    done = summary[summary["status"] == "completed"]
+    rows = "; ".join(f"{row} {g['final_modes_covered'].mean():.1f} modes at {g['final_hq_fraction'].mean():.1%} HQ"
+                     for row, g in done.groupby("row", sort=False))
+    return [f"- A generator that learns no mode -- {protocol.n_fake:,} samples spread uniformly on the "
+            f"circle -- covers **{b['modes_covered']} of 8** modes by VEEGAN's count at "
+            f"**{b['hq_fraction']:.1%}** high-quality samples ({b['modes_covered_strict']} by the strict "
+            f"count). Ours: {rows}.",
+            "- So the one-sample mode count cannot tell a generator that learned the modes from one "
+            "that sprays the circle: a row at or below the baseline's HQ fraction with fewer modes than 8 "
+            "is not shown to have learned any mode. What the count can show: a collapse (few modes, "
+            "a high top-mode share). What it cannot: that the modes covered were learned; the HQ "
+            "fraction and the strict counts below speak to that."]
 
 
 def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path) -> Path:
@@ -295,11 +353,16 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
                     **{"modes (mean over training)": ("modes_over_training", _mean_std),
                        "completed runs": ("status", lambda s: f"{(s == 'completed').sum()}/{len(s)}"),
                        "collapsed at the end": ("collapsed_from", lambda s: int(s.notna().sum()))}))
+    margin = claim_margin(str(df["paper_table"].dropna().iloc[0]))
     md = [f"# {table}: claim verdict (`mog_modes`)", "",
-          '> LSGAN (Mao et al. 2017), Gaussian-mixture experiment: "with the regular GAN the generator '
-          'collapses to a single mode early in training, while LSGAN keeps learning the whole '
-          'distribution" (the paper\'s figure shows the collapse at about 15k iterations).', "",
-          "## Verdict", "", *mog_verdict(summary, int(df["g_updates"].max())), "",
+          '> LSGAN (Mao et al. 2017, arXiv:1611.04076), stability comparison on a 2-D mixture of '
+          'Gaussians: "with the regular GAN the generator collapses to a single mode early in '
+          'training, while LSGAN keeps learning the whole distribution" (our wording of the paper\'s '
+          'figure, which shows the collapse at about 15k iterations; section number unverified here).', "",
+          "What the suite tests: the order (LSGAN covers more ring modes than the regular GAN, by more "
+          f"than {margin:g}: config/references/order_rules.yaml), not the whole-distribution part.", "",
+          "## Verdict", "", *mog_verdict(summary, int(df["g_updates"].max()), margin), "",
+          "## Baseline: samples spread on the circle", "", *baseline_lines(summary, protocol), "",
           f"Collapsed = at least {COLLAPSE_SHARE:.0%} of all samples share one nearest mode "
           f"(`top_mode_share`); a run stays collapsed from the first evaluation after which it is "
           f"collapsed at {COLLAPSE_PERSISTENCE:.0%} of the evaluations and at the last one. Modes covered, HQ fraction and "
@@ -312,7 +375,7 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
           f"perfect generator puts there ({_lightest_mode_hq(protocol):.0f} of {protocol.n_fake:,} at a "
           "1/9 mode of the ring), from each run's final per-mode counts. The strict count's share "
           "is our choice (`docs/fidelity.md`, point 10); this table shows where the verdict turns.", "",
-          *strict_sensitivity(df, protocol.mog_hq_sigmas), "",
+          *strict_sensitivity(df, protocol.mog_hq_sigmas, margin), "",
           f"Per run: `{Path(paths['runs_csv']).name}`. Figures: `{Path(paths['curves']).name}` "
           f"(curves), `{Path(paths['samples']).name}` (densities).", "",
           "## Provenance", "", *provenance_lines(df), ""]
@@ -334,7 +397,7 @@ def setting_cells(df: pd.DataFrame) -> pd.DataFrame:
         out.append({"method": row, "setting": column, "n": len(done), "n_diverged": n_div,
                     "n_missing": n_missing, "diverged": state == DIVERGED,
                     "fid_mean": fid.mean(), "fid_std": fid.std(ddof=1), "is_mean": is_.mean(),
-                    "is_std": is_.std(ddof=1)})
+                    "is_std": is_.std(ddof=1), "fid_values": json.dumps([float(x) for x in fid.dropna()])})
     return pd.DataFrame(out)
 
 
@@ -362,53 +425,58 @@ def _pm(mean: float, std: float) -> str:
     return f"{mean:.1f} ± {std:.1f}" if np.isfinite(std) else f"{mean:.1f}"
 
 
+def _worst_cells(g: pd.DataFrame) -> dict[str, list[float] | None]:
+    """A method's cells by setting: per-seed final FIDs, None for a diverged cell."""
+    return {r["setting"]: None if r["diverged"] else json.loads(r["fid_values"]) for _, r in g.iterrows()}
+
+
 def robustness_verdict(cells: pd.DataFrame, method: str = "SN-GANs") -> list[str]:
-    """Is `method` the most robust over the settings? Worst-setting FID per method (a diverged
-    cell counts as infinitely bad), ranked; "clearly" means the two cells' mean ± std intervals
-    (:func:`repro.report.verdict.our_interval`) do not overlap. When the aggressive settings D-F
-    are ahead of A-C for most methods, the runs are too short to show the instability the claim
-    is about, and the verdict is inconclusive whatever the ranking."""
+    """Is `method` the most robust over the settings (SNGAN Sec. 4.1, Figs. 1-2)? Its worst
+    setting's FID against each other method's worst (a diverged cell counts as infinitely bad) by
+    :func:`repro.report.order_test.worst_order_test` on the cells' per-seed FIDs (margin 0), the
+    methods corrected together by Holm: "behind" / "ahead" only where shown at alpha 0.05, so an
+    order between two identically distributed methods is claimed at most 5 % of the time. When the
+    aggressive settings D-F are ahead of A-C for most methods, the runs are too short to show the
+    instability the claim is about, and the verdict is inconclusive whatever the tests say."""
     if method not in set(cells["method"]):
         raise ValueError(f"no row {method!r} in the table; rows: {sorted(set(cells['method']))}")
-    worst = {}
-    for m, g in cells.groupby("method", sort=False):
-        fid = g["fid_mean"].where(~g["diverged"], np.inf)
-        worst[m] = g.loc[fid.idxmax()]
+    by = {m: g for m, g in cells.groupby("method", sort=False)}
+    worst = {m: g.loc[g["fid_mean"].where(~g["diverged"], np.inf).idxmax()] for m, g in by.items()}
+    others = [m for m in by if m != method]
+    tests = holm([worst_order_test(_worst_cells(by[method]), _worst_cells(by[m]), 0.0, lower_is_better=True)
+                  for m in others])
+    behind = [m for m, t in zip(others, tests) if t.verdict == HELD]
+    ahead = [m for m, t in zip(others, tests) if t.verdict == REVERSED]
+    undecided = [m for m, t in zip(others, tests) if t.verdict == INCONCLUSIVE]
     ours = worst[method]
-    lo, hi = our_interval(ours["fid_mean"], ours["fid_std"]) if not ours["diverged"] else (np.inf, np.inf)
-    clearly_better, clearly_worse, overlapping = [], [], []
-    for m, w in worst.items():
-        if m == method:
-            continue
-        if w["diverged"]:
-            (clearly_worse if np.isfinite(lo) else overlapping).append(m)
-            continue
-        wlo, whi = our_interval(w["fid_mean"], w["fid_std"])
-        (clearly_worse if hi < wlo else clearly_better if whi < lo else overlapping).append(m)
     agg = cells[cells["setting"].isin(AGGRESSIVE)].groupby("method", sort=False)["fid_mean"].mean()
     calm = cells[~cells["setting"].isin(AGGRESSIVE)].groupby("method", sort=False)["fid_mean"].mean()
-    ahead = [m for m in agg.index if agg[m] < calm[m]]
-    too_short = len(ahead) * 2 > len(agg)  # the aggressive settings are simply further along
+    too_short = sum(agg[m] < calm[m] for m in agg.index) * 2 > len(agg)  # the aggressive settings are further along
     if too_short:
         word = "**inconclusive** (too short to test the claim, see the scale check)"
-    elif clearly_better:
+    elif ahead:
         word = "**does not hold**"
-    elif not overlapping:
+    elif not undecided:
         word = "**holds**"
     else:
         word = "**inconclusive**"
     fmt = lambda w: "diverged" if w["diverged"] else f"{w['fid_mean']:.1f} ± {w['fid_std']:.1f}"  # noqa: E731
+    n_seeds = int(cells["n"].min()) if len(cells) else 0
     lines = [f"- {word}: the worst setting of {method} is {ours['setting']} (FID {fmt(ours)}). "
-             f"Methods whose worst setting is clearly worse: {', '.join(clearly_worse) or 'none'}; "
-             f"clearly better: {', '.join(clearly_better) or 'none'}; within the seed spread: "
-             f"{', '.join(overlapping) or 'none'}."]
+             f"Methods whose worst setting is shown behind it: {', '.join(behind) or 'none'}; shown "
+             f"ahead: {', '.join(ahead) or 'none'}; not shown either way: {', '.join(undecided) or 'none'}. "
+             f"Test: {tests[0].test if tests else '-'}, alpha 0.05, Holm over the {len(others)} methods "
+             f"(at {n_seeds} seeds a cell the permutation test's smallest p is "
+             f"{1 / math.comb(2 * n_seeds, n_seeds) if n_seeds else math.nan:.3g} per pair).",
+             "- Per method: " + "; ".join(f"{m}: {t.verdict} (p {t.p_value:.3g})" for m, t in zip(others, tests)) + "."]
     ranking = sorted(worst, key=lambda m: np.inf if worst[m]["diverged"] else worst[m]["fid_mean"])
     lines.append("- Worst-setting FID, most robust first: " +
                  "; ".join(f"{m} {fmt(worst[m])} ({worst[m]['setting']})" for m in ranking) + ".")
     lines.append("- Mean FID on A-C → D-F (the aggressive settings): " +
                  "; ".join(f"{m} {calm[m]:.1f} → {agg[m]:.1f}" for m in agg.index) + ".")
     if too_short:
-        lines.append(f"- Scale check: the aggressive settings are *ahead* for {len(ahead)} of {len(agg)} "
+        ahead_n = sum(agg[m] < calm[m] for m in agg.index)
+        lines.append(f"- Scale check: the aggressive settings are *ahead* for {ahead_n} of {len(agg)} "
                      "methods -- at this length a larger learning rate (and n_dis = 5) means more "
                      "progress, not yet the instability the claim is about.")
     spread = cells["fid_std"].median()

@@ -1,12 +1,20 @@
 """Re-judge published verdicts under the current rule, without their runs.
 
 A ``.verdicts.csv`` keeps, per cell, n, mean and sample std over the seeds and the counts of
-completed, diverged and missing runs -- everything the Student-t rule of
+completed, diverged, collapsed and missing runs -- everything the Student-t rule of
 :func:`repro.report.verdict.judge_summary` needs. :func:`rejudge` recomputes every cell that was
-compared with a reference (old verdict held / better / worse); cells that were never compared
+compared with a reference (old verdict held / better / worse, or inconclusive because its
+interval straddled the range); cells that were never compared
 (diverged, missing, too few seeds, no usable reference) keep their verdict and reason, since
 those rules did not change. :func:`write` republishes the verdicts and re-renders the paper
 tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells.
+
+A cell is judged at the look of its schedule (column ``looks``, :mod:`repro.seeds`); a file
+written before the schedule was recorded takes it from `schedules` (``config/config.yaml``'s
+``adaptive_seeds`` for the file's table, :func:`declared_schedules`) when its cells had a seeds
+cap. Collapsed runs (rule 6 of :mod:`repro.report.verdict`) are counted again from the cell's
+per-seed ``values`` where the file keeps them; a file written before issue 26 keeps neither and
+re-judges with none.
 
 Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.report.claims`
 read the runs), the counts of degraded runs (kept as published) and the learning curves. A file
@@ -15,24 +23,42 @@ the current one (:data:`repro.report.cells.RENAMED_COLUMNS`).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from .. import io, layout
-from .cells import VERDICT_COLUMNS, current_names
-from .check import read_verdicts
-from .tables import FLOAT_FORMAT, paper_table, write_table
-from .verdict import BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, judge_summary, mean_interval
+from .cells import VERDICT_COLUMNS, current_names, format_looks, parse_looks
+from .check import read_verdicts, undecided
+from .tables import FLOAT_FORMAT, headline, paper_table, write_table
+from .verdict import (BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, collapsed_runs, judge_summary,
+                      look_confidence, look_of, mean_interval)
 
 #: Old verdicts that came from comparing an interval with a reference (the rule that changed).
 COMPARED = (HELD, BETTER, WORSE)
 
 
-def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+def declared_schedules(config: str | Path = "config/config.yaml") -> dict[str, tuple[int, ...]]:
+    """table -> looks of its declared adaptive schedule (none when the config is absent)."""
+    from ..seeds import looks, parse
+    from ..workflow_config import load
+
+    if not Path(config).is_file():
+        return {}
+    adaptive = load(config).get("adaptive_seeds") or {}
+    return {t: looks(parse(spec, t)) for t, spec in adaptive.items()}
+
+
+def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
+            schedule: tuple[int, ...] | None = None) -> pd.DataFrame:
     """`verdicts` with the compared cells judged again (columns :data:`VERDICT_COLUMNS`, plus
-    ``old_verdict``); older column names are read as the current ones."""
+    ``old_verdict``); older column names are read as the current ones. `schedule`: the looks of
+    the table's declared rounds, for a file that does not record them."""
     out = current_names(verdicts).copy()
+    if schedule is not None:
+        unset = out["looks"].map(parse_looks).isna() & out["seeds_cap"].notna()
+        out.loc[unset, "looks"] = format_looks(schedule)
     for col in VERDICT_COLUMNS:
         if col not in out:
             out[col] = None
@@ -41,31 +67,42 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
     out["seeds_needed"] = out["seeds_needed"].astype(object)
     for i, v in out.iterrows():
         # every cell's interval is the new one; only compared cells can change their verdict
+        looks = parse_looks(v["looks"])
+        look = look_of(looks, int(v["n_runs"]))
+        conf = look_confidence(looks, look, confidence) if look else confidence
         out.loc[i, ["ours_low", "ours_high"]] = mean_interval(float(v["mean"]), float(v["std"]),
-                                                              int(v["n"]), confidence)
-        if v["verdict"] not in COMPARED:
+                                                              int(v["n"]), conf)
+        out.at[i, "look_confidence"] = conf
+        if v["verdict"] not in COMPARED and not undecided(v):
             continue
+        direction, low, high = DIRECTIONS[v["metric"]], float(v["ref_low"]), float(v["ref_high"])
+        collapsed = (collapsed_runs(json.loads(v["values"]), low, high, direction)
+                     if isinstance(v["values"], str) else int(v["n_collapsed"]))
+        out.at[i, "n_collapsed"] = collapsed
         j = judge_summary(int(v["n"]), float(v["mean"]), float(v["std"]), n_completed=int(v["n_completed"]),
                           n_diverged=int(v["n_diverged"]), n_missing=int(v["n_missing"]),
-                          ref_low=float(v["ref_low"]), ref_high=float(v["ref_high"]),
-                          direction=DIRECTIONS[v["metric"]], confidence=confidence)
-        out.loc[i, ["verdict", "reason", "ours_low", "ours_high"]] = [j.verdict, j.reason, j.low, j.high]
+                          n_collapsed=collapsed, ref_low=low, ref_high=high, direction=direction,
+                          confidence=confidence, looks=looks)
+        out.loc[i, ["verdict", "reason", "ours_low", "ours_high", "look_confidence", "failure_bound"]] = [
+            j.verdict, j.reason, j.low, j.high, j.confidence, j.failure_bound]
         out.at[i, "seeds_needed"] = j.seeds_needed
     return out
 
 
-def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFrame:
+def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE,
+          schedules: dict[str, tuple[int, ...]] | None = None) -> pd.DataFrame:
     """Re-judge a published ``<prefix>.verdicts.csv`` in place, re-render its paper tables, and
-    return the changed cells (paper_table, row, column, metric, checkpoint, old_verdict, verdict)."""
+    return the changed cells (paper_table, row, column, metric, checkpoint, old_verdict, verdict).
+    `schedules`: table -> looks (:func:`declared_schedules`), for files that do not record them."""
     path = Path(verdicts_csv)
     prefix = path.with_name(path.name[: -len(layout.REPORT["verdicts"][0])])
-    new = rejudge(read_verdicts(path), confidence)
+    new = rejudge(read_verdicts(path), confidence, (schedules or {}).get(prefix.name))
     for checkpoint in dict.fromkeys(new["checkpoint"]):
         cells = new[new["checkpoint"] == checkpoint]
         metrics = list(dict.fromkeys(cells["metric"]))
         t = paper_table(cells[["paper_table", "row", "column"]], None, metrics, checkpoint, verdicts=new)
         p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
-        write_table(t, p, caption=f"{cells['paper_table'].iloc[0]} ({checkpoint} checkpoint)")
+        write_table(t, p, caption=f"{cells['paper_table'].iloc[0]} ({checkpoint} checkpoint). {headline(cells)}")
     io.write_text(path, new[list(VERDICT_COLUMNS)].to_csv(index=False, float_format=FLOAT_FORMAT))
     changed = new[new["old_verdict"] != new["verdict"]]
     return changed[["paper_table", "row", "column", "metric", "checkpoint", "n", "mean", "std",

@@ -13,9 +13,12 @@ self-attention block sits (``feat<size>``, or ``none``):
 3. **Attention helps, more at larger feature maps** (Table 1): here only "no attention vs
    attention at the largest map the resolution allows" can be tested.
 
-Every comparison of two cells uses the suite's interval, mean ± max(std, 1 % of the mean) over
-seeds (:func:`repro.report.verdict.our_interval`): "clearly" better or worse when the two intervals
-do not overlap, "within the seed spread" otherwise.
+Every comparison of two cells is the order test of their per-seed values
+(:func:`repro.report.order_test.order_test`: one-sided Welch and permutation test, margin 0,
+alpha 0.05): "clearly" lower or higher only when shown, "not shown either way" otherwise, so two
+identically distributed cells are called clearly ordered at most 5 % of the time each way. A part
+that needs several orders at once (TTUR lower over the curve *and* at the same time) holds only
+when each is shown: an intersection-union test, at level alpha without correction.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from .. import io, layout, rundir
 from ..experiments import run_config, runs
 from .collect import collect
 from .curves import collect_curves
+from .order_test import HELD, REVERSED, order_test
 from .verdict import is_degraded, our_interval, summarize
 
 #: Row labels of the stabilisation ablation (config/tables/sagan_digits.tsv, sagan_sn_ttur.tsv).
@@ -170,11 +174,14 @@ def _interval(values) -> tuple[int, float, float, tuple[float, float]]:
 
 
 def order(a, b) -> str:
-    """'lower', 'higher' or 'overlap': where cell a's interval of values lies against b's."""
-    (na, _, _, (alo, ahi)), (nb, _, _, (blo, bhi)) = _interval(a), _interval(b)
-    if not (na and nb):
+    """'lower' or 'higher' when the order test (:func:`repro.report.order_test.order_test`, margin
+    0, alpha 0.05) shows cell a's values below or above b's, 'undecided' when it shows neither (or
+    a cell has one value), 'missing' when a cell has none."""
+    a, b = ([float(x) for x in v if math.isfinite(float(x))] for v in (a, b))
+    if not (a and b):
         return "missing"
-    return "lower" if ahi < blo else "higher" if alo > bhi else "overlap"
+    verdict = order_test(a, b, 0.0, lower_is_better=True).verdict
+    return {HELD: "lower", REVERSED: "higher"}.get(verdict, "undecided")
 
 
 def _fmt(values) -> str:
@@ -270,7 +277,7 @@ def sn_ttur_verdict(per: pd.DataFrame) -> list[str]:
 
 def _said(o: str, who: str) -> str:
     return {"lower": f"{who} clearly lower", "higher": f"{who} clearly higher",
-            "overlap": "within the seed spread", "missing": "missing runs"}[o]
+            "undecided": "not shown either way", "missing": "missing runs"}[o]
 
 
 def plot_sn_ttur(fc: pd.DataFrame, rows: list[str], column: str, out: Path, title: str) -> Path:
@@ -327,7 +334,7 @@ def attention_verdict(df: pd.DataFrame, fc: pd.DataFrame, row: str = TTUR) -> tu
     elif final == "higher" or curve == "higher":
         word = f"attention at {size}x{size} is clearly worse than none here"
     else:
-        word = f"attention at {size}x{size} is within the seed spread of none"
+        word = f"attention at {size}x{size} is not shown better or worse than none (order test, alpha 0.05)"
     res = int(df["resolution"].max())
     lines = [f"- **inconclusive** (the scale cannot test it): at {res}x{res} the largest feature map an "
              f"attention block can sit at in both G and D is {size}x{size} ({size * size} positions), "

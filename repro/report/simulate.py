@@ -17,6 +17,11 @@ On the edge, "held" is a false claim: the equivalence rule must make it at most 
 is measured, not promised). At the centre, the share of held cells is the rule's power; for
 normal seeds it has a closed form (:func:`theory_power`), which the simulation must match.
 
+The whole pipeline -- fixed n, the declared adaptive schedules, best-of-six selection, diverged
+minorities, mixed (bimodal) cells, a family of 22 cells, identical pairs under an order rule --
+is simulated by named :data:`SCENARIOS`, each before and after issue 26 (``repro
+simulate-verdicts --json``: one JSON object per scenario).
+
 ``repro simulate-verdicts --out docs/verdicts`` writes ``<out>.csv`` (one row per distribution,
 position, n and rule) and ``<out>.png`` (false-held rate and power by n). The rule is applied
 here vectorised, for speed; ``tests/test_verdict_simulation.py`` checks it gives the same
@@ -33,7 +38,8 @@ import pandas as pd
 from scipy import integrate, stats
 
 from .. import io
-from .verdict import CONFIDENCE, STD_FLOOR_REL, t_quantile
+from ..errors import UserError
+from .verdict import COLLAPSE_WIDTHS, CONFIDENCE, STD_FLOOR_REL, look_confidence, t_quantile, tost_p
 
 #: The simulated reference range: a paper's FID 25 with a ±10 % tolerance, and the per-seed std.
 REF_VALUE, REF_HALF, SEED_SD = 25.0, 2.5, 2.0
@@ -187,3 +193,239 @@ def write(out_prefix: str | Path, reps: int = 20000, seed: int = 0,
                                   df.to_csv(index=False, float_format="%.5g"))}
     paths["png"] = plot(df, prefix, confidence)[0]
     return paths
+
+
+# --- The whole pipeline (issue 26, point 7): named scenarios, before and after -----------------
+
+#: Where a scenario's truth sits: on the range's upper edge (a false held) or at its centre (power).
+EDGE, CENTRE = REF_VALUE + REF_HALF, REF_VALUE
+#: The bimodal cells of the MoG and digits runs: the typical run N(., 1), a collapsed one N(60, 5).
+GOOD_SD, COLLAPSED_MEAN, COLLAPSED_SD = 1.0, 60.0, 5.0
+#: The declared adaptive schedules the suite uses or allows: name -> {start, step, cap}.
+SCHEDULES = {"adaptive_3_to_10": (3, 7, 10), "adaptive_3p3_to_12": (3, 3, 12),
+             "adaptive_1by1_to_20": (3, 1, 20)}
+#: The family scenario: Table 2's 22 FID cells, each with this many seeds.
+FAMILY_CELLS, FAMILY_SEEDS = 22, 10
+
+
+def _interval_stats(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 5's interval of every row of `x` (Student-t, with the 1 % std floor)."""
+    n = x.shape[1]
+    mean = x.mean(axis=1)
+    s = np.maximum(x.std(axis=1, ddof=1), STD_FLOOR_REL * np.abs(mean))
+    half = t_quantile(confidence, n - 1) * s / math.sqrt(n)
+    return mean - half, mean + half
+
+
+def _verdicts(x: np.ndarray, confidence: float, failures: bool,
+              lo: float = REF_VALUE - REF_HALF, hi: float = REF_VALUE + REF_HALF,
+              n_diverged: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(held, decided) of every row of `x`, FID-like (lower is better). `failures`: rule 6
+    (a diverged or collapsed run blocks held and better) -- the rule after issue 26."""
+    low, high = _interval_stats(x, confidence)
+    held = (low >= lo) & (high <= hi)
+    better, worse = high < lo, low > hi
+    if failures:
+        failed = (x > hi + COLLAPSE_WIDTHS * (hi - lo)).any(axis=1)
+        if n_diverged is not None:
+            failed |= n_diverged > 0
+        held, better = held & ~failed, better & ~failed
+    return held, held | better | worse
+
+
+def _rate(hits: np.ndarray) -> tuple[float, float]:
+    """Share of True and its binomial Monte-Carlo standard error."""
+    p, m = float(np.mean(hits)), hits.size
+    return p, math.sqrt(max(p * (1 - p), 1 / m) / m)
+
+
+def _both(fn, trials: int, rng: np.random.Generator) -> dict:
+    """A scenario's false-held rate (truth on the edge) and power (truth at the centre), each
+    before and after issue 26: `fn(truth, after, trials, rng)` -> held per simulated cell."""
+    out = {}
+    for key, truth in (("false_held", EDGE), ("power", CENTRE)):
+        for when, after in (("before", False), ("after", True)):
+            rate, se = _rate(fn(truth, after, trials, rng))
+            out.setdefault(when, {})[key] = rate
+            out[when][f"{key}_mc_se"] = se
+    return out
+
+
+def _fixed(n: int):
+    def fn(truth, after, trials, rng):
+        return _verdicts(rng.normal(truth, SEED_SD, (trials, n)), CONFIDENCE, after)[0]
+    return fn
+
+
+def _adaptive(start: int, step: int, cap: int):
+    """Rounds that stop a cell once a look decides it; before: 90 % at every look, after: the
+    group-sequential levels (repro.report.verdict.look_alphas)."""
+    looks = tuple(list(range(start, cap, step)) + [cap])
+
+    def fn(truth, after, trials, rng):
+        x = rng.normal(truth, SEED_SD, (trials, cap))
+        open_, held = np.ones(trials, bool), np.zeros(trials, bool)
+        for k, n in enumerate(looks, 1):
+            conf = look_confidence(looks, k) if after else CONFIDENCE
+            h, d = _verdicts(x[:, :n], conf, after)
+            held |= open_ & h
+            open_ &= ~d
+        return held
+    return fn
+
+
+def _best_of(settings: int, n: int):
+    """The best of `settings` equal settings by mean FID over n seeds; before: judged on the
+    seeds that chose it; after: on n fresh seeds of it (the claims' design, issue 26 point 2)."""
+    def fn(truth, after, trials, rng):
+        x = rng.normal(truth, SEED_SD, (trials, settings, n))
+        best = np.argmin(x.mean(axis=2), axis=1)
+        chosen = x[np.arange(trials), best] if not after else rng.normal(truth, SEED_SD, (trials, n))
+        return _verdicts(chosen, CONFIDENCE, after)[0]
+    return fn
+
+
+def _diverged(n: int, share: float):
+    """A method whose completed runs sit at the range's centre. Its "false held": held while
+    each run diverges with probability `share` (a held that says nothing of them); its power:
+    held when none diverge. Before: judged on the completed runs when they are the majority;
+    after: rule 6 (a diverged run blocks held, the failure bound beside it)."""
+    def fn(truth, after, trials, rng):
+        d = rng.random((trials, n)) < (share if truth == EDGE else 0.0)
+        x = rng.normal(CENTRE, SEED_SD, (trials, n))
+        held = np.zeros(trials, bool)
+        for k in range(n + 1):  # cells with k diverged runs: judged on their n - k completed
+            rows = d.sum(axis=1) == k
+            if 2 * k > n or n - k < 2 or not rows.any():
+                continue
+            done = np.sort(np.where(d[rows], np.inf, x[rows]), axis=1)[:, : n - k]
+            held[rows] = _verdicts(done, CONFIDENCE, after, n_diverged=np.full(rows.sum(), k))[0]
+        return held
+    return fn
+
+
+def _mixed(n: int, share: float):
+    """A bimodal cell: the typical run N(truth, 1), a share of collapsed runs N(60, 5). Held is
+    a claim on the typical run with the failure share bounded beside it (rule 6), so the truth
+    on the edge is the typical run's. Its power (typical run at the centre) is also the rate
+    read as a false held of the mean of all runs (28.5, 32, 35.5: outside the range), the
+    reading no rule on 3 seeds can keep low: :data:`MIXED_NOTE`."""
+    def fn(truth, after, trials, rng):
+        bad = rng.random((trials, n)) < share
+        x = np.where(bad, rng.normal(COLLAPSED_MEAN, COLLAPSED_SD, (trials, n)),
+                     rng.normal(truth, GOOD_SD, (trials, n)))
+        return _verdicts(x, CONFIDENCE, after)[0]
+    return fn
+
+
+def _holm_held(p: np.ndarray, alpha: float) -> np.ndarray:
+    """Holm's step-down on every row of p-values (cells x trials): which cells it rejects."""
+    m = p.shape[1]
+    order = np.argsort(p, axis=1)
+    sorted_p = np.take_along_axis(p, order, axis=1)
+    ok = np.cumprod(sorted_p <= alpha / (m - np.arange(m)), axis=1).astype(bool)
+    out = np.zeros_like(ok)
+    np.put_along_axis(out, order, ok, axis=1)
+    return out
+
+
+def _family(cells: int, n: int):
+    """`cells` cells of n seeds, all at the truth. Before: each cell's own verdict, and the
+    table's count read as a claim; after: Holm across the cells (repro.report.tables.headline).
+    On the edge: P(at least one held); at the centre: the share of cells held."""
+    alpha = (1 - CONFIDENCE) / 2
+    lo, hi = REF_VALUE - REF_HALF, REF_VALUE + REF_HALF
+
+    def fn(truth, after, trials, rng):
+        x = rng.normal(truth, SEED_SD, (trials, cells, n))
+        if after:
+            mean = x.mean(axis=2)
+            s = np.maximum(x.std(axis=2, ddof=1), STD_FLOOR_REL * np.abs(mean))
+            se = s / math.sqrt(n)
+            p = np.maximum(stats.t.sf((mean - lo) / se, n - 1), stats.t.sf((hi - mean) / se, n - 1))
+            held = _holm_held(p, alpha)
+        else:
+            held = _verdicts(x.reshape(-1, n), CONFIDENCE, False)[0].reshape(trials, cells)
+        return held.any(axis=1) if truth == EDGE else held.mean(axis=1)
+    return fn
+
+
+def _order_pairs(n: int, gap_sd: float = 1.0):
+    """Two cells of n seeds each: identical (on the 'edge': any held order is false) or the
+    first ahead by `gap_sd` per-seed stds (power). Before: the claims' old "holds" rule (higher
+    mean and ahead in most paired seeds); after: the order test (repro.report.order_test)."""
+    def fn(truth, after, trials, rng):
+        gap = 0.0 if truth == EDGE else gap_sd * SEED_SD
+        a, b = rng.normal(gap, SEED_SD, (trials, n)), rng.normal(0.0, SEED_SD, (trials, n))
+        if not after:
+            return (a.mean(axis=1) > b.mean(axis=1)) & ((a > b).sum(axis=1) > n / 2)
+        from .order_test import HELD as ORDER_HELD, order_test
+
+        return np.array([order_test(a[i], b[i], 0.0, lower_is_better=False).verdict == ORDER_HELD
+                         for i in range(trials)])
+    return fn
+
+
+#: What a mixed cell's power also is (docs/verdicts.md).
+MIXED_NOTE = ("power = held with the typical run at the centre; the mean of all runs is then outside "
+              "the range, and held states the failure share's 95 % bound (63 % at 3 seeds) beside it")
+
+#: name -> (what it simulates, the simulated cell function, the bound on its false-held rate
+#: after issue 26, share of the trials it runs: the family and order scenarios cost more per trial).
+SCENARIOS = {
+    "fixed_n3": ("one look at 3 seeds", _fixed(3), 0.05, 1),
+    "fixed_n10": ("one look at 10 seeds", _fixed(10), 0.05, 1),
+    **{name: (f"declared rounds {s} (+{p}) to {c}, a cell stops when a look decides it",
+              _adaptive(s, p, c), 0.05, 1) for name, (s, p, c) in SCHEDULES.items()},
+    "best_of_six": ("best of 6 equal settings by mean FID over 3 seeds (SNGAN Table 2); before: "
+                    "judged on the seeds that chose it, after: on 3 fresh seeds", _best_of(6, 3), 0.05, 1),
+    "diverged_2_of_5": ("5 runs at the centre; false held: held while each run diverges with "
+                        "probability 0.4 (2 of 5 on average); power: none diverge", _diverged(5, 0.4), 0.05, 1),
+    "diverged_3_of_7": ("7 runs, as above (3 of 7 diverged on average)", _diverged(7, 0.4), 0.05, 1),
+    **{f"mixed_{int(100 * q)}pct": (f"3 seeds, {int(100 * q)} % from a collapsed mode N(60, 5), the "
+                                    "typical run N(truth, 1)", _mixed(3, q), 0.05, 1)
+       for q in (0.1, 0.2, 0.3)},
+    "family_22": (f"{FAMILY_CELLS} cells of {FAMILY_SEEDS} seeds; on the edge: P(any cell held), "
+                  "at the centre: share held", _family(FAMILY_CELLS, FAMILY_SEEDS), 0.05, 0.25),
+    "order_identical_pairs": ("two cells of 10 seeds; identical (false held), or one ahead by "
+                              "one per-seed std (power), margin 0", _order_pairs(10), 0.05, 0.05),
+}
+
+
+def scenario(name: str, trials: int = 20000, seed: int = 0) -> dict:
+    """One named scenario (:data:`SCENARIOS`): false-held rate on the edge and power at the
+    centre, before and after issue 26, with their Monte-Carlo standard errors."""
+    what, fn, bound, factor = SCENARIOS[name]
+    m = max(50, int(trials * factor))
+    res = _both(fn, m, np.random.default_rng([seed, sorted(SCENARIOS).index(name)]))
+    return {"name": name, "what": what, "trials": m, "bound": bound,
+            "false_held": res["after"]["false_held"], "false_held_mc_se": res["after"]["false_held_mc_se"],
+            "power": res["after"]["power"], "power_mc_se": res["after"]["power_mc_se"],
+            "before": {k: res["before"][k] for k in ("false_held", "false_held_mc_se", "power", "power_mc_se")},
+            **({"note": MIXED_NOTE} if name.startswith("mixed_") else {})}
+
+
+class ScenarioError(UserError, ValueError):
+    pass
+
+
+def scenarios(trials: int = 20000, seed: int = 0, names: Sequence[str] | None = None) -> list[dict]:
+    """Every scenario of :data:`SCENARIOS` (or `names`), in order."""
+    unknown = [n for n in names or () if n not in SCENARIOS]
+    if unknown:
+        raise ScenarioError(f"unknown scenario {unknown[0]!r}; known: {', '.join(SCENARIOS)}")
+    if trials < 50:
+        raise ScenarioError(f"--reps {trials}: need at least 50 simulated cells per scenario")
+    return [scenario(n, trials, seed) for n in (names or SCENARIOS)]
+
+
+def scenarios_markdown(rows: Sequence[dict]) -> str:
+    """The scenarios as the Markdown table of docs/verdicts.md."""
+    lines = ["| scenario | false held before | false held after (bound) | power before | power after | trials |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        b = r["before"]
+        lines.append(f"| `{r['name']}` | {b['false_held']:.3f} ± {b['false_held_mc_se']:.3f} | "
+                     f"**{r['false_held']:.3f}** ± {r['false_held_mc_se']:.3f} (≤ {r['bound']:g}) | "
+                     f"{b['power']:.3f} | {r['power']:.3f} ± {r['power_mc_se']:.3f} | {r['trials']:,} |")
+    return "\n".join(lines) + "\n"

@@ -32,7 +32,10 @@ from ..layout import TABLE_FORMATS
 from ..metrics import registry
 from .cells import cell_verdicts
 from .collect import collect, provenance
-from .verdict import CONFIDENCE, DIVERGED, INCONCLUSIVE, MIN_SEEDS
+from .verdict import CONFIDENCE, DIVERGED, HELD, INCONCLUSIVE, MIN_SEEDS, t_quantile, tost_p
+
+#: Family-wise error rate of a table's headline (Holm across its hard cells).
+FAMILY_ALPHA = 0.05
 
 FIELDS = ("ours", "paper", "verdict")
 #: Floats in the verdicts CSV: 10 significant digits (hides binary noise like 32.230000000000004).
@@ -89,6 +92,42 @@ def format_paper(v: pd.Series) -> str:
     if not v["ref_verified"]:
         text += " (unverified)"
     return text
+
+
+def family_p(v: pd.Series) -> float:
+    """A hard cell's p-value for the family: its equivalence test's (TOST) p-value, recovered
+    from the recorded interval (half-width = t x se at the look's confidence), times the number
+    of looks of its schedule (Bonferroni over the looks, valid whatever look it stopped at); 1
+    when it has a failed run or was never compared with its range."""
+    from .cells import parse_looks
+
+    if int(v.get("n_diverged", 0) or 0) + int(v.get("n_collapsed", 0) or 0) > 0:
+        return 1.0
+    low, high, n = float(v["ours_low"]), float(v["ours_high"]), int(v["n"])
+    if n < 2 or pd.isna(low) or pd.isna(high) or pd.isna(v["ref_low"]) or pd.isna(v["ref_high"]):
+        return 1.0
+    conf = v.get("look_confidence")
+    conf = float(v["confidence"]) if conf is None or pd.isna(conf) else float(conf)
+    se = (high - low) / 2 / t_quantile(conf, n - 1)
+    k = len(parse_looks(v.get("looks")) or (1,))
+    return min(1.0, k * tost_p((low + high) / 2, se * n ** 0.5, n, float(v["ref_low"]), float(v["ref_high"])))
+
+
+def headline(verdicts: pd.DataFrame, alpha: float = FAMILY_ALPHA) -> str:
+    """The table's count of held hard cells, with the control that applies: each cell's verdict
+    keeps its own level, so m cells on their edges give up to alpha x m false helds; the count
+    held under Holm's step-down across the m cells (statsmodels) has family-wise error <= alpha."""
+    from statsmodels.stats.multitest import multipletests
+
+    hard = verdicts[verdicts["ref_hard"].astype(str).str.lower().isin(("true", "1"))]
+    m = len(hard)
+    if m == 0:
+        return "No hard-referenced cell: no count of held cells."
+    held = int((hard["verdict"] == HELD).sum())
+    family = int(multipletests([family_p(v) for _, v in hard.iterrows()], alpha, "holm")[0].sum())
+    return (f"{held} of {m} hard cells held, each at its own level (alpha {alpha:g} per cell: up to "
+            f"{alpha * m:.2g} false helds expected were every cell on its range's edge); "
+            f"{family} of {m} held under Holm across the {m} (family-wise error <= {alpha:g}).")
 
 
 def paper_table(df: pd.DataFrame, references: pd.DataFrame | None = None,
@@ -165,19 +204,20 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
                  checkpoints: Sequence[str] = ("final",), min_seeds: int = MIN_SEEDS,
                  curves: bool = True, table: str | None = None, confidence: float = CONFIDENCE,
                  run_ids: Sequence[str] | None = None,
-                 seeds_cap: int | None = None) -> dict[str, Path]:
+                 seeds_cap: int | None = None, looks: Sequence[int] | None = None) -> dict[str, Path]:
     """Everything for one experiment table: collect the runs, judge every cell, write the paper
     table (one file set per checkpoint: ``<prefix>`` for final, ``<prefix>.best`` for best),
     the verdicts and provenance CSVs and the learning-curve figure (``<prefix>.curves.png/.pdf``).
 
     `run_ids` restricts the table to those runs (the seeds that adaptive rounds scheduled,
-    :mod:`repro.seeds`); `seeds_cap` is recorded in the verdicts (see
-    :func:`repro.report.cells.cell_verdicts`). Returns {kind: path} of everything written.
+    :mod:`repro.seeds`); `seeds_cap` and the schedule's `looks` are recorded in the verdicts,
+    each cell judged at its look (see :func:`repro.report.cells.cell_verdicts`). Returns
+    {kind: path} of everything written.
     """
     df = collect(table_tsv, runs_root, table=table)
     if run_ids is not None:
         df = df[df["run_id"].astype(str).isin(set(map(str, run_ids)))].reset_index(drop=True)
-    verdicts = cell_verdicts(df, references, metrics, checkpoints, min_seeds, confidence, seeds_cap)
+    verdicts = cell_verdicts(df, references, metrics, checkpoints, min_seeds, confidence, seeds_cap, looks)
     shown = list(dict.fromkeys(verdicts["metric"])) if metrics is None else list(metrics)
     prefix = Path(out_prefix)
     out = layout.files("report", prefix)
@@ -186,6 +226,8 @@ def write_report(table_tsv: str | Path, runs_root: str | Path, out_prefix: str |
         t = paper_table(df, references, shown, checkpoint, min_seeds, verdicts=verdicts)
         p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
         caption = f"{df['paper_table'].iloc[0]} ({checkpoint} checkpoint)" if len(df) else None
+        if caption:
+            caption += ". " + headline(verdicts[verdicts["checkpoint"] == checkpoint])
         written = write_table(t, p, caption=caption)
         paths.update({(k if checkpoint == "final" else f"{checkpoint}_{k}"): v for k, v in written.items()})
     paths["verdicts"] = io.write_text(out["verdicts"], verdicts.to_csv(index=False, float_format=FLOAT_FORMAT))

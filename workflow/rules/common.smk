@@ -43,6 +43,19 @@ for _table, _kind in CLAIMS.items():
 SELECTIONS = active_selections(config, TABLES)
 
 
+# table -> run ids of its rows that judge a selection's chosen settings on fresh seeds (config
+# selections: judge_seeds; repro.report.select.fresh_mask): trained only for the chosen setting
+FRESH = {}
+for _t, _spec in SELECTIONS.items():
+    if _spec.get("judge_seeds"):
+        from repro.report.references import load_references as _load_refs
+        from repro.report.select import derived_cells as _derived, fresh_mask as _fresh
+
+        _src = {s: (f"config/tables/{s}.tsv", c) for s, c in _spec["from"].items()}
+        _cells = _derived(f"config/tables/{_t}.tsv", _src, _load_refs("config/references"))
+        FRESH[_t] = set(TABLES[_t].index[_fresh(TABLES[_t].reset_index(drop=True), _cells).to_numpy()])
+
+
 def selection_tables():
     """Wildcard regex of the tables with an active selection (matches nothing when none is)."""
     return "|".join(re.escape(t) for t in SELECTIONS) or "(?!)"
@@ -69,7 +82,8 @@ def run_scores(wildcards):
     """The scores of a table's runs: every row, or for an adaptive table the runs its last round
     scheduled (read from the seed_round checkpoints: the DAG grows round by round)."""
     runs = final_runs(wildcards.table) if wildcards.table in ADAPTIVE else TABLES[wildcards.table].index
-    return [str(layout.run_path(RUNS, wildcards.table, run, rundir.SCORES)) for run in runs]
+    fresh = FRESH.get(wildcards.table, set())  # judged only where chosen: see report_scores
+    return [str(layout.run_path(RUNS, wildcards.table, run, rundir.SCORES)) for run in runs if run not in fresh]
 
 
 # the GPU model the jobs run on: its `repro calibrate` rates (else assumed ones) size `runtime`
@@ -86,11 +100,24 @@ def report_tsv(wildcards):
     return f"{RESULTS}/{t}/{t}.runs.tsv" if t in SELECTIONS else table_tsv(wildcards)
 
 
-def report_scores(wildcards):
+def select_scores(wildcards):
     """The table's scores and, with a selection, every run of its source tables."""
     sources = SELECTIONS.get(wildcards.table, {}).get("from", {})
     return run_scores(wildcards) + [str(layout.run_path(RUNS, s, run, rundir.SCORES))
                                     for s in sources for run in TABLES[s].index]
+
+
+def report_scores(wildcards):
+    """What select reads and, with fresh judge seeds, the chosen settings' fresh runs (read from
+    the select checkpoint's runs.tsv: the DAG grows once the sweep has chosen)."""
+    t = wildcards.table
+    if not FRESH.get(t):
+        return select_scores(wildcards)
+    from repro.report.collect import RUNS_TABLE, read_experiment_table
+
+    chosen = read_experiment_table(checkpoints.select.get(table=t).output["runs"])
+    fresh = [r for r, owner in zip(chosen["run_id"], chosen[RUNS_TABLE]) if owner == t and r in FRESH[t]]
+    return select_scores(wildcards) + [str(layout.run_path(RUNS, t, r, rundir.SCORES)) for r in fresh]
 
 
 # what report, select, seed-round and check read besides the runs: declared as their inputs and
@@ -110,4 +137,5 @@ def outputs(kind):
 def selection_args(wildcards):
     spec = SELECTIONS[wildcards.table]
     froms = " ".join(f"--from {shlex.quote(f'config/tables/{s}.tsv:{c}')}" for s, c in spec["from"].items())
-    return f"--rule {spec['rule']} {froms}"
+    judge = f" --judge-seeds {','.join(map(str, spec['judge_seeds']))}" if spec.get("judge_seeds") else ""
+    return f"--rule {spec['rule']} {froms}{judge}"

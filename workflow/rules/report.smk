@@ -1,9 +1,10 @@
-rule select:
+checkpoint select:
     """A table's cells taken from other tables' runs by the paper's rule (config 'selections';
-    SNGAN Table 2: each method's best sweep setting): the report's input and the ranking."""
+    SNGAN Table 2: each method's best sweep setting): the report's input and the ranking. A
+    checkpoint: with judge_seeds the chosen settings' fresh runs are known only after it."""
     input:
         tsv=table_tsv,
-        scores=report_scores,
+        scores=select_scores,
         references=REFERENCE_CSVS,
     output:
         **outputs("select"),

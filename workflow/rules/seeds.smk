@@ -1,7 +1,10 @@
 # Seeds until decided (repro.seeds): an adaptive table's seeds come in rounds. Round r's checkpoint
 # judges the runs scheduled so far and writes which runs round r + 1 holds; Snakemake re-reads it
 # and grows the DAG. The state files live with the runs (never published); a finished table's
-# rerun finds every state file and schedules nothing.
+# rerun finds every state file and schedules nothing. Every round is a look of a group-sequential
+# design: the checkpoint passes the declared schedule (--start/--step/--cap; a round whose
+# previous state ran under another schedule is refused) and the report the last state, which
+# holds it, so each cell is judged at the level of its look (repro.report.verdict.look_alphas).
 
 
 def round_state(table, r):
