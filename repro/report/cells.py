@@ -103,8 +103,8 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
             fixed); recorded so that ``repro check`` fails an undecided cell at its cap.
 
     Columns: :data:`VERDICT_COLUMNS`. ``n`` counts completed runs with a finite value, ``std`` is
-    the sample std (ddof=1), ``degraded`` the number of completed runs whose final score is far
-    worse than their best (:func:`repro.report.verdict.is_degraded`).
+    the sample std (ddof=1) of the per-seed ``values`` (JSON: what order rules test), ``degraded``
+    the number of completed runs whose final score is far worse than their best (:func:`is_degraded`).
     """
     checkpoints = [checkpoints] if isinstance(checkpoints, str) else list(checkpoints)
     if metrics is None:
@@ -161,7 +161,6 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
-                    # the per-seed values n, mean and std summarize: what order rules test
                     "values": json.dumps([v for v in values if math.isfinite(v)]),
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
