@@ -391,6 +391,10 @@ def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str
           "(Table 1).", "",
           f"Runs: {len(done)} of {len(df)} completed, {g_updates} generator updates, resolution "
           f"{', '.join(str(int(r)) for r in sorted(set(df['resolution'])))}.", "",
+          '"Clearly" lower or higher: shown by the order test of the two cells\' per-seed values '
+          "(one-sided Welch and permutation test, both at alpha 0.05; `repro/report/order_test.py`), "
+          "so two identically distributed cells are called clearly ordered at most 5 % of the time; "
+          "at 3 seeds a cell only complete separation can show it (the permutation p is then 1/20).", "",
           "## 1. The attention gate opens", "", *gamma_verdict(gsum), "",
           f"Per run and block: `{Path(paths['gamma_csv']).name}`; figure: `{Path(paths['gamma_png']).name}`.", "",
           "## 2. SN on G/D and TTUR", "", *sn_ttur_verdict(per), "",
