@@ -15,7 +15,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from . import data, datasets, losses, norms, settings
-from .deprecation import renamed
 from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
@@ -28,13 +27,6 @@ HASH_NEUTRAL = {"batch_size_g": lambda d: d["batch_size_g"] == d["batch_size"],
                 "optim": lambda d: d["optim"] == "adam",
                 "attention_variant": lambda d: d["attention_variant"] == "paper",
                 "norm_revision": lambda d: d["norm_revision"] is None}
-#: Keys renamed after runs were made (issue 12: one name per meaning), old name -> new name. The
-#: old name is still read (tables, --set, config.json records; one "deprecated:" line).
-RENAMED_KEYS = {"norm": "norm_d"}  # D's treatment, named like G's norm_g and models' norm_d
-#: The name each renamed key is hashed under: the one it had when the published runs, their run
-#: directories and checkpoints were hashed, so that a rename never changes a config hash (an old
-#: config.json record with ``norm`` and a new one with ``norm_d`` hash alike).
-HASHED_AS = {new: old for old, new in RENAMED_KEYS.items()}
 
 
 # -- which keys are the run's identity ------------------------------------------------------
@@ -57,7 +49,7 @@ RESULT_NEUTRAL = MACHINE_KEYS + CADENCE_KEYS
 #: run that differs from a longer one only in these is that run's exact prefix.
 TRAJECTORY_NEUTRAL = CADENCE_KEYS + ("g_updates", "eval_protocol", "final_protocol", "seed")
 #: The hash rule of runs made before RESULT_NEUTRAL existed (it hashed device and the cadence
-#: keys): such a run directory is still recognised (RunConfig.legacy_hash) and carried over.
+#: keys): RunConfig.legacy_hash, recognising no run since issue 22 (see there).
 LEGACY_UNHASHED = ("data_root", "download")
 
 #: Seeds are uint32 (numpy's and python's seeding take them; torch's too).
@@ -127,7 +119,6 @@ class RunConfig:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
-        d = current_keys(d)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         derived = [k for k in unknown if k in DERIVED]
@@ -292,13 +283,11 @@ class RunConfig:
         return _hash(self.resolved(), RESULT_NEUTRAL)
 
     def legacy_hash(self) -> str:
-        """The hash this config had before :data:`RESULT_NEUTRAL` (device and cadence keys
-        hashed): how run directories and checkpoints of that time are recognised."""
+        """This config's hash with device and cadence keys hashed (the rule before
+        :data:`RESULT_NEUTRAL`). Since issue 22 hashes ``norm_d`` under its own name, no run
+        directory or checkpoint carries it: it goes with its last callers, repro.train's
+        checkpoint check and :func:`aliases` in repro.rundir."""
         return _hash(self.resolved(), LEGACY_UNHASHED)
-
-    def hashes(self) -> tuple[str, str]:
-        """(hash, legacy hash): every hash a run of this config may carry."""
-        return self.hash(), self.legacy_hash()
 
 
 def aliases(record: dict | None, config_hash: str) -> tuple[str, ...]:
@@ -316,8 +305,7 @@ def aliases(record: dict | None, config_hash: str) -> tuple[str, ...]:
 
 
 def _hash(resolved: dict, leave_out) -> str:
-    d = {HASHED_AS.get(k, k): v for k, v in resolved.items()}  # renamed keys under their old name
-    d = {k: v for k, v in d.items() if k not in leave_out}
+    d = {k: v for k, v in resolved.items() if k not in leave_out}
     d = {k: v for k, v in d.items() if not (k in HASH_NEUTRAL and HASH_NEUTRAL[k](d))}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -333,19 +321,10 @@ def _arch_error_key(message: str) -> str:
     return "arch"
 
 
-def current_keys(d: dict, quiet: bool = False) -> dict:
-    """``d`` with every old key name (:data:`RENAMED_KEYS`) under its new one; an old name says
-    so once per process (unless ``quiet``: the suite's own run records), and an old and a new
-    name given together are refused, naming both."""
-    old = renamed(d, RENAMED_KEYS, kind="config key", note="same values, same config hashes",
-                  fix="write {new}", error=ConfigError, quiet=quiet)
-    return {old.get(k, k): v for k, v in d.items()}
-
-
 def record_keys(d: dict) -> dict:
     """The config keys of a run's own record (``config.json``'s "config"), as the suite reads them
-    back: old key names under their new ones without a deprecation line, derived keys dropped."""
-    return {k: v for k, v in current_keys(d, quiet=True).items() if k not in DERIVED}
+    back: the derived keys (:data:`DERIVED`) dropped."""
+    return {k: v for k, v in d.items() if k not in DERIVED}
 
 
 def check_given(d: dict) -> None:
