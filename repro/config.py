@@ -14,7 +14,7 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from . import data, datasets, losses, norms, settings
+from . import datasets, losses, norms, settings
 from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
@@ -54,13 +54,6 @@ LEGACY_UNHASHED = ("data_root", "download")
 
 #: Seeds are uint32 (numpy's and python's seeding take them; torch's too).
 MAX_SEED = 2**32 - 1
-#: Which protocol networks fit which dataset: ``mog`` scores 2-D points, ``digits`` the digits
-#: classifier's 1-channel images, ``inception`` RGB images (a protocol with a test split needs a
-#: dataset that has one).
-#: dataset (derived from the registry, :mod:`repro.datasets`; `_check_protocols` asks it live).
-PROTOCOL_DATASETS = datasets.by_network()
-TEST_SPLIT_DATASETS = tuple(d.name for d in datasets.all_datasets() if d.has_test_split)
-
 
 class ConfigError(UserError, ValueError):
     """A config value that cannot run; ``key`` is the config key it is about (or None)."""
@@ -160,11 +153,11 @@ class RunConfig:
         def bad(key, value, allowed):
             raise ConfigError(f"config key {key!r}: {value!r} is not allowed; allowed: {allowed}", key)
 
-        if self.dataset not in data.DATASETS:
-            bad("dataset", self.dataset, ", ".join(data.DATASETS))
-        spec = data.DATASETS[self.dataset]
-        if spec["resolutions"] is not None and self.resolution not in spec["resolutions"]:
-            bad("resolution", self.resolution, f"{spec['resolutions']} for dataset {self.dataset}")
+        if self.dataset not in datasets.REGISTRY:
+            bad("dataset", self.dataset, ", ".join(datasets.REGISTRY))
+        spec = datasets.get(self.dataset)
+        if spec.resolutions is not None and self.resolution not in spec.resolutions:
+            bad("resolution", self.resolution, f"{spec.resolutions} for dataset {self.dataset}")
         if self.norm_d is not None and self.norm_d not in norms.NORMS:
             bad("norm_d", self.norm_d, ", ".join(norms.NORMS))
         if self.loss not in losses.LOSS_NAMES:
@@ -183,8 +176,8 @@ class RunConfig:
             bad("precision", self.precision, "fp32, bf16")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             bad("device", self.device, "auto, cpu, cuda, cuda:N")
-        if spec["n_classes"] is not None and self.n_classes not in (0, spec["n_classes"]):
-            bad("n_classes", self.n_classes, f"0 (unconditional) or {spec['n_classes']} for {self.dataset}")
+        if spec.n_classes is not None and self.n_classes not in (0, spec.n_classes):
+            bad("n_classes", self.n_classes, f"0 (unconditional) or {spec.n_classes} for {self.dataset}")
         opt = self.optimizer()
         if opt["optim"] not in settings.OPTIMIZERS:
             bad("optim", opt["optim"], ", ".join(settings.OPTIMIZERS))
@@ -234,12 +227,11 @@ class RunConfig:
                 raise ConfigError(f"config key {key!r}: {name!r} is not allowed; allowed: "
                                   f"{', '.join(protocol.PROTOCOLS)}", key)
             p = protocol.PROTOCOLS[name]
-            fits = [n for n, p2 in protocol.PROTOCOLS.items()
-                    if datasets.fits(self.dataset, p2.network, p2.real_split)]
-            if not datasets.fits(self.dataset, p.network, p.real_split):
+            if not datasets.fits(self.dataset, p):
                 raise ConfigError(f"config key {key!r}: protocol {name!r} ({p.network} network, real "
-                                  f"split {p.real_split}) does not fit dataset {self.dataset}; "
-                                  f"allowed: {', '.join(fits) or 'none'}", key)
+                                  f"split {p.real_split}, {p.n_real} images) does not fit dataset "
+                                  f"{self.dataset}; allowed: "
+                                  f"{', '.join(datasets.protocols_for(self.dataset)) or 'none'}", key)
 
     # ------------------------------------------------------------------ derived values
     def optimizer(self) -> dict:
@@ -255,7 +247,7 @@ class RunConfig:
     @property
     def channels(self) -> int | None:
         """Image channels of the dataset (None for 2-D points)."""
-        return data.DATASETS[self.dataset]["channels"]
+        return datasets.get(self.dataset).channels
 
     def networks(self) -> dict:
         """The network arguments with the architecture's defaults filled in."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import MACHINE_KEYS, ConfigError, RunConfig, check_given
+from .datasets import REAL_SETS, protocols_for
 from .errors import UserError
 from .values import ValueParseError, parse_value
 
@@ -176,15 +177,13 @@ def run_config(row: pd.Series | dict) -> RunConfig:
 
 
 def is_real(row: pd.Series | dict) -> bool:
-    """A "Real data" row: a ``real`` split (repro.scoring.REAL_SETS) is scored, nothing trains."""
+    """A "Real data" row: a ``real`` split (repro.datasets.REAL_SETS) is scored, nothing trains."""
     value = dict(row).get("real")
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def check_real_row(row: pd.Series | dict) -> None:
     """A real-data row names a registered split of its dataset and a protocol that fits it."""
-    from .scoring import REAL_SETS, protocols_for
-
     row = dict(row)
     name, dataset, protocol = row["real"], row.get("dataset"), row.get("protocol")
     if name not in REAL_SETS:
