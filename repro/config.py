@@ -14,7 +14,7 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from . import datasets, losses, norms, settings
+from . import datasets, settings
 from .errors import UserError
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
@@ -150,6 +150,8 @@ class RunConfig:
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
+        from . import losses, norms  # the torch modules that hold their registries: imported on use,
+        # so that importing repro.config (as the report does) imports no torch
         def bad(key, value, allowed):
             raise ConfigError(f"config key {key!r}: {value!r} is not allowed; allowed: {allowed}", key)
 
@@ -264,6 +266,8 @@ class RunConfig:
         d = dataclasses.asdict(self)
         d.update(self.optimizer())
         d.update(self.networks())
+        from . import norms
+
         d["norm_revision"] = norms.REVISIONS.get(d["norm_d"])  # what the treatment does since when
         return d
 

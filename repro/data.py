@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from . import datasets
+from .datasets import DIGITS_DATA_SHA256
 from .errors import UserError
 
 Tensor = torch.Tensor
@@ -136,8 +137,6 @@ def _resize_uint8(x: Tensor, resolution: int) -> Tensor:
     return y.round_().clamp_(0, 255).to(torch.uint8)
 
 
-#: sha256 of the digits' uint8 pixels and int64 labels: the data every digits score rests on.
-DIGITS_DATA_SHA256 = "65e5b4619795efb40c1082f4c350c049e4ad552200d369b6ae99e21eef5e72c5"
 
 
 @functools.lru_cache(maxsize=1)

@@ -26,6 +26,12 @@ from typing import Callable, Iterator, Mapping
 from .errors import UserError
 
 
+#: sha256 of the digits' uint8 pixels and int64 labels (load_digits().images as uint8 bytes, then
+#: .target as int64 bytes; scikit-learn 1.9.1): the data every digits score rests on, pinned so a
+#: changed data set can never silently give a different "same" classifier (repro.data.digits).
+DIGITS_DATA_SHA256 = "65e5b4619795efb40c1082f4c350c049e4ad552200d369b6ae99e21eef5e72c5"
+
+
 class UnknownDatasetError(UserError, KeyError):
     """A dataset name that is not registered (names the known ones)."""
 

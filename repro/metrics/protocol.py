@@ -56,10 +56,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..io import stable_hash
-from .digits import recipe_hash as _digits_recipe_hash
-from .extractor import PRECISION
-from .images import QUANTIZE_RULES, RESIZE_MODES
-from .inception import INCEPTION_SHA256
+from .networks import INCEPTION_SHA256, PRECISION, QUANTIZE_RULES, RESIZE_MODES
+from .networks import recipe_hash as _digits_recipe_hash
 from ..errors import UserError
 
 NETWORKS = ("inception", "digits", "mog")
