@@ -72,7 +72,7 @@ def table(tmp_path):
 #: editing a paper's number there cannot break a test of the verdict logic. The values are the
 #: papers' (SNGAN Table 2, SAGAN Table 1), which the expectations below are written against.
 FIXTURE_REFERENCES = """\
-paper,table,row,column,metric,checkpoint,value,std,direction,protocol,g_updates,tolerance,kind,verified,hard,source
+paper,paper_table,row,column,metric,checkpoint,value,std,direction,protocol,g_updates,tolerance,kind,verified,hard,source
 SNGAN,table2,SN-GANs,CIFAR-10,fid,final,29.3,,lower,sngan,100000,10%,paper,true,true,fixture
 SNGAN,table2,SN-GANs,CIFAR-10,is_mean,final,7.42,,higher,sngan,100000,5%,paper,true,true,fixture
 SNGAN,table2,WGAN-GP,CIFAR-10,fid,final,40.2,,lower,sngan,100000,10%,paper,true,true,fixture
