@@ -17,6 +17,9 @@ from pathlib import Path
 from . import datasets, settings
 from .errors import UserError
 
+__all__ = ["RunConfig", "ConfigError", "MACHINE_KEYS", "CADENCE_KEYS", "RESULT_NEUTRAL",
+           "TRAJECTORY_NEUTRAL", "MAX_SEED", "check_given", "record_keys"]
+
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
                   "optim")
 #: Keys that resolved() derives (no config field): dropped when a config.json is read back.

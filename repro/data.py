@@ -26,6 +26,9 @@ from . import datasets
 from .datasets import DIGITS_DATA_SHA256
 from .errors import UserError
 
+__all__ = ["Source", "Mixture", "DataNotFoundError", "load", "data_root", "ring_mixture",
+           "grid_mixture", "torchvision_set", "image_folder", "digits", "synthetic", "DATASETS"]
+
 Tensor = torch.Tensor
 
 

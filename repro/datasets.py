@@ -25,6 +25,9 @@ from typing import Callable, Iterator, Mapping
 
 from .errors import UserError
 
+__all__ = ["Dataset", "Download", "UnknownDatasetError", "REAL_SETS", "register", "get",
+           "all_datasets", "by_network", "fits", "protocols_for"]
+
 
 #: sha256 of the digits' uint8 pixels and int64 labels (load_digits().images as uint8 bytes, then
 #: .target as int64 bytes; scikit-learn 1.9.1): the data every digits score rests on, pinned so a

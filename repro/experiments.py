@@ -23,6 +23,9 @@ from .datasets import REAL_SETS, protocols_for
 from .errors import UserError
 from .values import ValueParseError, parse_value
 
+__all__ = ["TableError", "LABELS", "read_table", "validate", "run_config", "row_config", "runs",
+           "is_real", "check_real_row", "plan", "estimate_hours", "resources"]
+
 #: Columns that label a run rather than configure it.
 LABELS = ("run_id", "paper", "paper_table", "row", "column")
 #: Label columns renamed in issue 12, old -> new. Read only by report/check.py's order rules and

@@ -18,6 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, IO
 
+__all__ = ["atomic_write", "write_text", "write_json", "torch_save", "save_figure", "stable_hash",
+           "sha256_file", "cache_dir", "versions", "git_commit", "device_info"]
+
 if TYPE_CHECKING:  # torch is imported where it is used: reading results needs none
     import torch
 

@@ -60,6 +60,9 @@ from .networks import INCEPTION_SHA256, PRECISION, QUANTIZE_RULES, RESIZE_MODES
 from .networks import recipe_hash as _digits_recipe_hash
 from ..errors import UserError
 
+__all__ = ["Protocol", "PROTOCOLS", "IncomparableScoresError", "INSTRUMENTS", "get_protocol",
+           "protocol_of", "assert_comparable"]
+
 NETWORKS = ("inception", "digits", "mog")
 
 #: The measuring instruments a reference number may have been made with (config/references:

@@ -21,6 +21,10 @@ import numpy as np
 
 from ..errors import UserError
 
+__all__ = ["Metric", "Inputs", "Family", "UnknownMetricError", "register", "get_family",
+           "get_metric", "compute", "directions", "recorded", "decimals", "labels", "curve_labels",
+           "degrade_slack", "panels", "overview", "headline_of"]
+
 
 class UnknownMetricError(UserError, KeyError):
     """A metric or metric family that is not registered (names the known ones)."""
