@@ -236,7 +236,7 @@ class RunConfig:
                 raise ConfigError(f"config key {key!r}: protocol {name!r} ({p.network} network, real "
                                   f"split {p.real_split}, {p.n_real} images) does not fit dataset "
                                   f"{self.dataset}; allowed: "
-                                  f"{', '.join(datasets.protocols_for(self.dataset)) or 'none'}", key)
+                                  f"{', '.join(protocol.protocols_for(self.dataset)) or 'none'}", key)
 
     # ------------------------------------------------------------------ derived values
     def optimizer(self) -> dict:

@@ -14,7 +14,8 @@ imported only when a dataset is loaded (so :mod:`repro.data` imports this module
 way round). Adding a dataset is one :func:`register` call with its loader.
 
 The real-data splits that can be scored as if they were samples (:data:`REAL_SPLITS`, SNGAN
-Table 2's "Real data" row) and the one rule of which protocol fits which dataset (:func:`fits`)
+Table 2's "Real data" row) and the one rule of which protocol fits which dataset (:func:`fits`; the registered protocols that
+fit one: :func:`repro.metrics.protocol.protocols_for`)
 live here too.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Callable, Iterator, Mapping
 from .errors import UserError
 
 __all__ = ["Dataset", "Download", "UnknownDatasetError", "REAL_SETS", "register", "get",
-           "all_datasets", "by_network", "fits", "protocols_for"]
+           "all_datasets", "by_network", "fits"]
 
 
 #: sha256 of the digits' uint8 pixels and int64 labels (load_digits().images as uint8 bytes, then
@@ -178,13 +179,6 @@ def fits(dataset: str, protocol) -> bool:
         return False
     size = d.splits.get("test" if protocol.real_split == "test" else d.train_split)
     return size is None or size >= protocol.n_real
-
-
-def protocols_for(dataset: str) -> list[str]:
-    """The registered protocols (:data:`repro.metrics.protocol.PROTOCOLS`) that fit `dataset`."""
-    from .metrics.protocol import PROTOCOLS
-
-    return [name for name, p in PROTOCOLS.items() if fits(dataset, p)]
 
 
 # -- the suite's datasets ------------------------------------------------------------------------

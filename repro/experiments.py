@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from .config import MACHINE_KEYS, ConfigError, RunConfig, check_given
-from .datasets import REAL_SETS, protocols_for
+from .datasets import REAL_SETS
+from .metrics.protocol import protocols_for
 from .errors import UserError
 from .values import ValueParseError, parse_value
 

@@ -38,11 +38,11 @@ import torch
 from torch import nn
 
 from . import data, datasets, io, rundir
-from .datasets import REAL_SETS, protocols_for
+from .datasets import REAL_SETS
 from .errors import UserError
 from .evaluator import DEFAULT_PROTOCOLS, protocols, sample_seed, sampler
 from .metrics import evaluate as ev
-from .metrics.protocol import PROTOCOLS, Protocol, get_protocol
+from .metrics.protocol import PROTOCOLS, Protocol, get_protocol, protocols_for
 
 FORMAT = "repro-evaluate/1"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

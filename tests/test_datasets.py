@@ -66,13 +66,13 @@ def test_one_fit_rule_for_config_checks_and_scoring(tiny, monkeypatch):
     (repro/metrics/protocol.py), so a 64-image split is too small for them, and the same
     dataset with 2,000 images fits."""
     from repro import scoring
-    from repro.metrics.protocol import PROTOCOLS
+    from repro.metrics.protocol import PROTOCOLS, protocols_for
 
     assert PROTOCOLS["digits"].n_real == 1_797 and PROTOCOLS["curve-digits"].n_real <= 1_797
     for size, fitting in ((64, []), (2_000, ["digits", "curve-digits"])):
         monkeypatch.setitem(datasets.REGISTRY, "tiny", dataclasses.replace(tiny, splits={"train": size}))
-        assert [n for n in datasets.protocols_for("tiny") if n in ("digits", "curve-digits")] == fitting
-        assert scoring.protocols_for("tiny") == datasets.protocols_for("tiny")
+        assert [n for n in protocols_for("tiny") if n in ("digits", "curve-digits")] == fitting
+        assert scoring.protocols_for is protocols_for  # the scorer's list is the registry's rule
         cfg = {"dataset": "tiny", "resolution": 8, "arch": "sngan_cnn", "final_protocol": "digits"}
         if fitting:
             assert RunConfig.from_dict(cfg).final_protocol == "digits"
