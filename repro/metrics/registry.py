@@ -7,10 +7,10 @@ scores, registered by name with a :class:`Metric` record for each score it retur
 names the families it computes (``Protocol.metrics``), and :func:`compute` dispatches to them.
 
 Every fact about a metric lives in its :class:`Metric`: its better side, decimals, table and
-curve labels, degraded-flag slack, whether it picks the best checkpoint. The report's constants
-(``repro.report.verdict.DIRECTIONS``, ``tables.DECIMALS``, ``curves.LABELS``, ...) are derived
-from here, so adding a judged metric is one family module (its function and its registration)
-imported by :mod:`repro.metrics.families`.
+curve labels, degraded-flag slack, whether it picks the best checkpoint. The report reads them
+from here where it uses them (:func:`directions`, :func:`decimals`, :func:`curve_labels`, ...),
+so adding a judged metric is one family module (its function and its registration) imported by
+:mod:`repro.metrics.families`, and a metric registered later reaches the report too.
 """
 from __future__ import annotations
 
