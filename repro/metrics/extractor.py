@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from .images import resize, to_uint8
-from .networks import PRECISION, RESIZE_MODES
+from .networks import RESIZE_MODES
 
 
 

@@ -120,7 +120,7 @@ class Protocol:
         metrics: the metric families it computes (`repro.metrics.registry`, in order); empty =
             :data:`DEFAULT_METRICS` of its network. Not part of the key: adding a metric does not
             change the others' values, so scores stay comparable.
-        precision: numerics of the feature network, :data:`repro.metrics.extractor.PRECISION`
+        precision: numerics of the feature network, :data:`repro.metrics.networks.PRECISION`
             ("fp32": no TF32, no reduced-precision reductions); the only allowed value.
     """
 
