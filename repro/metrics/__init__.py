@@ -6,7 +6,8 @@ extraction path), `inception` (NVIDIA's Inception TorchScript, offline, sha256-v
 (offline digits classifier), `mog` (mode-collapse metrics), `protocol` (named protocols, keys,
 comparability), `stats` (cached reference statistics), `evaluate` (entry points), `compare`
 (clean-fid cross-checks), `standins` (random-weight networks for tests), `registry` (every metric
-with its metadata; the families in `families/`, e.g. improved precision/recall, register there).
+with its metadata; the families in `families/`, e.g. improved precision/recall, register there),
+`networks` (what protocols name about their instruments, without torch).
 """
 
 import importlib
