@@ -14,9 +14,11 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from . import data, datasets, losses, norms, settings
-from .deprecation import renamed
+from . import datasets, settings
 from .errors import UserError
+
+__all__ = ["RunConfig", "ConfigError", "MACHINE_KEYS", "CADENCE_KEYS", "RESULT_NEUTRAL",
+           "TRAJECTORY_NEUTRAL", "MAX_SEED", "check_given", "record_keys"]
 
 OPTIMIZER_KEYS = ("lr_g", "lr_d", "beta1", "beta2", "n_dis", "batch_size", "linear_decay", "batch_size_g",
                   "optim")
@@ -28,13 +30,6 @@ HASH_NEUTRAL = {"batch_size_g": lambda d: d["batch_size_g"] == d["batch_size"],
                 "optim": lambda d: d["optim"] == "adam",
                 "attention_variant": lambda d: d["attention_variant"] == "paper",
                 "norm_revision": lambda d: d["norm_revision"] is None}
-#: Keys renamed after runs were made (issue 12: one name per meaning), old name -> new name. The
-#: old name is still read (tables, --set, config.json records; one "deprecated:" line).
-RENAMED_KEYS = {"norm": "norm_d"}  # D's treatment, named like G's norm_g and models' norm_d
-#: The name each renamed key is hashed under: the one it had when the published runs, their run
-#: directories and checkpoints were hashed, so that a rename never changes a config hash (an old
-#: config.json record with ``norm`` and a new one with ``norm_d`` hash alike).
-HASHED_AS = {new: old for old, new in RENAMED_KEYS.items()}
 
 
 # -- which keys are the run's identity ------------------------------------------------------
@@ -57,18 +52,11 @@ RESULT_NEUTRAL = MACHINE_KEYS + CADENCE_KEYS
 #: run that differs from a longer one only in these is that run's exact prefix.
 TRAJECTORY_NEUTRAL = CADENCE_KEYS + ("g_updates", "eval_protocol", "final_protocol", "seed")
 #: The hash rule of runs made before RESULT_NEUTRAL existed (it hashed device and the cadence
-#: keys): such a run directory is still recognised (RunConfig.legacy_hash) and carried over.
+#: keys): RunConfig.legacy_hash, recognising no run since issue 22 (see there).
 LEGACY_UNHASHED = ("data_root", "download")
 
 #: Seeds are uint32 (numpy's and python's seeding take them; torch's too).
 MAX_SEED = 2**32 - 1
-#: Which protocol networks fit which dataset: ``mog`` scores 2-D points, ``digits`` the digits
-#: classifier's 1-channel images, ``inception`` RGB images (a protocol with a test split needs a
-#: dataset that has one).
-#: dataset (derived from the registry, :mod:`repro.datasets`; `_check_protocols` asks it live).
-PROTOCOL_DATASETS = datasets.by_network()
-TEST_SPLIT_DATASETS = tuple(d.name for d in datasets.all_datasets() if d.has_test_split)
-
 
 class ConfigError(UserError, ValueError):
     """A config value that cannot run; ``key`` is the config key it is about (or None)."""
@@ -127,7 +115,6 @@ class RunConfig:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
-        d = current_keys(d)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         derived = [k for k in unknown if k in DERIVED]
@@ -166,14 +153,16 @@ class RunConfig:
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
+        from . import losses, norms  # the torch modules that hold their registries: imported on use,
+        # so that importing repro.config (as the report does) imports no torch
         def bad(key, value, allowed):
             raise ConfigError(f"config key {key!r}: {value!r} is not allowed; allowed: {allowed}", key)
 
-        if self.dataset not in data.DATASETS:
-            bad("dataset", self.dataset, ", ".join(data.DATASETS))
-        spec = data.DATASETS[self.dataset]
-        if spec["resolutions"] is not None and self.resolution not in spec["resolutions"]:
-            bad("resolution", self.resolution, f"{spec['resolutions']} for dataset {self.dataset}")
+        if self.dataset not in datasets.REGISTRY:
+            bad("dataset", self.dataset, ", ".join(datasets.REGISTRY))
+        spec = datasets.get(self.dataset)
+        if spec.resolutions is not None and self.resolution not in spec.resolutions:
+            bad("resolution", self.resolution, f"{spec.resolutions} for dataset {self.dataset}")
         if self.norm_d is not None and self.norm_d not in norms.NORMS:
             bad("norm_d", self.norm_d, ", ".join(norms.NORMS))
         if self.loss not in losses.LOSS_NAMES:
@@ -192,8 +181,8 @@ class RunConfig:
             bad("precision", self.precision, "fp32, bf16")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             bad("device", self.device, "auto, cpu, cuda, cuda:N")
-        if spec["n_classes"] is not None and self.n_classes not in (0, spec["n_classes"]):
-            bad("n_classes", self.n_classes, f"0 (unconditional) or {spec['n_classes']} for {self.dataset}")
+        if spec.n_classes is not None and self.n_classes not in (0, spec.n_classes):
+            bad("n_classes", self.n_classes, f"0 (unconditional) or {spec.n_classes} for {self.dataset}")
         opt = self.optimizer()
         if opt["optim"] not in settings.OPTIMIZERS:
             bad("optim", opt["optim"], ", ".join(settings.OPTIMIZERS))
@@ -243,12 +232,11 @@ class RunConfig:
                 raise ConfigError(f"config key {key!r}: {name!r} is not allowed; allowed: "
                                   f"{', '.join(protocol.PROTOCOLS)}", key)
             p = protocol.PROTOCOLS[name]
-            fits = [n for n, p2 in protocol.PROTOCOLS.items()
-                    if datasets.fits(self.dataset, p2.network, p2.real_split)]
-            if not datasets.fits(self.dataset, p.network, p.real_split):
+            if not datasets.fits(self.dataset, p):
                 raise ConfigError(f"config key {key!r}: protocol {name!r} ({p.network} network, real "
-                                  f"split {p.real_split}) does not fit dataset {self.dataset}; "
-                                  f"allowed: {', '.join(fits) or 'none'}", key)
+                                  f"split {p.real_split}, {p.n_real} images) does not fit dataset "
+                                  f"{self.dataset}; allowed: "
+                                  f"{', '.join(protocol.protocols_for(self.dataset)) or 'none'}", key)
 
     # ------------------------------------------------------------------ derived values
     def optimizer(self) -> dict:
@@ -264,7 +252,7 @@ class RunConfig:
     @property
     def channels(self) -> int | None:
         """Image channels of the dataset (None for 2-D points)."""
-        return data.DATASETS[self.dataset]["channels"]
+        return datasets.get(self.dataset).channels
 
     def networks(self) -> dict:
         """The network arguments with the architecture's defaults filled in."""
@@ -281,6 +269,8 @@ class RunConfig:
         d = dataclasses.asdict(self)
         d.update(self.optimizer())
         d.update(self.networks())
+        from . import norms
+
         d["norm_revision"] = norms.REVISIONS.get(d["norm_d"])  # what the treatment does since when
         return d
 
@@ -292,13 +282,11 @@ class RunConfig:
         return _hash(self.resolved(), RESULT_NEUTRAL)
 
     def legacy_hash(self) -> str:
-        """The hash this config had before :data:`RESULT_NEUTRAL` (device and cadence keys
-        hashed): how run directories and checkpoints of that time are recognised."""
+        """This config's hash with device and cadence keys hashed (the rule before
+        :data:`RESULT_NEUTRAL`). Since issue 22 hashes ``norm_d`` under its own name, no run
+        directory or checkpoint carries it: it goes with its last callers, repro.train's
+        checkpoint check and :func:`aliases` in repro.rundir."""
         return _hash(self.resolved(), LEGACY_UNHASHED)
-
-    def hashes(self) -> tuple[str, str]:
-        """(hash, legacy hash): every hash a run of this config may carry."""
-        return self.hash(), self.legacy_hash()
 
 
 def aliases(record: dict | None, config_hash: str) -> tuple[str, ...]:
@@ -316,8 +304,7 @@ def aliases(record: dict | None, config_hash: str) -> tuple[str, ...]:
 
 
 def _hash(resolved: dict, leave_out) -> str:
-    d = {HASHED_AS.get(k, k): v for k, v in resolved.items()}  # renamed keys under their old name
-    d = {k: v for k, v in d.items() if k not in leave_out}
+    d = {k: v for k, v in resolved.items() if k not in leave_out}
     d = {k: v for k, v in d.items() if not (k in HASH_NEUTRAL and HASH_NEUTRAL[k](d))}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -333,19 +320,10 @@ def _arch_error_key(message: str) -> str:
     return "arch"
 
 
-def current_keys(d: dict, quiet: bool = False) -> dict:
-    """``d`` with every old key name (:data:`RENAMED_KEYS`) under its new one; an old name says
-    so once per process (unless ``quiet``: the suite's own run records), and an old and a new
-    name given together are refused, naming both."""
-    old = renamed(d, RENAMED_KEYS, kind="config key", note="same values, same config hashes",
-                  fix="write {new}", error=ConfigError, quiet=quiet)
-    return {old.get(k, k): v for k, v in d.items()}
-
-
 def record_keys(d: dict) -> dict:
     """The config keys of a run's own record (``config.json``'s "config"), as the suite reads them
-    back: old key names under their new ones without a deprecation line, derived keys dropped."""
-    return {k: v for k, v in current_keys(d, quiet=True).items() if k not in DERIVED}
+    back: the derived keys (:data:`DERIVED`) dropped."""
+    return {k: v for k, v in d.items() if k not in DERIVED}
 
 
 def check_given(d: dict) -> None:

@@ -23,7 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from . import datasets
+from .datasets import DIGITS_DATA_SHA256
 from .errors import UserError
+
+__all__ = ["Source", "Mixture", "DataNotFoundError", "load", "data_root", "ring_mixture",
+           "grid_mixture", "torchvision_set", "image_folder", "digits", "synthetic", "DATASETS"]
 
 Tensor = torch.Tensor
 
@@ -136,8 +140,6 @@ def _resize_uint8(x: Tensor, resolution: int) -> Tensor:
     return y.round_().clamp_(0, 255).to(torch.uint8)
 
 
-#: sha256 of the digits' uint8 pixels and int64 labels: the data every digits score rests on.
-DIGITS_DATA_SHA256 = "65e5b4619795efb40c1082f4c350c049e4ad552200d369b6ae99e21eef5e72c5"
 
 
 @functools.lru_cache(maxsize=1)
@@ -250,45 +252,35 @@ def image_folder(resolution: int, root: str | os.PathLike | None = None, subdir:
     return Source("image_folder", x, torch.tensor(ds.targets), n_classes=len(ds.classes))
 
 
-# -- the registry (repro.datasets): one entry per dataset, with its loader ------------------------
+# -- the loaders the dataset registry (repro.datasets) names, one per dataset ---------------------
 
-def _torchvision_loader(name: str):
-    return lambda resolution, root=None, download=False, subdir="", split=None: \
-        torchvision_set(name, resolution, root, download, split=split)
+def loader_cifar10(resolution, root=None, download=False, subdir="", split=None) -> Source:
+    return torchvision_set("cifar10", resolution, root, download, split=split)
 
 
-for _d in (
-    datasets.Dataset("cifar10", _torchvision_loader("cifar10"), channels=3, resolutions=(32,),
-                     n_classes=10, offline=False, network="inception",
-                     protocols=("sngan", "curve-inception"), train_split="train",
-                     splits={"train": 50_000, "test": 10_000},
-                     download=datasets.Download("CIFAR10", "cifar-10-batches-py", "cifar-10-python.tar.gz"),
-                     about="CIFAR-10 (train split, 32x32)"),
-    datasets.Dataset("stl10", _torchvision_loader("stl10"), channels=3, resolutions=(48,), n_classes=0,
-                     offline=False, network="inception", protocols=("sngan-stl10", "curve-inception-train"),
-                     train_split="unlabeled", splits={"unlabeled": 100_000, "test": 8_000},
-                     download=datasets.Download("STL10", "stl10_binary", "stl10_binary.tar.gz"),
-                     about="STL-10 (unlabeled split, 96 -> 48 as SNGAN Sec. 4)"),
-    datasets.Dataset("image_folder", lambda resolution, root=None, download=False, subdir="", split=None:
-                     image_folder(resolution, root, subdir), channels=3, resolutions=None, n_classes=None,
-                     offline=False, network="inception", protocols=("50k-train", "curve-inception-train"),
-                     about="a folder of images (ImageNet/LSUN layout)"),
-    datasets.Dataset("digits", lambda resolution, **_: digits(resolution), channels=1,
-                     resolutions=(8, 16, 32), n_classes=10, offline=True, network="digits",
-                     protocols=("digits", "curve-digits"), train_split="all", splits={"all": 1_797},
-                     about="scikit-learn's 1,797 digits (ships with it)"),
-    datasets.Dataset("synthetic", lambda resolution, **_: synthetic(resolution), channels=3,
-                     resolutions=None, n_classes=2, offline=True, network="inception",
-                     about="procedural discs, for tests"),
-    datasets.Dataset("mog_ring", lambda resolution, **_: Source("mog_ring", None, mixture=ring_mixture()),
-                     channels=None, resolutions=(0,), n_classes=0, offline=True, network="mog",
-                     protocols=("mog", "curve-mog"), train_split="-",
-                     about="LSGAN official code's ring of Gaussians (8 distinct modes, sigma 0.01)"),
-    datasets.Dataset("mog_grid", lambda resolution, **_: Source("mog_grid", None, mixture=grid_mixture()),
-                     channels=None, resolutions=(0,), n_classes=0, offline=True, network="mog",
-                     protocols=("mog", "curve-mog"), train_split="-", about="5x5 grid of Gaussians"),
-):
-    datasets.register(_d)
+def loader_stl10(resolution, root=None, download=False, subdir="", split=None) -> Source:
+    return torchvision_set("stl10", resolution, root, download, split=split)
+
+
+def loader_image_folder(resolution, root=None, download=False, subdir="", split=None) -> Source:
+    return image_folder(resolution, root, subdir)
+
+
+def loader_digits(resolution, **_) -> Source:
+    return digits(resolution)
+
+
+def loader_synthetic(resolution, **_) -> Source:
+    return synthetic(resolution)
+
+
+def loader_mog_ring(resolution, **_) -> Source:
+    return Source("mog_ring", None, mixture=ring_mixture())
+
+
+def loader_mog_grid(resolution, **_) -> Source:
+    return Source("mog_grid", None, mixture=grid_mixture())
+
 
 #: name -> dict(channels, resolutions, n_classes, offline): a live view of the registry.
 DATASETS = datasets.View(lambda d: d.spec())
@@ -297,4 +289,4 @@ DATASETS = datasets.View(lambda d: d.spec())
 def load(name: str, resolution: int, root: str | os.PathLike | None = None, download: bool = False,
          subdir: str = "") -> Source:
     """Load a registered data source by name; a missing file fails here, before any network exists."""
-    return datasets.get(name).loader(resolution, root=root, download=download, subdir=subdir)
+    return datasets.get(name).load(resolution, root=root, download=download, subdir=subdir)

@@ -141,7 +141,7 @@ def download_dataset(name: str, root: str | os.PathLike | None = None,
     cls = getattr(tvd, cls_name)
     root = data.data_root(root)
     try:
-        d.loader(d.resolutions[0], root=root, download=True)
+        d.load(d.resolutions[0], root=root, download=True)
     except (urllib.error.URLError, OSError) as e:
         if isinstance(e, data.DataNotFoundError):
             raise

@@ -7,6 +7,8 @@ its traceback.
 """
 from __future__ import annotations
 
+__all__ = ["UserError", "CheckFailed"]
+
 
 class UserError(Exception):
     """A problem the user can fix; the message says what and how."""

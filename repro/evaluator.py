@@ -1,7 +1,6 @@
 """How a run is scored: which protocol, which feature network, which real images.
 
-The trainer's side of scoring (``repro/evaluator.py``; ``repro/evaluation.py`` before issue 12,
-kept as a deprecated alias). Beside it, :mod:`repro.metrics.evaluate` holds the metric entry
+The trainer's side of scoring. Beside it, :mod:`repro.metrics.evaluate` holds the metric entry
 points and :mod:`repro.scoring` scores any generator (``repro evaluate``) through this module's
 :func:`protocols` and :func:`sampler`.
 

@@ -18,16 +18,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import MACHINE_KEYS, RENAMED_KEYS, ConfigError, RunConfig, check_given
-from .deprecation import renamed
+from .config import MACHINE_KEYS, ConfigError, RunConfig, check_given
+from .datasets import REAL_SETS
+from .metrics.protocol import protocols_for
 from .errors import UserError
 from .values import ValueParseError, parse_value
 
+__all__ = ["TableError", "LABELS", "read_table", "validate", "run_config", "row_config", "runs",
+           "is_real", "check_real_row", "plan", "estimate_hours", "resources"]
+
 #: Columns that label a run rather than configure it.
 LABELS = ("run_id", "paper", "paper_table", "row", "column")
-#: Label columns renamed in issue 12, old -> new: ``table`` meant both the experiment table (the
-#: TSV, whose stem names runs/<table>/ and results/<table>/) and the paper's table a row
-#: reproduces. Tables, reference CSVs, order rules and verdicts files with the old name are read.
+#: Label columns renamed in issue 12, old -> new. Read only by report/check.py's order rules and
+#: report/cells.py's verdicts reading, whose old-name reading goes with it (issue 22).
 RENAMED_LABELS = {"table": "paper_table"}
 #: Table columns whose name differs from the run-config key.
 RENAMED = {"protocol": "final_protocol"}
@@ -73,7 +76,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raise TableError(f"{path}, line 1, column {j + 1}: "
                              + (f"column {h!r} appears twice" if h else "empty column name"))
         seen.add(h)
-    header = _current_columns(path, header)
     cells, numbers = {h: [] for h in header}, []
     for n, line in enumerate(lines[1:], start=2):
         if not line.strip():
@@ -92,19 +94,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
     df = pd.DataFrame({h: pd.Series(cells[h], dtype=object) for h in header})
     df.attrs["lines"] = numbers
     return df
-
-
-def _current_columns(path: Path, header: list[str]) -> list[str]:
-    """The header with renamed run-config keys (:data:`repro.config.RENAMED_KEYS`, e.g. ``norm``
-    -> ``norm_d``) and labels (:data:`RENAMED_LABELS`) under their new name: an old column is read,
-    with one ``deprecated:`` line; an old and a new column together are refused, naming both."""
-    column = lambda old: f"{path}, line 1, column {header.index(old) + 1}: "  # noqa: E731
-    error = lambda message, old: TableError(message)  # noqa: E731
-    old = {**renamed(header, RENAMED_KEYS, kind="column", where=column, place=str(path), error=error,
-                     note="same values, same config hashes", fix="rename the header"),
-           **renamed(header, RENAMED_LABELS, kind="column", where=column, place=str(path), error=error,
-                     fix="rename the header")}
-    return [old.get(h, h) for h in header]
 
 
 #: The one parser of cells and ``--set`` values (:mod:`repro.values`).
@@ -192,15 +181,13 @@ def run_config(row: pd.Series | dict) -> RunConfig:
 
 
 def is_real(row: pd.Series | dict) -> bool:
-    """A "Real data" row: a ``real`` split (repro.scoring.REAL_SETS) is scored, nothing trains."""
+    """A "Real data" row: a ``real`` split (repro.datasets.REAL_SETS) is scored, nothing trains."""
     value = dict(row).get("real")
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def check_real_row(row: pd.Series | dict) -> None:
     """A real-data row names a registered split of its dataset and a protocol that fits it."""
-    from .scoring import REAL_SETS, protocols_for
-
     row = dict(row)
     name, dataset, protocol = row["real"], row.get("dataset"), row.get("protocol")
     if name not in REAL_SETS:

@@ -16,9 +16,13 @@ import subprocess
 import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, IO
+from typing import TYPE_CHECKING, Callable, IO
 
-import torch
+__all__ = ["atomic_write", "write_text", "write_json", "torch_save", "save_figure", "stable_hash",
+           "sha256_file", "cache_dir", "versions", "git_commit", "device_info"]
+
+if TYPE_CHECKING:  # torch is imported where it is used: reading results needs none
+    import torch
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
@@ -61,6 +65,8 @@ def write_json(path, obj) -> Path:
 
 
 def torch_save(path, obj) -> Path:
+    import torch
+
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
@@ -131,6 +137,8 @@ def versions() -> dict:
         out["gan-repro"] = metadata.version("gan-repro")
     except metadata.PackageNotFoundError:
         out["gan-repro"] = None
+    import torch
+
     out["torch"] = torch.__version__  # with its build tag, e.g. +cu132
     return out
 
@@ -161,6 +169,8 @@ def cpu_model() -> str:
 
 def device_info(device: torch.device) -> dict:
     """The device and every numerics switch that changes a GAN's trajectory (TF32 included)."""
+    import torch
+
     info = {
         "device": str(device),
         "cpu": platform.processor() or platform.machine(),

@@ -11,6 +11,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+__all__ = ["Loss", "LOSSES", "LOSS_NAMES", "LS_CODINGS", "get_loss"]
+
 Tensor = torch.Tensor
 
 

@@ -21,6 +21,8 @@ from torch.nn.utils import parametrizations
 
 from .errors import UserError
 
+__all__ = ["Normalization", "UnknownNormError", "NORMS", "NORM_NAMES", "REVISIONS", "get_norm"]
+
 Tensor = torch.Tensor
 
 #: The kinds each field of a :class:`Normalization` can name (what the functions below implement).

@@ -38,10 +38,11 @@ import torch
 from torch import nn
 
 from . import data, datasets, io, rundir
+from .datasets import REAL_SETS
 from .errors import UserError
 from .evaluator import DEFAULT_PROTOCOLS, protocols, sample_seed, sampler
 from .metrics import evaluate as ev
-from .metrics.protocol import PROTOCOLS, Protocol, get_protocol
+from .metrics.protocol import PROTOCOLS, Protocol, get_protocol, protocols_for
 
 FORMAT = "repro-evaluate/1"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -53,32 +54,8 @@ class SourceError(UserError, ValueError):
     """A source to score cannot be read or does not fit the protocol; the message names the file."""
 
 
-#: Real-data splits that can be scored as if they were samples (``--real NAME``): the "Real
-#: data" row of SNGAN Table 2. name -> dataset, resolution, split (as protocols name them:
-#: "test", or any other name for the set a run trains on -- CIFAR-10 train, STL-10 unlabeled,
-#: all digits; `real_images`), optional torchvision_split (another torchvision split instead)
-#: and offset (images skipped at the start), what it is.
-REAL_SETS: dict[str, dict] = {
-    "cifar10-train": dict(dataset="cifar10", resolution=32, split="train",
-                          about="CIFAR-10 training images (the first n_fake of 50,000)"),
-    "stl10-unlabeled": dict(dataset="stl10", resolution=48, split="unlabeled", offset=10_000,
-                            about="STL-10 unlabeled images (96->48) from the 10,001st on: the split "
-                                  "SNGAN trains on, disjoint from the first 10,000 that the "
-                                  "sngan-stl10 reference uses (90,000 images)"),
-    "stl10-train": dict(dataset="stl10", resolution=48, split="train", torchvision_split="train",
-                        about="STL-10 labelled train split (5,000 images, 96->48)"),
-    **{f"digits-{r}": dict(dataset="digits", resolution=r, split="train",
-                           about=f"scikit-learn digits at {r}x{r} (the first n_fake of 1,797; the "
-                                 f"digits protocols' reference is all 1,797, so they overlap)")
-       for r in (8, 16, 32)},
-}
-
 #: dataset -> network that scores it.
 NETWORK_OF = datasets.View(lambda d: d.network, keep=lambda d: d.network and d.protocols[0])
-#: images of the split a run trains on, and of a "test" split, per dataset (None: none); from the
-#: dataset registry (:mod:`repro.datasets`).
-SPLIT_SIZES = datasets.View(lambda d: (d.splits[d.train_split], d.splits.get("test")),
-                            keep=lambda d: d.train_split in d.splits)
 
 
 @dataclass
@@ -99,23 +76,6 @@ class ScoreSource:
 
 # -- protocols -----------------------------------------------------------------------------------
 
-def protocols_for(dataset: str) -> list[str]:
-    """The registered protocols that can score `dataset`: its network, and a real split with at
-    least `n_real` images (see `SPLIT_SIZES`)."""
-    network = NETWORK_OF.get(dataset)
-    out = []
-    for name, p in PROTOCOLS.items():
-        if p.network != network:
-            continue
-        if network != "mog" and dataset in SPLIT_SIZES:
-            train, test = SPLIT_SIZES[dataset]
-            size = test if p.real_split == "test" else train
-            if size is None or size < p.n_real:
-                continue
-        out.append(name)
-    return out
-
-
 def resolve_protocols(spec: str | Iterable[str] | None, source: ScoreSource) -> list[Protocol]:
     """Protocols named by `spec` ("a,b,c", a list of names or `Protocol` objects, "all", or None:
     the dataset's final protocol), each checked to fit the source's dataset."""
@@ -132,9 +92,10 @@ def resolve_protocols(spec: str | Iterable[str] | None, source: ScoreSource) -> 
     out = []
     for name in names:
         if isinstance(name, Protocol):  # an unregistered variant (Python API only)
-            if name.network != NETWORK_OF.get(source.dataset):
-                raise SourceError(f"protocol {name.name!r} uses network {name.network!r}; dataset "
-                                  f"{source.dataset!r} is scored by {NETWORK_OF.get(source.dataset)!r}")
+            if not datasets.fits(source.dataset, name):
+                raise SourceError(f"protocol {name.name!r} (network {name.network!r}, real split "
+                                  f"{name.real_split!r}, {name.n_real} real images) does not fit dataset "
+                                  f"{source.dataset!r}, scored by {NETWORK_OF.get(source.dataset)!r}")
             out.append(name)
             continue
         if name not in PROTOCOLS:

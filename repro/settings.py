@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+__all__ = ["Setting", "SETTINGS", "OPTIMIZERS", "get_setting"]
+
 
 @dataclass(frozen=True)
 class Setting:

@@ -81,69 +81,32 @@ def test_missing_required_key():
         RunConfig.from_dict({"arch": "mlp"})
 
 
-def test_normalization_the_architecture_cannot_take():
-    from repro import models
-
-    spec = models.ARCHS["sngan_resnet"]
-    refused = [n for n in ("batchnorm", "layernorm") if n not in spec.norms_d]
-    if not refused:
-        pytest.skip("sngan_resnet accepts every treatment")
-    with pytest.raises(ConfigError, match=refused[0]):
-        RunConfig.from_dict({"dataset": "synthetic", "resolution": 32, "arch": "sngan_resnet", "norm_d": refused[0]})
+@pytest.mark.parametrize("norm_d", ["batchnorm", "layernorm"])
+def test_normalization_the_architecture_cannot_take(norm_d):
+    """SNGAN's ResNet D is compared with the weight treatments only (SNGAN Sec. 4, Table 2 and
+    Fig. 2: no BN or LN rows for the ResNet), so sngan_resnet refuses the two feature norms."""
+    with pytest.raises(ConfigError, match=norm_d) as e:
+        RunConfig.from_dict({"dataset": "synthetic", "resolution": 32, "arch": "sngan_resnet", "norm_d": norm_d})
+    assert e.value.key == "norm_d"
 
 
-# -- norm -> norm_d (issue 12: one name per meaning) -------------------------------------------
-def _published(table: str, run_id: str) -> str:
-    """The config hash a published provenance CSV records for a run (results/<table>/)."""
-    import csv
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "results" / table / f"{table}.provenance.csv"
-    return next(r["config_hash"] for r in csv.DictReader(open(path)) if r["run_id"] == run_id)
-
-
-@pytest.mark.parametrize("table, run_id", [("lsgan_mog", "lsmog-std-s0"), ("sngan_digits", "dg-sn-C-s1")])
-def test_renamed_norm_d_hashes_as_the_published_norm(table, run_id, tmp_path):
-    """D's treatment was the key ``norm`` when results/ was first published: a config read from
-    the table's ``norm_d`` column and the old-style record with ``norm`` hash alike under both hash
-    rules (today's and legacy_hash), the published provenance row holds one of the two, and a run
-    directory whose config.json still says ``norm`` is recognised as this config's run."""
-    from pathlib import Path
-
-    from repro import config, experiments
-
-    tsv = Path(__file__).resolve().parents[1] / "config" / "tables" / f"{table}.tsv"
-    cfg = experiments.row_config(tsv, run_id)
-    new = cfg.resolved()
-    old = {("norm" if k == "norm_d" else k): v for k, v in new.items()}  # what config.json held then
-    assert "norm_d" in new and "norm" not in new and cfg.norm_d == old["norm"]
-    assert cfg.legacy_hash() == config._hash(old, config.LEGACY_UNHASHED)
-    assert config._hash(old, config.RESULT_NEUTRAL) == cfg.hash()
-    assert _published(table, run_id) in cfg.hashes()  # under the hash rule it was published with
-    record = {"config": old, "hash": cfg.legacy_hash()}
-    assert config.aliases(record, cfg.hash()) == (cfg.legacy_hash(),)  # its old run dir carries over
-    (tmp_path / "config.json").write_text(json.dumps(record))
-    loaded = RunConfig.load(tmp_path / "config.json")
-    assert loaded.norm_d == new["norm_d"] and loaded.hash() == cfg.hash()
-
-
-def test_old_key_norm_reads_as_norm_d_with_one_deprecation_line(monkeypatch, capsys):
-    """``norm`` (a --set, a YAML config) is read as ``norm_d``, saying so once per process; both
-    given is one error naming the old key; a run's own config.json record is read silently."""
-    from repro import deprecation
-
-    monkeypatch.setattr(deprecation, "_told", set())
-    new = RunConfig.from_dict(BASE)
+def test_old_key_norm_is_an_unknown_key():
+    """``norm`` (D's treatment before issue 12) is no config key: refused by name, and the line
+    lists ``norm_d`` among the allowed keys (issue 22: no old names are read)."""
     old = {("norm" if k == "norm_d" else k): v for k, v in BASE.items()}
-    assert RunConfig.from_dict(old) == new and RunConfig.from_dict(old).hash() == new.hash()
-    err = capsys.readouterr().err.splitlines()
-    assert err == ["deprecated: config key 'norm' is now 'norm_d' (same values, same config hashes); "
-                   "write norm_d"], err
-    with pytest.raises(ConfigError, match="'norm' and 'norm_d' both given") as e:
-        RunConfig.from_dict({**BASE, "norm": "batchnorm"})
-    assert e.value.key == "norm"
-    with pytest.raises(ConfigError, match="config key 'norm_d': 'spectral' is not allowed"):
-        RunConfig.from_dict({**old, "norm": "spectral"})  # a bad value is named by its new key
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) \['norm'\]") as e:
+        RunConfig.from_dict(old)
+    assert e.value.key == "norm" and "norm_d" in str(e.value)
+
+
+def test_a_run_record_with_the_old_key_norm_is_refused(tmp_path):
+    """A run's config.json whose treatment key says ``norm`` (before issue 12) is refused naming
+    the key, not read under another name (its run is not this suite's to continue)."""
+    cfg = RunConfig.from_dict(BASE)
+    record = {("norm" if k == "norm_d" else k): v for k, v in cfg.resolved().items()}
+    (tmp_path / "config.json").write_text(json.dumps({"config": record, "hash": cfg.hash()}))
+    with pytest.raises(ConfigError, match="'norm'"):
+        RunConfig.load(tmp_path / "config.json")
 
 
 def test_a_derived_key_copied_from_a_record_is_named_as_such(tmp_path):

@@ -1,4 +1,6 @@
 """The dataset registry: adding a dataset is one registry entry plus its loader."""
+import dataclasses
+
 import pytest
 import torch
 
@@ -18,7 +20,7 @@ def tiny(monkeypatch):
     monkeypatch.setattr(datasets, "REGISTRY", dict(datasets.REGISTRY))
     return datasets.register(datasets.Dataset(
         "tiny", _tiny, channels=1, resolutions=(8,), n_classes=0, offline=True, network="digits",
-        protocols=("digits", "curve-digits"), splits={"train": 64}, about="a test's dataset"))
+        protocols=("digits", "curve-digits"), about="a test's dataset (split sizes not stated)"))
 
 
 def test_a_registered_dataset_is_known_everywhere(tiny):
@@ -55,3 +57,25 @@ def test_registry_facts_of_the_suites_datasets():
         data.load("cifar100", 32)
     with pytest.raises(ValueError, match="registered twice"):
         datasets.register(datasets.get("digits"))
+
+
+def test_one_fit_rule_for_config_checks_and_scoring(tiny, monkeypatch):
+    """A protocol fits a dataset when its network scores the dataset and the real split holds at
+    least its n_real images (repro.datasets.fits): the run config's check and the scorer's
+    protocol list are that one rule. The digits protocols compare with all 1,797 digits
+    (repro/metrics/protocol.py), so a 64-image split is too small for them, and the same
+    dataset with 2,000 images fits."""
+    from repro import scoring
+    from repro.metrics.protocol import PROTOCOLS, protocols_for
+
+    assert PROTOCOLS["digits"].n_real == 1_797 and PROTOCOLS["curve-digits"].n_real <= 1_797
+    for size, fitting in ((64, []), (2_000, ["digits", "curve-digits"])):
+        monkeypatch.setitem(datasets.REGISTRY, "tiny", dataclasses.replace(tiny, splits={"train": size}))
+        assert [n for n in protocols_for("tiny") if n in ("digits", "curve-digits")] == fitting
+        assert scoring.protocols_for is protocols_for  # the scorer's list is the registry's rule
+        cfg = {"dataset": "tiny", "resolution": 8, "arch": "sngan_cnn", "final_protocol": "digits"}
+        if fitting:
+            assert RunConfig.from_dict(cfg).final_protocol == "digits"
+        else:
+            with pytest.raises(ConfigError, match="protocol 'digits' .*1797 images.* does not fit dataset tiny"):
+                RunConfig.from_dict(cfg)

@@ -71,19 +71,6 @@ def test_digits_evaluator_final_has_precision_recall_and_curve_has_not(tmp_path,
     assert np.isfinite(final["fid"]) and "precision" not in curve and "recall" not in curve
 
 
-def test_old_module_name_is_an_alias_that_warns():
-    """``repro.evaluation`` (the name before issue 12) still imports, with a DeprecationWarning,
-    and gives the very objects of ``repro.evaluator``."""
-    import importlib
-    import sys
-
-    sys.modules.pop("repro.evaluation", None)
-    with pytest.warns(DeprecationWarning, match="repro.evaluation is now repro.evaluator"):
-        old = importlib.import_module("repro.evaluation")
-    assert evaluator.__all__ and all(getattr(old, n) is getattr(evaluator, n) for n in evaluator.__all__)
-    assert not [n for n in dir(old) if not n.startswith("_") and n not in (*evaluator.__all__, "warnings")]
-
-
 def test_best_stream_is_its_own_and_reproducible():
     """The best checkpoint's seed is derived from the run's seed alone, differs from it (and from
     the curve's and the final G's), and differs between runs of different seeds."""

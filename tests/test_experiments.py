@@ -62,29 +62,14 @@ def test_missing_column(tmp_path):
         experiments.validate(path)
 
 
-def test_old_column_norm_is_read_as_norm_d(tmp_path, monkeypatch, capsys):
-    """A table whose header still says ``norm`` (D's treatment before issue 12) validates to the
-    same runs and hashes as the shipped ``norm_d`` one, saying so in one ``deprecated:`` line
-    naming the file and column; ``norm`` and ``norm_d`` together are refused before any row."""
-    from repro import deprecation
-
-    monkeypatch.setattr(deprecation, "_told", set())
+def test_old_column_norm_is_refused_naming_it(tmp_path):
+    """``norm`` (D's treatment before issue 12) is no column (issue 22: old names are not read):
+    a table that still says it is refused naming the column, and the line lists ``norm_d``."""
     lines = SMOKE.read_text().splitlines()
-    header = lines[0].split("\t")
-    j = header.index("norm_d")
     old = tmp_path / "old.tsv"
-    old.write_text("\n".join(["\t".join(["norm" if h == "norm_d" else h for h in header])] + lines[1:]) + "\n")
-    hashes = lambda p: [experiments.run_config(r).hash() for _, r in experiments.validate(p).iterrows()]  # noqa: E731
-    assert hashes(old) == hashes(SMOKE)
-    assert set(experiments.validate(old)["norm_d"]) == {"spectralnorm", "batchnorm"}
-    err = capsys.readouterr().err.splitlines()
-    assert err == [f"deprecated: {old}, line 1, column {j + 1}: column 'norm' is now 'norm_d' (same "
-                   f"values, same config hashes); rename the header"], err
-    both = tmp_path / "both.tsv"
-    both.write_text("\n".join([lines[0] + "\tnorm"] + [l + "\tnone" for l in lines[1:]]) + "\n")
-    with pytest.raises(TableError, match=rf"both.tsv, line 1, column {len(header) + 1}: columns 'norm' and "
-                                         rf"'norm_d' both given"):
-        experiments.validate(both)
+    old.write_text("\n".join([lines[0].replace("\tnorm_d\t", "\tnorm\t")] + lines[1:]) + "\n")
+    with pytest.raises(TableError, match=r"old.tsv, line 2, column 'norm': .*cannot be set.*norm_d"):
+        experiments.validate(old)
 
 
 def test_table_may_not_choose_the_device(tmp_path):

@@ -31,41 +31,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import data
-from ..data import DIGITS_DATA_SHA256
-from ..io import atomic_write, cache_dir, stable_hash, write_json
+from ..io import atomic_write, cache_dir, write_json
 from .extractor import FeatureExtractor, tensor_sha256
 from .images import resize
+from .networks import RECIPE, recipe_hash
 
 N_DIGITS = 1797
 N_CLASSES = 10
-# sha256 of load_digits().images as uint8 bytes followed by .target as int64 bytes (scikit-learn
-# 1.9.1). Pinned so a changed data set can never silently produce a different "same" classifier.
-
-RECIPE = {
-    "arch": "digits-cnn-v1: conv3x3(16) s1, conv3x3(32) s2, conv3x3(64) s2, ReLU, GAP, linear(10)",
-    "input_size": 16,
-    "upsample": "uint8 8x8 -> bilinear antialias -> round",  # load_digits_uint8 for R != 8
-    "resize": "clean",              # how training images reach 16x16 (same function as evaluation)
-    "train_resolutions": [8, 16, 32],  # generators may emit any of these; train on all three
-    "split_seed": 0,
-    "test_fraction": 0.2,
-    "init_seed": 0,
-    "shuffle_seed": 1,
-    "epochs": 8,
-    "batch_size": 64,
-    "optimizer": "adam",
-    "lr": 3e-3,
-    "threads": 1,                   # single-threaded: no thread-count-dependent reductions, and
-                                    # ~10x faster than 2 threads on a busy 2-core machine
-    "data_sha256": DIGITS_DATA_SHA256,
-}
-
-
-def recipe_hash(recipe: dict = RECIPE) -> str:
-    """16-hex-digit hash of the training recipe: the digits network's identity in protocols."""
-    return stable_hash(recipe)
-
-
 def load_digits_uint8(resolution: int = 8, return_labels: bool = False):
     """The 1,797 digits as uint8 (N, 1, R, R), as the GAN trains on them (:func:`repro.data.digits`)."""
     source = data.digits(resolution)

@@ -32,11 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .images import RESIZE_MODES, resize, to_uint8
+from .images import resize, to_uint8
+from .networks import RESIZE_MODES
 
 
-#: The numerics every feature extraction runs under (recorded in each protocol and score).
-PRECISION = "fp32"
 
 
 def _switches() -> dict:

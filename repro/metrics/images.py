@@ -28,8 +28,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-QUANTIZE_RULES = ("trunc", "round")
-RESIZE_MODES = ("clean", "legacy_tensorflow")
+from .networks import QUANTIZE_RULES, RESIZE_MODES
 
 
 def to_uint8(images: torch.Tensor, rule: str = "trunc") -> torch.Tensor:

@@ -50,13 +50,12 @@ from torch import nn
 
 from ..io import CACHE_ENV, cache_dir, sha256_file
 from .extractor import FeatureExtractor
+from .networks import INCEPTION_SHA256
 from ..errors import UserError
 
 INCEPTION_FILENAME = "inception-2015-12-05.pt"
 INCEPTION_URL = ("https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/"
                  + INCEPTION_FILENAME)
-# Provenance: see the module docstring (k-diffusion pins this digest for INCEPTION_URL).
-INCEPTION_SHA256 = "f58cb9b6ec323ed63459aa4fb441fe750cfe39fafad6da5cb504a16f19e958f4"
 INCEPTION_BYTES = 95_607_719  # reported by a third party with the digest; only used in messages
 WEIGHTS_ENV = "REPRO_INCEPTION"
 # clean-fid's hard-coded download location on non-Windows systems (cleanfid/features.py).

@@ -39,7 +39,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 
 #: Strict coverage: share of a perfect generator's expected HQ count a mode must hold.
@@ -77,8 +76,9 @@ def mog_metrics(samples, modes, sigma: float, *, weights=None, hq_sigmas: float 
     nearest to each mode), top_mode_share, kl_uniform, and kl_target when `weights` is given. The KLs are NaN when
     there is no HQ sample at all.
     """
-    x = np.asarray(samples.detach().cpu() if isinstance(samples, torch.Tensor) else samples,
-                   dtype=np.float64)
+    if hasattr(samples, "detach"):  # a torch tensor (this module imports no torch: the report reads it)
+        samples = samples.detach().cpu()
+    x = np.asarray(samples, dtype=np.float64)
     m = np.asarray(modes, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != m.shape[1]:
         raise ValueError(f"samples {x.shape} and modes {m.shape} disagree")

@@ -55,12 +55,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .. import datasets
 from ..io import stable_hash
-from .digits import recipe_hash as _digits_recipe_hash
-from .extractor import PRECISION
-from .images import QUANTIZE_RULES, RESIZE_MODES
-from .inception import INCEPTION_SHA256
+from .networks import INCEPTION_SHA256, PRECISION, QUANTIZE_RULES, RESIZE_MODES
+from .networks import recipe_hash as _digits_recipe_hash
 from ..errors import UserError
+
+__all__ = ["Protocol", "PROTOCOLS", "IncomparableScoresError", "INSTRUMENTS", "get_protocol",
+           "protocols_for", "protocol_of", "assert_comparable"]
 
 NETWORKS = ("inception", "digits", "mog")
 
@@ -118,7 +120,7 @@ class Protocol:
         metrics: the metric families it computes (`repro.metrics.registry`, in order); empty =
             :data:`DEFAULT_METRICS` of its network. Not part of the key: adding a metric does not
             change the others' values, so scores stay comparable.
-        precision: numerics of the feature network, :data:`repro.metrics.extractor.PRECISION`
+        precision: numerics of the feature network, :data:`repro.metrics.networks.PRECISION`
             ("fp32": no TF32, no reduced-precision reductions); the only allowed value.
     """
 
@@ -292,6 +294,12 @@ def get_protocol(name: str) -> Protocol:
         return PROTOCOLS[name]
     except KeyError:
         raise KeyError(f"unknown protocol {name!r}; known: {sorted(PROTOCOLS)}") from None
+
+
+def protocols_for(dataset: str) -> list[str]:
+    """The registered protocols that fit `dataset`, by the registry's one rule
+    (:func:`repro.datasets.fits`: the network, and a real split with at least ``n_real`` images)."""
+    return [name for name, p in PROTOCOLS.items() if datasets.fits(dataset, p)]
 
 
 def protocol_of(item: Any) -> Protocol:

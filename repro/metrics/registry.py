@@ -7,10 +7,10 @@ scores, registered by name with a :class:`Metric` record for each score it retur
 names the families it computes (``Protocol.metrics``), and :func:`compute` dispatches to them.
 
 Every fact about a metric lives in its :class:`Metric`: its better side, decimals, table and
-curve labels, degraded-flag slack, whether it picks the best checkpoint. The report's constants
-(``repro.report.verdict.DIRECTIONS``, ``tables.DECIMALS``, ``curves.LABELS``, ...) are derived
-from here, so adding a judged metric is one family module (its function and its registration)
-imported by :mod:`repro.metrics.families`.
+curve labels, degraded-flag slack, whether it picks the best checkpoint. The report reads them
+from here where it uses them (:func:`directions`, :func:`decimals`, :func:`curve_labels`, ...),
+so adding a judged metric is one family module (its function and its registration) imported by
+:mod:`repro.metrics.families`, and a metric registered later reaches the report too.
 """
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import UserError
+
+__all__ = ["Metric", "Inputs", "Family", "UnknownMetricError", "register", "get_family",
+           "get_metric", "compute", "directions", "recorded", "decimals", "labels", "curve_labels",
+           "degrade_slack", "panels", "overview", "headline_of"]
 
 
 class UnknownMetricError(UserError, KeyError):
@@ -198,5 +202,8 @@ def headline_of(scores: Mapping) -> tuple[str | None, int]:
     return None, 1
 
 
-# The families register themselves on import (after everything above is defined).
+# The built-in families register themselves on import, after everything above is defined. This
+# is the one import cycle kept on purpose (registry -> families -> registry): whoever reads the
+# registry sees the built-in metrics without having to import them first, and a family module
+# only calls register(), defined above, so the cycle never meets a half-built module.
 from . import families as _families  # noqa: E402,F401

@@ -27,13 +27,10 @@ from ..errors import UserError
 from ..experiments import LABELS, read_table, run_config
 from ..metrics import registry
 from ..metrics.protocol import IncomparableScoresError
-from .verdict import DIRECTIONS
 
 #: Columns that place a run in the paper's table.
 CELL = ("paper_table", "row", "column")
 # LABELS (repro.experiments): the label columns of an experiment table, always read as text.
-#: Metric keys read from the final/best score records (``final_<m>``, ``best_<m>``).
-METRICS = tuple(DIRECTIONS) + registry.recorded()
 #: Run statuses in the collected frame.
 STATUSES = ("completed", "diverged", "missing")
 #: Provenance columns (also written as the table's provenance CSV).
@@ -99,6 +96,13 @@ def _number(v):
     return float(v)
 
 
+def score_metrics() -> tuple[str, ...]:
+    """The metric keys read from the final/best score records (``final_<m>``, ``best_<m>``): the
+    judged ones, then the recorded ones, as registered now (:mod:`repro.metrics.registry`), so a
+    metric registered after import is collected too."""
+    return tuple(registry.directions()) + registry.recorded()
+
+
 def read_run(run_dir: str | Path, config_hash: str | None = None) -> dict:
     """The result fields of one run directory (status ``missing`` when it has no scores.json).
 
@@ -131,7 +135,7 @@ def read_run(run_dir: str | Path, config_hash: str | None = None) -> dict:
         if not isinstance(record, dict):
             continue
         out[f"{kind}_step"] = _number(record.get("step"))
-        for m in METRICS:
+        for m in score_metrics():
             if m in record:
                 out[f"{kind}_{m}"] = _number(record[m])
         if record.get("protocol_key"):
@@ -175,7 +179,7 @@ def collect(table_tsv: str | Path, runs_root: str | Path, table: str | None = No
 
     Added columns: status (completed | diverged | missing), run_state (from status.json), note,
     diverged_at, final_step, final_<metric>, best_step, best_<metric> (for every metric of
-    :data:`METRICS` found), protocol_name, protocol_key, config_hash, git_commit, device (the GPU
+    :func:`score_metrics` found), protocol_name, protocol_key, config_hash, git_commit, device (the GPU
     name when there is one), cpu (model and vector ISA), torch, versions (JSON), wall_seconds, run_dir. ``seed`` is filled from
     scores.json when the table has none.
 

@@ -22,10 +22,6 @@ from .. import io, rundir
 from ..metrics import registry
 from .collect import CELL, MixedProtocolsError, read_experiment_table, run_dir
 
-#: Default panels (image tables: FID and IS; mixture-of-Gaussians tables: modes and HQ share) and
-#: panel titles: from the metric registry (:mod:`repro.metrics.registry`).
-DEFAULT_METRICS = registry.panels()
-LABELS = registry.curve_labels()
 
 
 def collect_curves(table_tsv: str | Path, runs_root: str | Path, table: str | None = None) -> pd.DataFrame:
@@ -79,8 +75,9 @@ def read_curve(run_dir: Path) -> pd.DataFrame | None:
 
 
 def default_metrics(curves: pd.DataFrame) -> list[str]:
-    """The first metric set of :data:`DEFAULT_METRICS` that the curves have."""
-    for group in DEFAULT_METRICS:
+    """The first default panel group that the curves have (image tables: FID and IS; mixture
+    tables: modes and HQ share), as the metric registry has them now (:func:`registry.panels`)."""
+    for group in registry.panels():
         present = [m for m in group if m in curves.columns and curves[m].notna().any()]
         if present:
             return present
@@ -109,12 +106,13 @@ def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[
     metrics = list(metrics) if metrics is not None else default_metrics(curves)
     if not metrics:
         raise ValueError("no metric to plot: the curves have none of "
-                         f"{[m for g in DEFAULT_METRICS for m in g]}")
+                         f"{[m for g in registry.panels() for m in g]}")
     rows = list(dict.fromkeys(curves["row"]))
     columns = list(dict.fromkeys(curves["column"]))
     colours = {c: f"C{i % 10}" for i, c in enumerate(columns)}
     styles = {c: ("-", "--", ":", "-.")[(i // 10) % 4] for i, c in enumerate(columns)}
 
+    titles = registry.curve_labels()  # read now: a metric registered after import has its title
     fig = Figure(figsize=(4.2 * len(metrics), 2.3 * len(rows) + 0.9), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(rows), len(metrics), sharex=True, squeeze=False))
     for i, row in enumerate(rows):
@@ -138,7 +136,7 @@ def plot_curves(curves: pd.DataFrame, out_prefix: str | Path, metrics: Sequence[
                                alpha=0.5, linewidth=0, label="reference range")
             ax.grid(True, alpha=0.3)
             if i == 0:
-                ax.set_title(LABELS.get(metric, metric))
+                ax.set_title(titles.get(metric, metric))
             if j == 0:
                 ax.set_ylabel(str(row))
             if i == len(rows) - 1:

@@ -7,8 +7,7 @@ One CSV row is one published (or regression) number for one cell of a paper tabl
 
 * ``paper, paper_table, row, column`` name the cell as the experiment tables do (``paper`` and
   ``paper_table`` match case-insensitively, ignoring spaces, '_' and '-': "Table 2" = "table2";
-  ``row`` and ``column`` match exactly; a file whose column is still ``table``, the name before
-  issue 12, is read with one deprecation line); ``metric`` is a score key of
+  ``row`` and ``column`` match exactly); ``metric`` is a score key of
   :data:`repro.report.verdict.DIRECTIONS` (``fid``, ``is_mean``, ``modes_covered``, ...),
   ``direction`` must agree with it.
 * ``protocol`` names the evaluation protocol the number was computed under. Ours are compared with
@@ -44,9 +43,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .. import deprecation
 from ..config import TRAJECTORY_NEUTRAL
-from ..experiments import RENAMED_LABELS
 from ..metrics.protocol import INSTRUMENT_OF, INSTRUMENTS, PROTOCOLS
 from .verdict import DIRECTIONS
 from ..errors import UserError
@@ -215,21 +212,12 @@ def load_references(paths: str | Path | Iterable[str | Path] | None = None) -> p
         except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
             raise ReferenceError(f"reference file {f} is unreadable ({type(e).__name__}: {e}); give "
                                  f"reference CSVs or a directory of them (config/references)") from None
-        frames.append(validate(_current_columns(raw, f), origin=str(f)))
+        frames.append(validate(raw, origin=str(f)))
     if not frames:
         return validate(pd.DataFrame(columns=list(REQUIRED)))
     out = pd.concat(frames, ignore_index=True)
     _check_unique(out)
     return out
-
-
-def _current_columns(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """A reference file's columns under their current names (:data:`repro.experiments.RENAMED_LABELS`:
-    ``table`` -> ``paper_table``), saying so once; both names at once are refused."""
-    old = deprecation.renamed(raw.columns, RENAMED_LABELS, kind="column", where=f"{path}, line 1: ",
-                              place=str(path), fix="rename the header",
-                              error=lambda message, old: ReferenceError(message))
-    return raw.rename(columns=old)
 
 
 def candidates(refs: pd.DataFrame | None, paper, paper_table, row, column, metric: str,

@@ -1,5 +1,6 @@
 """The metric registry: one record per metric, and the report's constants derived from it."""
 import dataclasses
+import importlib
 
 import numpy as np
 import pytest
@@ -10,6 +11,10 @@ from repro.metrics.evaluate import score_features
 from repro.metrics.extractor import Features
 from repro.metrics.protocol import PROTOCOLS, Protocol, get_protocol
 
+#: The report modules that read the registry, imported here, before any test registers a metric
+#: (the package's own ``collect`` is a function, hence import_module).
+REPORT = tuple(importlib.import_module(f"repro.report.{m}") for m in ("collect", "curves"))
+
 
 @pytest.fixture
 def toy_family(monkeypatch):
@@ -18,7 +23,8 @@ def toy_family(monkeypatch):
     monkeypatch.setattr(registry, "METRICS", dict(registry.METRICS))
 
     @registry.register("toy", [registry.Metric("mean_norm", "lower", decimals=1, label="|f|",
-                                               degrade_slack=0.5)], networks=("digits",))
+                                               curve_label="mean feature norm", degrade_slack=0.5,
+                                               panel="toy")], networks=("digits",))
     def toy(inputs):
         return {"mean_norm": float(np.linalg.norm(inputs.fake.features, axis=1).mean())}
 
@@ -29,7 +35,8 @@ def test_adding_a_metric_is_one_function_and_its_registration(toy_family):
     # the new metric shows up in every derived table of facts ...
     assert registry.directions()["mean_norm"] == "lower"
     assert registry.decimals()["mean_norm"] == 1 and registry.labels()["mean_norm"] == "|f|"
-    assert registry.curve_labels()["mean_norm"] == "|f|"          # defaults to the table label
+    assert registry.curve_labels()["mean_norm"] == "mean feature norm"
+    assert registry.curve_labels()["fid"] == "FID"                # defaults to the table label
     assert registry.degrade_slack()["mean_norm"] == 0.5
     # ... and a protocol that names it computes it, after the metrics it already had
     p = dataclasses.replace(get_protocol("curve-digits"), metrics=("fid", "toy"))
@@ -74,3 +81,28 @@ def test_headline_is_fid_for_images_and_modes_for_mixtures():
     assert registry.headline_of({"fid": 30.0, "is_mean": 7.0}) == ("fid", 1)
     assert registry.headline_of({"modes_covered": 6, "hq_fraction": 0.5}) == ("modes_covered", -1)
     assert registry.headline_of({"is_mean": 7.0}) == (None, 1)
+
+
+def test_a_metric_registered_after_import_reaches_the_report(toy_family, tmp_path, monkeypatch):
+    """The report reads the registry where it uses it, not a snapshot taken at import
+    (repro.report.collect and repro.report.curves are imported before the toy family is
+    registered): a run's score of the new metric is collected, its curves make the default
+    panel, and the panel carries the registered title."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from repro import io
+
+    collect, curves = REPORT
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    from fake_runs import score, write_run
+
+    run = write_run(tmp_path, "t", "r1", final=score(get_protocol("digits"), fid=12.0, mean_norm=2.5))
+    assert collect.read_run(run)["final_mean_norm"] == 2.5
+    points = pd.DataFrame({"row": ["a"] * 2, "column": ["x"] * 2, "step": [1, 2], "mean_norm": [3.0, 2.0]})
+    assert curves.default_metrics(points) == ["mean_norm"]
+    figures = []
+    monkeypatch.setattr(io, "save_figure", lambda path, fig, **kw: figures.append(fig) or path)
+    curves.plot_curves(points, tmp_path / "c", formats=("png",))
+    assert [ax.get_title() for ax in figures[0].axes] == ["mean feature norm"]

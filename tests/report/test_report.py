@@ -72,7 +72,7 @@ def table(tmp_path):
 #: editing a paper's number there cannot break a test of the verdict logic. The values are the
 #: papers' (SNGAN Table 2, SAGAN Table 1), which the expectations below are written against.
 FIXTURE_REFERENCES = """\
-paper,table,row,column,metric,checkpoint,value,std,direction,protocol,g_updates,tolerance,kind,verified,hard,source
+paper,paper_table,row,column,metric,checkpoint,value,std,direction,protocol,g_updates,tolerance,kind,verified,hard,source
 SNGAN,table2,SN-GANs,CIFAR-10,fid,final,29.3,,lower,sngan,100000,10%,paper,true,true,fixture
 SNGAN,table2,SN-GANs,CIFAR-10,is_mean,final,7.42,,higher,sngan,100000,5%,paper,true,true,fixture
 SNGAN,table2,WGAN-GP,CIFAR-10,fid,final,40.2,,lower,sngan,100000,10%,paper,true,true,fixture
@@ -452,40 +452,36 @@ def test_shipped_order_rules_are_valid_and_name_real_cells():
 
 
 # --------------------------------------------------------------------------- old names
-def test_old_paper_table_name_table_is_read_from_references_rules_and_tables(tmp_path, monkeypatch, capsys):
-    """``table`` was the paper's table label before issue 12 named it ``paper_table``: the shipped
-    LSGAN references, order rules and mixture experiment table with the old header/key read exactly
-    as the shipped ones, one ``deprecated:`` line per kind of file; old and new together refuse."""
-    from repro import deprecation
-    from repro.experiments import TableError, read_table
-    from repro.report.check import OrderRulesError
+def test_old_paper_table_name_table_is_refused_in_references_and_tables(tmp_path):
+    """``table`` was the paper's table label before issue 12 named it ``paper_table``; issue 22
+    reads no old names: the shipped LSGAN references and mixture table with the old header are
+    refused, each naming the file and the missing ``paper_table``."""
+    from repro.experiments import TableError, validate as validate_table
     from repro.report.references import load_references
 
-    monkeypatch.setattr(deprecation, "_told", set())
     shipped = Path(__file__).resolve().parents[2] / "config"
-    refs, rules, tsv = (shipped / "references" / "lsgan.csv", shipped / "references" / "order_rules.yaml",
-                        shipped / "tables" / "lsgan_mog.tsv")
-    old = {p: tmp_path / p.name for p in (refs, rules, tsv)}
-    old[refs].write_text(refs.read_text().replace("paper,paper_table,", "paper,table,", 1))
-    old[rules].write_text(rules.read_text().replace("- paper_table: ", "- table: "))
-    old[tsv].write_text(tsv.read_text().replace("\tpaper_table\t", "\ttable\t", 1))
-    drop = ["origin"]  # the file and line a reference came from
-    pd.testing.assert_frame_equal(load_references(old[refs]).drop(columns=drop), load_references(refs).drop(columns=drop))
-    assert load_order_rules(old[rules]) == load_order_rules(rules)
-    pd.testing.assert_frame_equal(read_table(old[tsv]), read_table(tsv))
+    refs, tsv = shipped / "references" / "lsgan.csv", shipped / "tables" / "lsgan_mog.tsv"
+    old_refs, old_tsv = tmp_path / refs.name, tmp_path / tsv.name
+    old_refs.write_text(refs.read_text().replace("paper,paper_table,", "paper,table,", 1))
+    old_tsv.write_text(tsv.read_text().replace("\tpaper_table\t", "\ttable\t", 1))
+    with pytest.raises(ReferenceError, match=r"lsgan.csv: missing column\(s\) \['paper_table'\]"):
+        load_references(old_refs)
+    with pytest.raises(TableError, match=r"lsgan_mog.tsv, line 2, column 'paper_table': .*required"):
+        validate_table(old_tsv)
+
+
+def test_old_paper_table_key_table_is_read_from_order_rules(tmp_path, monkeypatch, capsys):
+    """report/check.py still reads an order rule's old key ``table`` (issue 22 leaves its removal
+    to the check module's own change): read as the shipped rules, one ``deprecated:`` line."""
+    from repro import deprecation
+
+    monkeypatch.setattr(deprecation, "_told", set())
+    rules = Path(__file__).resolve().parents[2] / "config" / "references" / "order_rules.yaml"
+    old = tmp_path / rules.name
+    old.write_text(rules.read_text().replace("- paper_table: ", "- table: "))
+    assert load_order_rules(old) == load_order_rules(rules)
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 3 and all(e.startswith("deprecated: ") and "'table'" in e and "'paper_table'" in e
-                                 for e in err), err
-    both = {p: tmp_path / f"both-{p.name}" for p in (refs, rules, tsv)}
-    both[refs].write_text(refs.read_text().replace("paper,paper_table,", "paper,table,paper_table,", 1)
-                          .replace("\nLSGAN,", "\nLSGAN,x,"))
-    both[rules].write_text(rules.read_text().replace("- paper_table: smoke_mog", "- table: x\n  paper_table: smoke_mog"))
-    both[tsv].write_text(tsv.read_text().replace("\tpaper_table\t", "\ttable\tpaper_table\t", 1)
-                         .replace("\tLSGAN\t", "\tLSGAN\tx\t"))
-    for p, call, error in ((refs, load_references, ReferenceError), (rules, load_order_rules, OrderRulesError),
-                           (tsv, read_table, TableError)):
-        with pytest.raises(error, match=r"'table' and 'paper_table' both given"):
-            call(both[p])
+    assert len(err) == 1 and err[0].startswith("deprecated: ") and "'paper_table'" in err[0], err
 
 
 # --------------------------------------------------------------------------- references
