@@ -185,7 +185,8 @@ def _load_state(G: nn.Module, path: Path, what: str, device: torch.device) -> nn
 
 
 def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
-    """A finished run directory: its final (and best) generator, its seed and final protocol."""
+    """A finished, intact run directory (its sealed scores.json vouches for config.json and the
+    generators): its final (and best) generator, its seed and final protocol."""
     from .config import RunConfig
 
     run_dir = Path(run_dir)
@@ -200,6 +201,10 @@ def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
         raise SourceError(f"{run_dir}: not a finished run directory (needs config.json and G_final.pt; "
                           f"train it to the end with `repro train`)")
     cfg = RunConfig.load(cfg_path)
+    # the seal vouches for config.json and the generators: a swapped G_final.pt is not this run
+    problem = rundir.RunDir(run_dir).problem(cfg.hash(), files=(rundir.CONFIG, rundir.G_FINAL, rundir.G_BEST))
+    if problem is not None:
+        raise SourceError(f"{problem}; {rundir.rebuild_hint(run_dir)}")
     dev = torch.device(device)
     gens, files = {}, {}
     for kind, name in (("final", rundir.G_FINAL), ("best", rundir.G_BEST)):

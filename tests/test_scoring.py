@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from repro import scoring
+from repro import io, rundir, scoring
 from repro.cli import main
 from repro.config import RunConfig
 from repro.evaluator import sampler
@@ -60,6 +60,10 @@ def test_a_run_dir_of_before_norm_d_is_scored_and_continued(run, tmp_path, capsy
     rec["config"] = {("norm" if k == "norm_d" else k): v for k, v in rec["config"].items()}
     (old / "config.json").write_text(json.dumps(rec))
     stored = json.loads((run / "scores.json").read_text())
+    # sealed as the older trainer sealed it: its scores.json vouched for the config.json it wrote
+    sealed = {k: v for k, v in stored.items() if k != rundir.SEAL}
+    sealed["files"] = {**sealed["files"], rundir.CONFIG: io.sha256_file(old / rundir.CONFIG)}
+    rundir.RunDir(old).seal({k: v for k, v in sealed.items() if k != "files"})
     assert main(["evaluate", "--run", str(old), "--protocol", "digits", "--out", str(tmp_path / "s.json")]) == 0
     got = json.loads((tmp_path / "s.json").read_text())["scores"]["final"]["digits"]
     assert all(got[m] == stored["final"][m] for m in METRICS)
@@ -69,6 +73,27 @@ def test_a_run_dir_of_before_norm_d_is_scored_and_continued(run, tmp_path, capsy
     assert again["config_hash"] == stored["config_hash"]
     assert all(again[k][m] == stored[k][m] for k in ("final", "best") for m in METRICS)
     assert "error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["swapped G_final.pt", "edited score, seal removed"])
+def test_evaluate_run_refuses_a_run_its_seal_does_not_vouch_for(run, tmp_path, damage):
+    """Issue 24: a swapped G_final.pt was scored silently (FID 230.0 vs the sealed 276.9), and a
+    scores.json with its seal key removed was trusted. Both are now one error naming the file."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(run, bad)
+    if damage.startswith("swapped"):
+        shutil.copy2(bad / rundir.G_BEST, bad / rundir.G_FINAL)
+        named = rundir.G_FINAL
+    else:
+        scores = json.loads((bad / rundir.SCORES).read_text())
+        scores["final"]["fid"] = 1.0
+        del scores[rundir.SEAL]
+        (bad / rundir.SCORES).write_text(json.dumps(scores))
+        named = rundir.SCORES
+    with pytest.raises(SourceError, match=f"{named}.*delete .*scores.json and rerun"):
+        evaluate(bad)
 
 
 def test_checkpoint_gives_the_runs_numbers(run):
