@@ -250,6 +250,9 @@ def cmd_check(a) -> int:
     from . import io
     from .report.check import main as check_main
 
+    from .report.manifest import verify_paths
+
+    verify_paths(a.paths)  # a published folder first matches its manifest (repro.report.manifest)
     buf = _io.StringIO()
     with contextlib.redirect_stdout(buf):
         code = check_main([*a.paths, *(["--strict"] if a.strict else []),
@@ -298,6 +301,16 @@ def cmd_rejudge(a) -> int:
         for _, c in changed.iterrows():
             print(f"  {c['paper_table']} / {c['row']} / {c['column']} / {c['metric']} ({c['checkpoint']}): "
                   f"{c['old_verdict']} -> {c['verdict']}: {c['reason']}")
+    return 0
+
+
+def cmd_publish(a) -> int:
+    """Copy finished table folders into the published results and seal them (MANIFEST.json)."""
+    from .report import manifest
+
+    for folder in a.folders:
+        path = manifest.seal(folder, require_runs=False) if a.in_place else manifest.publish(folder, a.to)
+        print(f"sealed: {path}")
     return 0
 
 
@@ -457,6 +470,14 @@ def main(argv: list[str] | None = None) -> int:
     rj.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories (e.g. results)")
     rj.add_argument("--confidence", type=float, default=0.90)
     rj.set_defaults(fn=cmd_rejudge)
+
+    pb = sub.add_parser("publish", help="copy finished tables into results/ and seal them (MANIFEST.json)")
+    pb.add_argument("folders", nargs="+", help="table folders of a suite's results, e.g. runs/results/smoke_mog")
+    pb.add_argument("--to", default="results", help="the published results directory (default results)")
+    pb.add_argument("--in-place", action="store_true",
+                    help="seal published folders where they are, from their files alone (the runs' "
+                         "scores seals are recorded where the runs are at hand)")
+    pb.set_defaults(fn=cmd_publish)
 
     sv = sub.add_parser("simulate-verdicts", help="false-held rate and power of the verdict rule, simulated")
     sv.add_argument("--out", default="docs/verdicts", help="output prefix (default docs/verdicts: .csv, .png)")

@@ -6,7 +6,9 @@ completed, diverged and missing runs -- everything the Student-t rule of
 compared with a reference (old verdict held / better / worse); cells that were never compared
 (diverged, missing, too few seeds, no usable reference) keep their verdict and reason, since
 those rules did not change. :func:`write` republishes the verdicts and re-renders the paper
-tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells.
+tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells; a
+sealed folder (:mod:`repro.report.manifest`) must match its manifest first and is sealed again
+after.
 
 Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.report.claims`
 read the runs), the counts of degraded runs (kept as published) and the learning curves. A file
@@ -57,7 +59,10 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
 def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Re-judge a published ``<prefix>.verdicts.csv`` in place, re-render its paper tables, and
     return the changed cells (paper_table, row, column, metric, checkpoint, old_verdict, verdict)."""
+    from . import manifest
+
     path = Path(verdicts_csv)
+    manifest.verify(path.parent)  # a forged row is refused, not re-rendered
     prefix = path.with_name(path.name[: -len(layout.REPORT["verdicts"][0])])
     new = rejudge(read_verdicts(path), confidence)
     for checkpoint in dict.fromkeys(new["checkpoint"]):
@@ -67,6 +72,7 @@ def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFr
         p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
         write_table(t, p, caption=f"{cells['paper_table'].iloc[0]} ({checkpoint} checkpoint)")
     io.write_text(path, new[list(VERDICT_COLUMNS)].to_csv(index=False, float_format=FLOAT_FORMAT))
+    manifest.reseal(path.parent)  # derived from the sealed verdicts: sealed again, same runs
     changed = new[new["old_verdict"] != new["verdict"]]
     return changed[["paper_table", "row", "column", "metric", "checkpoint", "n", "mean", "std",
                     "old_verdict", "verdict", "reason"]]
