@@ -25,7 +25,6 @@ if any(m.name == "CONDA" for m in workflow.deployment_settings.deployment_method
 else:
     shell.prefix(f"set -euo pipefail; export PATH={shlex.quote(str(Path(sys.executable).parent))}:$PATH; ")
 ENV = "../envs/repro.yaml"
-REPRO = "python -m repro"  # for workflow/rules/seeds.smk's command
 RUNS = config["runs_dir"]
 CKPT = config["ckpt_dir"]
 RESULTS = config["results_dir"]
@@ -165,7 +164,7 @@ def published(table):
 
 
 def table_targets(table):
-    """An input function of `rule all`: a table's published files, its runs and (adaptive tables)
+    """An input function of the `all` rule: a table's published files, its runs and (adaptive tables)
     its round files. One per table, so that a table waiting on its seed rounds leaves the
     others' jobs in the plan (a dry run shows every table's training jobs)."""
 
