@@ -1,5 +1,7 @@
 """repro evaluate (repro.scoring): any source under any protocols, numbers equal to the trainer's."""
 import json
+import os
+import re
 
 import numpy as np
 import pytest
@@ -208,3 +210,48 @@ def test_bad_sources_are_one_line_errors(run, tmp_path, capsys):
     np.savez(tmp_path / "few.npz", np.zeros((10, 16, 16, 1), np.uint8))
     _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "few.npz"), "--dataset", "digits"],
                     "few.npz", "10 images", "1000")
+
+
+def test_a_training_checkpoint_is_scored_as_its_generator(run):
+    """Issue 24: `--checkpoint ckpt_*.pt` failed on the numpy RNG state a training checkpoint
+    holds (torch's weights_only loading). The last checkpoint's G is the final G: same numbers."""
+    from repro.rundir import ckpt_files
+
+    stored = json.loads((run / "scores.json").read_text())["final"]
+    last = ckpt_files(run / "checkpoints")[-1]
+    got = evaluate(checkpoint=last, arch="sngan_cnn", config=SHAPE, seed=DIGITS["seed"])["scores"]["final"]["digits"]
+    assert all(got[m] == stored[m] for m in METRICS)
+
+
+def test_weak_requests_fail_before_any_scoring(run, samples, tmp_path, capsys):
+    """Issue 24's weak cases of `repro evaluate`: each one `error:` line, before work (the
+    extractor factory would count a pass: none is made)."""
+    calls = []
+    factory = _counting_factory(calls)
+    (tmp_path / "d").mkdir()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    cases = [({"out": tmp_path / "d"}, "is a directory"),
+             ({"seed": 2**32}, "a sampling seed is 0 .. 4294967295"),
+             ({"config": {**SHAPE, "seed": 3}}, "--set seed=... does not seed the samples")]
+    if os.geteuid() != 0:  # root writes anywhere: the permission case is for everyone else
+        cases.append(({"out": ro / "s.json"}, "is not writable"))
+    for kw, expected in cases:
+        args = {"checkpoint": run / "G_final.pt", "arch": "sngan_cnn", "config": SHAPE, **kw}
+        with pytest.raises(SourceError, match=re.escape(expected)):
+            evaluate(**args, extractor_factory=factory)
+    assert calls == []
+    one = tmp_path / "one.npz"
+    np.savez(one, samples[:1].permute(0, 2, 3, 1).numpy())
+    _one_line_error(capsys, ["evaluate", "--npz", str(one), "--dataset", "digits", "--protocol", "all"],
+                    "1 images; every protocol of digits needs at least")
+    whole = tmp_path / "whole.npz"
+    np.savez(whole, samples.permute(0, 2, 3, 1).numpy())
+    (tmp_path / "cut.npz").write_bytes(whole.read_bytes()[:5000])
+    _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "cut.npz"), "--dataset", "digits"],
+                    "not a readable .npz")
+    np.save(tmp_path / "arr.npy", samples.numpy())
+    (tmp_path / "arr.npy").rename(tmp_path / "renamed.npz")
+    _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "renamed.npz"), "--dataset", "digits"],
+                    "an .npy array, not an .npz archive")
