@@ -364,6 +364,17 @@ def cmd_settings(a) -> int:
     return 0
 
 
+def confidence_level(text: str) -> float:
+    """``--confidence``: a two-sided confidence strictly between 0 and 1 (argparse's error line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a confidence in (0, 1), e.g. 0.90")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="repro", description="gan-repro: rerun GAN papers' tables.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -417,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     rp = sub.add_parser("report", help="assemble a table's results (tables, verdicts, curves)")
     table_runs_out(rp, "smoke_mog")
     rp.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
-    rp.add_argument("--confidence", type=float, default=0.90,
+    rp.add_argument("--confidence", type=confidence_level, default=0.90,
                     help="two-sided confidence of the verdicts' interval (default 0.90: TOST at alpha 0.05)")
     rp.add_argument("--seeds-state", help="an adaptive table's last round state (repro seed-round): "
                                           "report only the runs it scheduled")
@@ -432,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     sr.add_argument("--cap", type=int, required=True)
     order_rules_option(sr)
     sr.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
-    sr.add_argument("--confidence", type=float, default=0.90, help="as for repro report")
+    sr.add_argument("--confidence", type=confidence_level, default=0.90, help="as for repro report")
     sr.set_defaults(fn=cmd_seed_round)
 
     cl = sub.add_parser("claim", help="judge a paper's claim from a table's runs (verdict + figures)")
@@ -468,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rj = sub.add_parser("rejudge", help="re-judge published *.verdicts.csv under the current rule")
     rj.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories (e.g. results)")
-    rj.add_argument("--confidence", type=float, default=0.90)
+    rj.add_argument("--confidence", type=confidence_level, default=0.90)
     rj.set_defaults(fn=cmd_rejudge)
 
     pb = sub.add_parser("publish", help="copy finished tables into results/ and seal them (MANIFEST.json)")
@@ -483,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--out", default="docs/verdicts", help="output prefix (default docs/verdicts: .csv, .png)")
     sv.add_argument("--reps", type=int, default=20000, help="simulated cells per distribution, position and n")
     sv.add_argument("--seed", type=int, default=0)
-    sv.add_argument("--confidence", type=float, default=0.90, help="two-sided confidence (default 0.90)")
+    sv.add_argument("--confidence", type=confidence_level, default=0.90, help="two-sided confidence (default 0.90)")
     sv.set_defaults(fn=cmd_simulate_verdicts)
 
     d = sub.add_parser("download", help="fetch the Inception weights or a dataset, verified (needs internet)")

@@ -107,12 +107,15 @@ class RunDirError(UserError, RuntimeError):
 
 def check_out(out) -> Path:
     """``--out`` as a run-directory path: refuse an empty path (it would be the current
-    directory) and an existing file, before any work."""
+    directory), an existing file and a path under a file, before any work."""
     if out is None or str(out).strip() == "":
         raise RunDirError("--out is empty: give the run directory to write, e.g. --out runs/try")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RunDirError(f"--out {out} is an existing file, not a directory; give a directory path")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise RunDirError(f"--out {out} lies under {above}, a file, not a directory; give another path")
     return out
 
 
