@@ -325,3 +325,14 @@ def test_24_confidence_outside_0_1_is_refused_by_every_command(capsys):
         with pytest.raises(SystemExit) as e:
             cli.main([*cmd, "--confidence", "1.5"])
         assert e.value.code == 2 and "'1.5' is not a confidence in (0, 1)" in capsys.readouterr().err
+
+
+def test_24_a_bad_gpu_count_in_a_workflow_job_is_one_error_line():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    out = subprocess.run([sys.executable, "-m", "repro.gpus", "--", "true"], env={**env, "REPRO_GPU_COUNT": "abc"},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        "error: $REPRO_GPU_COUNT='abc' is not a number of GPUs; unset it or give a whole number"]

@@ -30,4 +30,4 @@ rule real_data:
     shell:
         "OMP_NUM_THREADS={threads} python -m repro.gpus -- "
         "python -m repro real-row {params.tsv} {wildcards.run} --out {params.out} "
-        "--device {params.device} {params.data_root} > {log} 2>&1"
+        "--device {params.device} {params.data_root} >> {log} 2>&1"

@@ -21,6 +21,8 @@ rule train:
     conda:
         ENV
     shell:
+        # appended, never truncated: a second Snakemake (--nolock) refused by the run's owner lock
+        # must not wipe the log of the job that holds it; retries add their attempt below
         "OMP_NUM_THREADS={threads} python -m repro.gpus --jobs-per-gpu {params.jobs_per_gpu} -- "
         "python -m repro train-row {params.tsv} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
-        "--device {params.device} {params.data_root} --time-limit {resources.runtime} > {log} 2>&1"
+        "--device {params.device} {params.data_root} --time-limit {resources.runtime} >> {log} 2>&1"
