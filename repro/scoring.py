@@ -5,7 +5,7 @@ PNG/JPEG images, an ``.npz`` of uint8 samples, or a registered real-data split.
 One call from Python::
 
     from repro.scoring import evaluate
-    result = evaluate("runs/smoke/runs/smoke_digits/digits-sn-C-s0", protocols="all")
+    result = evaluate("runs/runs/smoke_digits/digits-sn-C-s0", protocols="all")
     result["scores"]["final"]["digits"]["fid"]
 
 (``evaluate(npz="samples.npz", dataset="cifar10", protocols="sngan")``,
