@@ -336,3 +336,13 @@ def test_24_a_bad_gpu_count_in_a_workflow_job_is_one_error_line():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and out.stderr.strip().splitlines() == [
         "error: $REPRO_GPU_COUNT='abc' is not a number of GPUs; unset it or give a whole number"]
+
+
+def test_24_rejudge_and_derive_ranges_pool_name_a_file_that_is_not_verdicts(tmp_path, capsys):
+    root = Path(__file__).resolve().parents[1]
+    prov = shutil.copy(root / "results" / "smoke_mog" / "smoke_mog.provenance.csv", tmp_path / "p.csv")
+    assert cli.main(["rejudge", str(prov)]) == 2
+    assert "p.csv is not a verdicts file" in _error_line(capsys)
+    assert cli.main(["derive-ranges", str(root / "config" / "tables" / "smoke_mog.tsv"), "--pool", str(prov),
+                     "--metrics", "modes_covered"]) == 2
+    assert "p.csv is not a verdicts file" in _error_line(capsys)

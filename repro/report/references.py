@@ -363,7 +363,9 @@ def pooled_ranges(short_tsv: str | Path, verdict_files: Iterable[str | Path], me
     for f in files:
         if not f.is_file():
             raise ReferenceError(f"{f}: no such verdicts file; fix: run the calibration table's report first")
-        groups.append((f, pd.read_csv(f)))
+        from .check import read_verdicts  # (check imports this module)
+
+        groups.append((f, read_verdicts(f)))  # another file is named, not a KeyError
     short = runs(short_tsv)
     out = []
     for (label, column), cell in short.groupby(["row", "column"], sort=False):

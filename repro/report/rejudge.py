@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import io, layout
+from ..errors import UserError
 from .cells import VERDICT_COLUMNS, current_names
 from .check import read_verdicts
 from .tables import FLOAT_FORMAT, paper_table, write_table
@@ -63,8 +64,13 @@ def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFr
 
     path = Path(verdicts_csv)
     manifest.verify(path.parent)  # a forged row is refused, not re-rendered
-    prefix = path.with_name(path.name[: -len(layout.REPORT["verdicts"][0])])
-    new = rejudge(read_verdicts(path), confidence)
+    verdicts = read_verdicts(path)  # another file is named before its name is cut
+    suffix = layout.REPORT["verdicts"][0]
+    if not path.name.endswith(suffix) or path.name == suffix:
+        raise UserError(f"{path}: a verdicts file is named <table>{suffix} (its tables are named after it); "
+                        f"rename it")
+    prefix = path.with_name(path.name[: -len(suffix)])
+    new = rejudge(verdicts, confidence)
     for checkpoint in dict.fromkeys(new["checkpoint"]):
         cells = new[new["checkpoint"] == checkpoint]
         metrics = list(dict.fromkeys(cells["metric"]))
