@@ -3,6 +3,8 @@
 (``repro plan``): a YAML error names the line and column, a schema violation the key."""
 from __future__ import annotations
 
+import contextlib
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -55,7 +57,7 @@ def typed(config: dict) -> dict:
         out["adaptive_seeds"] = None
     if isinstance(out.get("adaptive_seeds"), dict):
         out["adaptive_seeds"] = {
-            t: {k: _integer(v, f"adaptive_seeds/{t}/{k}", "--config 'adaptive_seeds={%s: {start: 3, cap: 10}}'" % t)
+            t: {k: _integer(v, f"adaptive_seeds/{t}/{k}", "--config 'adaptive_seeds={%s: {start: 3, cap: 10}}' (a space after each colon)" % t)
                 for k, v in spec.items()} if isinstance(spec, dict) else spec
             for t, spec in out["adaptive_seeds"].items()}
     return out
@@ -66,8 +68,8 @@ def _integer(value, key: str, form: str):
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise WorkflowConfigError(f"config key {key}: {value!r} is not a whole number; write it as {form} "
-                              f"(a space after each colon), or put it in a file given with --configfile")
+    raise WorkflowConfigError(f"config key {key}: {value!r} is not a whole number; write it as {form}, "
+                              f"or put it in a file given with --configfile")
 
 
 def check(config: dict, tables_dir: str | Path = "config/tables", where: str = "config") -> dict:
@@ -83,6 +85,15 @@ def check(config: dict, tables_dir: str | Path = "config/tables", where: str = "
     if err is not None:
         key = "/".join(map(str, err.absolute_path)) or "(top level)"
         raise WorkflowConfigError(f"{where}, key {key}: {err.message}")
+    if conf["suite"] not in conf["suites"]:
+        raise WorkflowConfigError(f"{where}, key suite: {conf['suite']!r} is not in 'suites': "
+                                  f"{', '.join(conf['suites'])}")
+    from .report.claims import CLAIMS
+
+    for table, kind in (conf.get("claims") or {}).items():
+        if kind not in CLAIMS:
+            raise WorkflowConfigError(f"{where}, key claims/{table}: unknown claim {kind!r}; known: "
+                                      f"{', '.join(CLAIMS)}")
     named = [("adaptive_seeds", t) for t in conf.get("adaptive_seeds") or {}]
     named += [(f"suites/{s}", t) for s, ts in conf["suites"].items() for t in ts]
     known = sorted(p.stem for p in Path(tables_dir).glob("*.tsv"))
@@ -91,6 +102,16 @@ def check(config: dict, tables_dir: str | Path = "config/tables", where: str = "
             raise WorkflowConfigError(f"{where}, key {key}: no table {t!r} ({Path(tables_dir) / t}.tsv "
                                       f"does not exist); tables: {', '.join(known)}")
     return conf
+
+
+@contextlib.contextmanager
+def one_line_errors():
+    """In the Snakefile: a user's mistake ends Snakemake with one ``error:`` line (the key or
+    table line and the fix), as ``repro`` prints it, instead of Snakemake's traceback."""
+    try:
+        yield
+    except UserError as e:
+        sys.exit(f"error: {e}")
 
 
 def load(path: str | Path) -> dict:

@@ -101,3 +101,11 @@ def test_snakemake_lint_is_clean():
     for suite in ("smoke", "claims"):
         out = _snakemake(ROOT, "--lint", "--config", f"suite={suite}")
         assert out.returncode == 0 and "Lints for" not in out.stdout + out.stderr, out.stdout[-3000:]
+
+
+def test_a_config_mistake_ends_snakemake_with_one_error_line():
+    out = _snakemake(ROOT, "-n", "--cores", "1", "--config", "suite=smoke", "seeds=[a]")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1] == ("error: config key seeds: 'a' is not a whole number; write it "
+                                                   "as --config 'seeds=[0,1,2]', or put it in a file given with "
+                                                   "--configfile")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from repro import experiments, layout, rundir, workflow_config
 from repro import seeds as seeds_mod
-from repro.report.claims import CLAIMS as CLAIM_ANALYSES
 from repro.report.select import active as active_selections
 from repro.scoring import REAL_SETS
 
 # `--config seeds=[0,1]` arrives as text: typed, then checked against the package's schema
 # (repro/schemas/config.schema.yaml, package data: one schema wherever repro is installed)
-config.update(workflow_config.check(config))
+with workflow_config.one_line_errors():
+    config.update(workflow_config.check(config))
 
 # Jobs run `python -m repro` with the Python that runs Snakemake (the venv's), whatever is on
 # PATH; under --sdm conda, the rules' environment's Python (workflow/envs/repro.yaml) with this
@@ -31,14 +31,12 @@ RESULTS = config["results_dir"]
 LOGS = f"{RUNS}/.logs"  # the report, select, check and claim jobs' logs (a run's own log is in it)
 # two-sided confidence of every verdict's interval (repro.report.verdict; 0.90 = TOST at 0.05)
 CONFIDENCE = config.get("confidence", 0.90)
-if config["suite"] not in config["suites"]:
-    raise workflow_config.WorkflowConfigError(
-        f"config key suite: {config['suite']!r} is not in 'suites': {', '.join(config['suites'])}")
 # table name -> its validated runs (a bad row stops here, naming file, line and column)
-TABLES = {
-    t: experiments.runs(f"config/tables/{t}.tsv", config["seeds"])
-    for t in config["suites"][config["suite"]]
-}
+with workflow_config.one_line_errors():
+    TABLES = {
+        t: experiments.runs(f"config/tables/{t}.tsv", config["seeds"])
+        for t in config["suites"][config["suite"]]
+    }
 
 # A damaged scores.json, or a run of an older version of its row, is set aside (never deleted)
 # before the DAG is built, so the plan shows its rebuild (repro.workflow_config.repair). Not in
@@ -47,12 +45,8 @@ if not (workflow.remote_exec or workflow.subprocess_exec):
     for _note in workflow_config.repair(RUNS, CKPT, TABLES):
         print(f"gan-repro: {_note}", file=sys.stderr)
 
-# table name -> the analysis that judges the paper's claim from its runs
+# table name -> the analysis that judges the paper's claim from its runs (checked: known kinds)
 CLAIMS = config.get("claims") or {}
-for _table, _kind in CLAIMS.items():
-    if _kind not in CLAIM_ANALYSES:
-        raise workflow_config.WorkflowConfigError(
-            f"config key claims/{_table}: unknown claim {_kind!r}; known: {', '.join(CLAIM_ANALYSES)}")
 
 
 # table -> its cells taken from other tables' runs (config 'selections'), when the suite has them
@@ -85,12 +79,13 @@ def real_row(wildcards):
 
 
 # table name -> {start, step, cap} of its adaptive seeds (repro.seeds; workflow/rules/seeds.smk)
-ADAPTIVE = {t: seeds_mod.parse(spec, t, seeds_mod.rows_per_cell(TABLES[t]))
-            for t, spec in (config.get("adaptive_seeds") or {}).items() if t in TABLES}
-if ADAPTIVE and config["seeds"] is not None:
-    raise workflow_config.WorkflowConfigError(
-        f"config 'seeds' picks seeds by hand, 'adaptive_seeds' in rounds: not both (adaptive tables "
-        f"in this suite: {', '.join(ADAPTIVE)}); set seeds: null")
+with workflow_config.one_line_errors():
+    ADAPTIVE = {t: seeds_mod.parse(spec, t, seeds_mod.rows_per_cell(TABLES[t]))
+                for t, spec in (config.get("adaptive_seeds") or {}).items() if t in TABLES}
+    if ADAPTIVE and config["seeds"] is not None:
+        raise workflow_config.WorkflowConfigError(
+            f"config 'seeds' picks seeds by hand, 'adaptive_seeds' in rounds: not both (adaptive "
+            f"tables in this suite: {', '.join(ADAPTIVE)}); set seeds: null")
 
 
 def table_scores(table):
