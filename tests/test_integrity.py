@@ -346,3 +346,15 @@ def test_24_rejudge_and_derive_ranges_pool_name_a_file_that_is_not_verdicts(tmp_
     assert cli.main(["derive-ranges", str(root / "config" / "tables" / "smoke_mog.tsv"), "--pool", str(prov),
                      "--metrics", "modes_covered"]) == 2
     assert "p.csv is not a verdicts file" in _error_line(capsys)
+
+
+def test_24_a_learning_rate_too_large_for_float32_ends_the_run_diverged_not_running(tmp_path):
+    """lr 3e38: Adam's step overflowed float32 with a traceback and left the run "running"."""
+    from repro import rundir
+
+    row = {**MOG_ROW, "run_id": "big-lr", "g_updates": 20, "eval_every": 20, "sample_every": 20,
+           "ckpt_every": 20, "log_every": 10}
+    cfg = run_config({**row, "lr_g": 3e38, "lr_d": 3e38})
+    status = train(cfg, tmp_path / "run", progress=False)
+    assert status["state"] == "diverged" and status["step"] == 1
+    assert rundir.RunDir(tmp_path / "run").problem(cfg.hash()) is None  # finished and sealed
