@@ -358,3 +358,14 @@ def test_24_a_learning_rate_too_large_for_float32_ends_the_run_diverged_not_runn
     status = train(cfg, tmp_path / "run", progress=False)
     assert status["state"] == "diverged" and status["step"] == 1
     assert rundir.RunDir(tmp_path / "run").problem(cfg.hash()) is None  # finished and sealed
+
+
+def test_24_select_with_no_completed_source_run_is_an_error_not_an_empty_selection(tmp_path):
+    from repro.report.select import select
+
+    rows = [{**MOG_ROW, "run_id": f"s{k}", "seed": k} for k in range(2)]
+    sweep = write_table(tmp_path / "sweep.tsv", rows)
+    target = write_table(tmp_path / "t.tsv", [{**MOG_ROW, "run_id": "own", "seed": 5}])
+    with pytest.raises(UserError, match=r"no completed run of sweep under .*runs/sweep: nothing to select"):
+        select(target, {"sweep": (sweep, "ring")}, tmp_path / "runs", tmp_path / "out" / "t")
+    assert not (tmp_path / "out").exists()
