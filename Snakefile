@@ -30,7 +30,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    """Every table's published files and every run they are made from (common.smk, published)."""
     input:
-        [str(layout.check_file(RESULTS, t)) for t in TABLES],
-        [layout.files(f"claim:{CLAIMS[t]}", layout.table_prefix(RESULTS, t))["md"] for t in TABLES if t in CLAIMS],
+        [table_targets(t) for t in TABLES],
     default_target: True

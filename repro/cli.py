@@ -261,6 +261,9 @@ def cmd_check(a) -> int:
     from . import io
     from .report.check import main as check_main
 
+    from .report.manifest import verify_paths
+
+    verify_paths(a.paths)  # a published folder first matches its manifest (repro.report.manifest)
     buf = _io.StringIO()
     with contextlib.redirect_stdout(buf):
         code = check_main([*a.paths, *(["--strict"] if a.strict else []),
@@ -320,6 +323,16 @@ def cmd_rejudge(a) -> int:
     return 0
 
 
+def cmd_publish(a) -> int:
+    """Copy finished table folders into the published results and seal them (MANIFEST.json)."""
+    from .report import manifest
+
+    for folder in a.folders:
+        path = manifest.seal(folder, require_runs=False) if a.in_place else manifest.publish(folder, a.to)
+        print(f"sealed: {path}")
+    return 0
+
+
 def cmd_download(a) -> int:
     from . import download
 
@@ -368,6 +381,17 @@ def cmd_settings(a) -> int:
 
     print(settings_table().to_markdown())
     return 0
+
+
+def confidence_level(text: str) -> float:
+    """``--confidence``: a two-sided confidence strictly between 0 and 1 (argparse's error line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a confidence in (0, 1), e.g. 0.90")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -423,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     rp = sub.add_parser("report", help="assemble a table's results (tables, verdicts, curves)")
     table_runs_out(rp, "smoke_mog")
     rp.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
-    rp.add_argument("--confidence", type=float, default=0.90,
+    rp.add_argument("--confidence", type=confidence_level, default=0.90,
                     help="two-sided confidence of the verdicts' interval (default 0.90: TOST at alpha 0.05)")
     rp.add_argument("--seeds-state", help="an adaptive table's last round state (repro seed-round): "
                                           "report only the runs it scheduled")
@@ -438,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     sr.add_argument("--cap", type=int, required=True)
     order_rules_option(sr)
     sr.add_argument("--references", nargs="*", help="reference CSVs or directories (default config/references)")
-    sr.add_argument("--confidence", type=float, default=0.90, help="as for repro report")
+    sr.add_argument("--confidence", type=confidence_level, default=0.90, help="as for repro report")
     sr.set_defaults(fn=cmd_seed_round)
 
     cl = sub.add_parser("claim", help="judge a paper's claim from a table's runs (verdict + figures)")
@@ -476,14 +500,22 @@ def main(argv: list[str] | None = None) -> int:
 
     rj = sub.add_parser("rejudge", help="re-judge published *.verdicts.csv under the current rule")
     rj.add_argument("paths", nargs="+", help="*.verdicts.csv files or directories (e.g. results)")
-    rj.add_argument("--confidence", type=float, default=0.90)
+    rj.add_argument("--confidence", type=confidence_level, default=0.90)
     rj.set_defaults(fn=cmd_rejudge)
+
+    pb = sub.add_parser("publish", help="copy finished tables into results/ and seal them (MANIFEST.json)")
+    pb.add_argument("folders", nargs="+", help="table folders of a suite's results, e.g. runs/results/smoke_mog")
+    pb.add_argument("--to", default="results", help="the published results directory (default results)")
+    pb.add_argument("--in-place", action="store_true",
+                    help="seal published folders where they are, from their files alone (the runs' "
+                         "scores seals are recorded where the runs are at hand)")
+    pb.set_defaults(fn=cmd_publish)
 
     sv = sub.add_parser("simulate-verdicts", help="false-held rate and power of the verdict rule, simulated")
     sv.add_argument("--out", default="docs/verdicts", help="output prefix (default docs/verdicts: .csv, .png)")
     sv.add_argument("--reps", type=int, default=20000, help="simulated cells per distribution, position and n")
     sv.add_argument("--seed", type=int, default=0)
-    sv.add_argument("--confidence", type=float, default=0.90, help="two-sided confidence (default 0.90)")
+    sv.add_argument("--confidence", type=confidence_level, default=0.90, help="two-sided confidence (default 0.90)")
     sv.add_argument("--json", action="store_true",
                     help="print the pipeline's scenarios (before/after issue 26) as JSON, one per line")
     sv.add_argument("--scenario", action="append", choices=None,

@@ -65,8 +65,11 @@ def visible_gpu_count() -> int:
     Call it only while ``CUDA_VISIBLE_DEVICES`` is unset (it then counts all devices).
     ``nvidia-smi`` is tried first because it neither imports torch (seconds) nor initialises CUDA.
     """
-    if os.environ.get(COUNT_ENV, "").strip():
-        return int(os.environ[COUNT_ENV])
+    raw = os.environ.get(COUNT_ENV, "").strip()
+    if raw:
+        if not raw.isdigit():  # one error line, not a traceback in a workflow job's log
+            raise SystemExit(f"error: ${COUNT_ENV}={raw!r} is not a number of GPUs; unset it or give a whole number")
+        return int(raw)
     smi = shutil.which("nvidia-smi")
     if smi:
         try:

@@ -23,7 +23,8 @@ States: ``created -> running -> completed | diverged`` (:data:`TRANSITIONS`); ea
 one atomic write of ``status.json``. A finished run is *sealed*: ``scores.json`` carries the
 config hash, the sha256 of every file it vouches for (:data:`VOUCHED`, those present) and a digest
 of its own content, so "finished" means "finished and intact" (:meth:`RunDir.finished`). A
-``scores.json`` without a seal was written by an older trainer and is read as before.
+``scores.json`` without a seal is damaged like any other (an edited file whose seal key was
+removed reads exactly like one): every reader refuses it and the trainer rebuilds the run.
 
 The owner lock is an ``flock`` on ``.lock``: the kernel drops it when its process dies, so a crash
 or SIGKILL never leaves it stale, and a second command is told who holds it (pid, host, since).
@@ -106,12 +107,15 @@ class RunDirError(UserError, RuntimeError):
 
 def check_out(out) -> Path:
     """``--out`` as a run-directory path: refuse an empty path (it would be the current
-    directory) and an existing file, before any work."""
+    directory), an existing file and a path under a file, before any work."""
     if out is None or str(out).strip() == "":
         raise RunDirError("--out is empty: give the run directory to write, e.g. --out runs/try")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RunDirError(f"--out {out} is an existing file, not a directory; give a directory path")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise RunDirError(f"--out {out} lies under {above}, a file, not a directory; give another path")
     return out
 
 
@@ -183,8 +187,7 @@ class RunDir:
 
     # ------------------------------------------------------------------ verification
     def problem(self, config_hash: str | None = None, files=VOUCHED) -> str | None:
-        """Why the run's scores.json does not vouch for it (None: intact, or an unsealed older
-        one). Checks: parseable, a known status, the seal, ``config_hash`` when given, and the
+        """Why the run's scores.json does not vouch for it (None: intact). Checks: parseable, a known status, the seal, ``config_hash`` when given, and the
         sha256 of ``files`` (readers pass the ones they read)."""
         try:
             scores = self.read_json(SCORES)
@@ -194,8 +197,8 @@ class RunDir:
             return f"{self / SCORES} is missing"
         if scores.get("status") not in FINISHED:
             return f"{self / SCORES} has no finished status (status {scores.get('status')!r})"
-        if SEAL not in scores:
-            return None  # written before runs were sealed: read as before
+        if SEAL not in scores:  # a removed seal hides any edit: unsealed is damaged
+            return f"{self / SCORES} has no seal (edited, or not written by the trainer)"
         body = {k: v for k, v in scores.items() if k != SEAL}
         if io.stable_hash(body, length=64) != scores[SEAL]:
             return f"{self / SCORES} does not match its own seal (edited or damaged)"
@@ -225,7 +228,7 @@ class RunDir:
                 status = {"state": COMPLETED, "step": int(scores["final"]["step"])}
             else:
                 status = {"state": DIVERGED, "step": int(scores["diverged_at"]), "reason": scores.get("reason")}
-        except (KeyError, TypeError, ValueError):  # an unsealed record without its steps
+        except (KeyError, TypeError, ValueError):  # a record without its steps
             return None
         if "segments" in scores:
             status["segments"] = scores["segments"]

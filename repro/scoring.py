@@ -5,7 +5,7 @@ PNG/JPEG images, an ``.npz`` of uint8 samples, or a registered real-data split.
 One call from Python::
 
     from repro.scoring import evaluate
-    result = evaluate("runs/smoke/runs/smoke_digits/digits-sn-C-s0", protocols="all")
+    result = evaluate("runs/runs/smoke_digits/digits-sn-C-s0", protocols="all")
     result["scores"]["final"]["digits"]["fid"]
 
 (``evaluate(npz="samples.npz", dataset="cifar10", protocols="sngan")``,
@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -120,9 +122,16 @@ def _generator(cfg, device: torch.device) -> nn.Module:
     return G.to(device)
 
 
+#: What a training checkpoint (``ckpt_*.pt``, :mod:`repro.train`) holds besides tensors: numpy's
+#: RNG state. Allowed by name, so ``weights_only`` loading (no code from the file) still reads it.
+_CKPT_GLOBALS = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, np.dtypes.UInt32DType,
+                 np.dtypes.Int64DType, np.dtypes.Float64DType]
+
+
 def _load_state(G: nn.Module, path: Path, what: str, device: torch.device) -> nn.Module:
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
+        with torch.serialization.safe_globals(_CKPT_GLOBALS):  # a ckpt_*.pt's numpy RNG state
+            state = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # noqa: BLE001 -- any unreadable file is the user's to fix
         raise SourceError(f"{path}: not a readable torch state dict ({type(e).__name__}: {e})") from None
     if isinstance(state, Mapping) and "G" in state and isinstance(state["G"], Mapping):
@@ -146,7 +155,8 @@ def _load_state(G: nn.Module, path: Path, what: str, device: torch.device) -> nn
 
 
 def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
-    """A finished run directory: its final (and best) generator, its seed and final protocol."""
+    """A finished, intact run directory (its sealed scores.json vouches for config.json and the
+    generators): its final (and best) generator, its seed and final protocol."""
     from .config import RunConfig
 
     run_dir = Path(run_dir)
@@ -161,6 +171,10 @@ def from_run(run_dir: str | Path, device: str = "cpu") -> ScoreSource:
         raise SourceError(f"{run_dir}: not a finished run directory (needs config.json and G_final.pt; "
                           f"train it to the end with `repro train`)")
     cfg = RunConfig.load(cfg_path)
+    # the seal vouches for config.json and the generators: a swapped G_final.pt is not this run
+    problem = rundir.RunDir(run_dir).problem(cfg.hash(), files=(rundir.CONFIG, rundir.G_FINAL, rundir.G_BEST))
+    if problem is not None:
+        raise SourceError(f"{problem}; {rundir.rebuild_hint(run_dir)}")
     dev = torch.device(device)
     gens, files = {}, {}
     for kind, name in (("final", rundir.G_FINAL), ("best", rundir.G_BEST)):
@@ -267,14 +281,18 @@ def from_npz(path: str | Path, dataset: str | None = None) -> ScoreSource:
     """An ``.npz`` holding one (N, H, W, C) uint8 array (as TF-era codebases save samples)."""
     path = Path(path)
     try:
-        with np.load(path) as z:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):  # a renamed .npy
+            raise SourceError(f"{path}: an .npy array, not an .npz archive; save it with np.savez")
+        with z:
             keys = list(z.keys())
             key = keys[0] if len(keys) == 1 else ("arr_0" if "arr_0" in keys else None)
             if key is None:
                 raise SourceError(f"{path}: holds arrays {keys}; expected one (N, H, W, C) uint8 array")
             a = z[key]
-    except (OSError, ValueError) as e:
-        raise SourceError(f"{path}: not a readable .npz ({e})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # truncated, not a zip
+        raise SourceError(f"{path}: not a readable .npz ({type(e).__name__}: {e}); write it again "
+                          f"with np.savez") from None
     want = "expected one (N, H, W, C) uint8 array with C = 1 or 3"
     if a.dtype != np.uint8:
         raise SourceError(f"{path}: array {key!r} has dtype {a.dtype}; {want} (values 0..255; "
@@ -416,6 +434,7 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     """
     from .train import pick_device
 
+    _check_request(out, seed, config)  # before any work: a bad --out would lose the scores
     start = time.perf_counter()
     if device is None:  # a run: where it was scored (the sample stream depends on the device)
         device = (_run_device(run) if run is not None else None) or "auto"
@@ -450,6 +469,10 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     skipped = []
     if protocols == "all" and source.images is not None:  # "all": those the images can fill
         skipped = [p.name for p in chosen if p.n_generated > len(source.images)]
+        if len(skipped) == len(chosen):
+            raise SourceError(f"{source.info.get('path') or source.info.get('name')}: {len(source.images)} "
+                              f"images; every protocol of {source.dataset} needs at least "
+                              f"{min(p.n_generated for p in chosen)}; give more images")
         chosen = [p for p in chosen if p.n_generated <= len(source.images)]
     for p in chosen:
         ev.preflight(p)  # a missing Inception file fails before any sample is drawn
@@ -477,6 +500,26 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     if out is not None:
         io.write_json(out, record)
     return record
+
+
+def _check_request(out, seed: int, config: Mapping | None) -> None:
+    """Refuse what :func:`evaluate` would only find out after scoring: an ``out`` that cannot be
+    written, a seed numpy cannot take (one past 2**32 - 1 wrapped to 0), a ``seed`` set as a
+    shape key (it is ignored there: ``--seed`` seeds a checkpoint's samples)."""
+    if "seed" in (config or {}):
+        raise SourceError("--set seed=... does not seed the samples; give --seed N")
+    if not 0 <= int(seed) < 2**32:
+        raise SourceError(f"--seed {seed}: a sampling seed is 0 .. {2**32 - 1}")
+    if out is None:
+        return
+    out = Path(out)
+    if out.is_dir():
+        raise SourceError(f"--out {out} is a directory; give a file path, e.g. {out / 'scores.json'}")
+    parent = next((p for p in [out.parent, *out.parent.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise SourceError(f"--out {out}: {parent} is a file, not a directory; give another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SourceError(f"--out {out}: {parent} is not writable; give a path you can write")
 
 
 #: metrics shown by :func:`table`, in order.

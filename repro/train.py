@@ -500,7 +500,12 @@ class Trainer:
         """One generator update (with its n_dis D updates); the losses stay on the device and
         the first non-finite one's step is recorded there, without a host sync."""
         run = self.run
-        loss_d, loss_g = self.update()
+        try:
+            loss_d, loss_g = self.update()
+        except RuntimeError as e:  # an update too large for float32 (lr 3e38): the run diverges here
+            if "overflow" not in str(e):
+                raise
+            loss_d = loss_g = torch.full((), float("nan"), device=self.acc.device)
         self.step_no += 1
         if run.sched_g:
             run.sched_g.step()

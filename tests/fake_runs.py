@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 
+from repro import rundir
 from repro.metrics.protocol import get_protocol
 
 SNGAN = get_protocol("sngan")
@@ -36,12 +37,41 @@ def write_run(root, table, run_id, *, status="completed", final=None, best=None,
             scores["best"] = best
     else:
         scores["diverged_at"] = diverged_at
-    (d / "scores.json").write_text(json.dumps(scores))
-    (d / "status.json").write_text(json.dumps({"state": status, "step": 100000}))
     (d / "config.json").write_text(json.dumps({"config": {"seed": seed}, "hash": f"hash-{run_id}"}))
     if curve is not None:
         pd.DataFrame(curve).to_csv(d / "curve.csv", index=False)
+    rundir.RunDir(d).seal(scores)  # sealed as the trainer seals: an unsealed scores.json is damage
+    (d / "status.json").write_text(json.dumps({"state": status, "step": 100000}))
+    _UNTABLED[run_id] = d
     return d
+
+
+#: run_id -> directory of the fake runs written since their table: write_tsv gives each the
+#: config hash of its row (the readers check that a sealed run was trained from its row).
+_UNTABLED: dict = {}
+
+
+def reseal(d, **changes):
+    """Change keys of a fake run's scores.json and seal it again, as the trainer would have."""
+    scores = json.loads((d / "scores.json").read_text())
+    scores = {k: v for k, v in {**scores, **changes}.items() if k not in ("files", rundir.SEAL)}
+    rundir.RunDir(d).seal(scores)
+
+
+def _adopt(row: dict) -> None:
+    """The fake run of ``row`` (written before its table) carries the row's config hash."""
+    from repro.errors import UserError
+    from repro.experiments import run_config
+
+    d = _UNTABLED.pop(str(row.get("run_id")), None)
+    if d is None or not (d / "scores.json").is_file():
+        return
+    try:
+        h = run_config({k: v for k, v in row.items() if v != ""}).hash()
+    except UserError:  # a partial row: the readers check no hash either
+        return
+    (d / "config.json").write_text(json.dumps({"config": {"seed": row.get("seed")}, "hash": h}))
+    reseal(d, config_hash=h)
 
 
 def write_tsv(path, rows):
@@ -50,6 +80,8 @@ def write_tsv(path, rows):
         if c not in df.columns:
             df[c] = ""
     df[TSV_COLUMNS + [c for c in df.columns if c not in TSV_COLUMNS]].to_csv(path, sep="\t", index=False)
+    for row in rows:
+        _adopt(dict(row))
     return path
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from fake_runs import MOG, score, write_run, write_tsv
+from fake_runs import MOG, reseal, score, write_run, write_tsv
 
 from repro.data import ring_mixture
 from repro.metrics.protocol import get_protocol
@@ -133,7 +133,7 @@ def test_mog_claim_counts_modes_at_other_thresholds(tmp_path):
         scores = json.loads((d / "scores.json").read_text())
         counts = [20] * 7 + [0] if d.name.startswith("least") else [100, 100] + [0] * 6
         scores["final"].update(mode_counts=counts, n_samples=2500)
-        (d / "scores.json").write_text(json.dumps(scores))  # fake runs are unsealed
+        reseal(d, final=scores["final"])
     md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
     table = md.split("## Modes at other thresholds")[1].split("\n\n")
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]

@@ -119,9 +119,8 @@ def test_snakemake_stops_on_a_bad_row_before_any_job(tmp_path):
     work = tmp_path / "wf"
     shutil.copytree(ROOT / "workflow", work / "workflow")
     shutil.copy(ROOT / "Snakefile", work / "Snakefile")
-    (work / "config" / "tables").mkdir(parents=True)
+    shutil.copytree(ROOT / "config" / "tables", work / "config" / "tables")  # every table the config names
     shutil.copy(ROOT / "config" / "config.yaml", work / "config" / "config.yaml")
-    shutil.copy(ROOT / "config" / "tables" / "smoke_mog.tsv", work / "config" / "tables")
     bad = _doctored(tmp_path, 3, "arch", "biggan")
     shutil.copy(bad, work / "config" / "tables" / "smoke_digits.tsv")
     out = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-n"], cwd=work,

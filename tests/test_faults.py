@@ -291,6 +291,7 @@ def _record(figures: dict, size: str) -> None:
         Path(os.environ["REPRO_FAULT_RECORD"]).write_text(line + "\n")
 
 
+@pytest.mark.slow  # 39-138 s on the shared 2-core machine (issue 22)
 def test_faults_bounded(tmp_path):
     figures = fault_run(tmp_path, "bounded")
     _record(figures, "bounded")

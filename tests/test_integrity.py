@@ -264,3 +264,108 @@ def test_damaged_or_foreign_run_files_are_one_error_line(copy_of, tmp_path, caps
 def _state(status: dict) -> dict:
     """A status without its sessions (``segments``: tested in tests/test_train.py)."""
     return {k: v for k, v in status.items() if k != "segments"}
+
+
+# --------------------------------------------------------------------------- issue 24
+def test_24_an_unsealed_scores_json_is_damage_and_the_trainer_rebuilds_it(copy_of):
+    """An edited score with its seal key removed was trusted by every reader (issue 24, case 4)."""
+    tsv, runs, ckpts = copy_of
+    run = runs / "faults" / "std-s0"
+    good = json.loads((run / "scores.json").read_text())
+    forged = {k: v for k, v in good.items() if k != "seal"}
+    forged["final"] = {**good["final"], "modes_covered": 8}
+    (run / "scores.json").write_text(json.dumps(forged))
+    with pytest.raises(RunDirError, match=r"std-s0/scores.json has no seal"):
+        collect(tsv, runs)
+    train(run_config(read_table(tsv).iloc[0]), run, ckpt_dir=ckpts / "std-s0", progress=False)
+    assert json.loads((run / "scores.json").read_text())["final"] == good["final"]
+
+
+def test_24_repair_sets_aside_damaged_and_superseded_runs_and_restores_them(copy_of):
+    """What the workflow does before building its DAG (repro.workflow_config.repair): a damaged
+    scores.json is renamed, a run of an older version of its row moves aside with its checkpoints
+    and comes back when the row does; an intact run and a run being trained are left alone."""
+    from repro import rundir, workflow_config
+
+    tsv, runs, ckpts = copy_of
+    table = read_table(tsv).set_index("run_id", drop=False)
+    ckpt_root = ckpts.parent / "ckpt_root"
+    (ckpt_root / "faults").mkdir(parents=True)
+    for run_id in table.index:
+        shutil.move(ckpts / run_id, ckpt_root / "faults" / run_id)
+    assert workflow_config.repair(runs, ckpt_root, {"faults": table}) == []  # intact: nothing
+    (runs / "faults" / "std-s0" / "scores.json").write_text("{}")
+    edited = table.copy()
+    edited.loc["ls-s0", "g_updates"] = 80
+    notes = workflow_config.repair(runs, ckpt_root, {"faults": edited})
+    assert len(notes) == 2 and "std-s0/scores.json has no finished status" in notes[0]
+    assert (runs / "faults" / "std-s0" / workflow_config.DAMAGED).read_text() == "{}"
+    old_hash = run_config(table.loc["ls-s0"]).hash()
+    kept = runs / "faults" / workflow_config.SUPERSEDED / f"ls-s0.{old_hash}"
+    assert not (runs / "faults" / "ls-s0").exists() and (kept / "scores.json").is_file()
+    assert (ckpt_root / "faults" / workflow_config.SUPERSEDED / f"ls-s0.{old_hash}").is_dir()
+    assert "restored" in workflow_config.repair(runs, ckpt_root, {"faults": table.drop(index="std-s0")})[0]
+    assert rundir.RunDir(runs / "faults" / "ls-s0").problem(old_hash) is None
+    assert (ckpt_root / "faults" / "ls-s0").is_dir()
+    with rundir.RunDir(runs / "faults" / "ls-s0").owner():  # being trained: not touched
+        (runs / "faults" / "ls-s0" / "scores.json").write_text("{}")
+        notes = workflow_config.repair(runs, ckpt_root, {"faults": table.drop(index="std-s0")})
+    assert notes[0].startswith("left alone:") and (runs / "faults" / "ls-s0" / "scores.json").exists()
+
+
+def test_24_train_out_under_a_file_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "f").write_text("a file")
+    code = cli.main(["train", "--out", str(tmp_path / "f" / "run"), "--set", "dataset=mog_ring",
+                     "--set", "resolution=0", "--set", "arch=mlp", "--set", "g_updates=2", "--set", "device=cpu"])
+    assert code == 2 and "lies under" in _error_line(capsys) and (tmp_path / "f").read_text() == "a file"
+
+
+def test_24_confidence_outside_0_1_is_refused_by_every_command(capsys):
+    for cmd in (["rejudge", "results"], ["simulate-verdicts"]):
+        with pytest.raises(SystemExit) as e:
+            cli.main([*cmd, "--confidence", "1.5"])
+        assert e.value.code == 2 and "'1.5' is not a confidence in (0, 1)" in capsys.readouterr().err
+
+
+def test_24_a_bad_gpu_count_in_a_workflow_job_is_one_error_line():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    out = subprocess.run([sys.executable, "-m", "repro.gpus", "--", "true"], env={**env, "REPRO_GPU_COUNT": "abc"},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        "error: $REPRO_GPU_COUNT='abc' is not a number of GPUs; unset it or give a whole number"]
+
+
+def test_24_rejudge_and_derive_ranges_pool_name_a_file_that_is_not_verdicts(tmp_path, capsys):
+    root = Path(__file__).resolve().parents[1]
+    prov = shutil.copy(root / "results" / "smoke_mog" / "smoke_mog.provenance.csv", tmp_path / "p.csv")
+    assert cli.main(["rejudge", str(prov)]) == 2
+    assert "p.csv is not a verdicts file" in _error_line(capsys)
+    assert cli.main(["derive-ranges", str(root / "config" / "tables" / "smoke_mog.tsv"), "--pool", str(prov),
+                     "--metrics", "modes_covered"]) == 2
+    assert "p.csv is not a verdicts file" in _error_line(capsys)
+
+
+def test_24_a_learning_rate_too_large_for_float32_ends_the_run_diverged_not_running(tmp_path):
+    """lr 3e38: Adam's step overflowed float32 with a traceback and left the run "running"."""
+    from repro import rundir
+
+    row = {**MOG_ROW, "run_id": "big-lr", "g_updates": 20, "eval_every": 20, "sample_every": 20,
+           "ckpt_every": 20, "log_every": 10}
+    cfg = run_config({**row, "lr_g": 3e38, "lr_d": 3e38})
+    status = train(cfg, tmp_path / "run", progress=False)
+    assert status["state"] == "diverged" and status["step"] == 1
+    assert rundir.RunDir(tmp_path / "run").problem(cfg.hash()) is None  # finished and sealed
+
+
+def test_24_select_with_no_completed_source_run_is_an_error_not_an_empty_selection(tmp_path):
+    from repro.report.select import select
+
+    rows = [{**MOG_ROW, "run_id": f"s{k}", "seed": k} for k in range(2)]
+    sweep = write_table(tmp_path / "sweep.tsv", rows)
+    target = write_table(tmp_path / "t.tsv", [{**MOG_ROW, "run_id": "own", "seed": 5}])
+    with pytest.raises(UserError, match=r"no completed run of sweep under .*runs/sweep: nothing to select"):
+        select(target, {"sweep": (sweep, "ring")}, tmp_path / "runs", tmp_path / "out" / "t")
+    assert not (tmp_path / "out").exists()

@@ -15,22 +15,23 @@ import pytest
 import yaml
 
 from repro import layout, rundir
+from repro.experiments import run_config
 from repro.metrics.protocol import get_protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 SNGAN = get_protocol("sngan")
 
 
-def _run(root: Path, run_id: str, seed: int, fid: float) -> None:
+def _run(root: Path, run_id: str, seed: int, fid: float, config_hash: str) -> None:
     """A finished run directory without a learning curve (eval_every 0), as repro.train leaves it."""
     d = root / "t" / run_id
     d.mkdir(parents=True)
     final = {"step": 100, "fid": fid, "is_mean": 7.0, "is_std": 0.1, "protocol_name": SNGAN.name,
              "protocol_key": SNGAN.key(), "protocol": SNGAN.to_dict(), "n_fake": SNGAN.n_fake, "seed": seed}
-    (d / rundir.SCORES).write_text(json.dumps({"status": "completed", "final": final, "seed": seed,
-                                               "config_hash": f"h-{run_id}", "numerics": {"device": "cpu"}}))
+    rundir.RunDir(d).seal({"status": "completed", "final": final, "seed": seed,
+                           "config_hash": config_hash, "numerics": {"device": "cpu"}})
     (d / rundir.STATUS).write_text(json.dumps({"state": "completed", "step": 100}))
-    (d / rundir.CONFIG).write_text(json.dumps({"config": {"seed": seed}, "hash": f"h-{run_id}"}))
+    (d / rundir.CONFIG).write_text(json.dumps({"config": {"seed": seed}, "hash": config_hash}))
 
 
 def test_the_report_writes_every_file_its_rule_declares_even_without_curves(tmp_path):
@@ -41,10 +42,10 @@ def test_the_report_writes_every_file_its_rule_declares_even_without_curves(tmp_
     runs = tmp_path / "runs"
     rows = []
     for s, fid in enumerate((30.0, 31.0)):
-        _run(runs, f"r{s}", s, fid)
         rows.append({"run_id": f"r{s}", "paper": "SNGAN", "paper_table": "t", "row": "SN-GANs", "column": "C",
                      "dataset": "cifar10", "resolution": 32, "arch": "sngan_cnn", "norm_d": "spectralnorm",
                      "loss": "standard", "setting": "C", "g_updates": 100, "seed": s, "protocol": "sngan"})
+        _run(runs, f"r{s}", s, fid, run_config(rows[-1]).hash())
     tsv = tmp_path / "t.tsv"
     pd.DataFrame(rows).to_csv(tsv, sep="\t", index=False)
     prefix = layout.table_prefix(tmp_path / "results", "t")
@@ -95,7 +96,10 @@ def finished_workflow(tmp_path):
             layout.check_file(wf / "results", "smoke_real")]
     for i, path in enumerate(made):  # each step newer than what it reads
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")
+        if path.name == rundir.SCORES:  # sealed: an unsealed scores.json is set aside and rebuilt
+            rundir.RunDir(path.parent).seal({"status": "completed", "config_hash": None, "final": {"step": 0}})
+        else:
+            path.write_text("")
         t = past + 100 * (1 + (i > 0) + (path.name == layout.CHECK))
         os.utime(path, (t, t))
     return wf

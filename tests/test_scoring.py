@@ -1,12 +1,14 @@
 """repro evaluate (repro.scoring): any source under any protocols, numbers equal to the trainer's."""
 import json
+import os
+import re
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from repro import scoring
+from repro import io, rundir, scoring
 from repro.cli import main
 from repro.config import RunConfig
 from repro.evaluator import sampler
@@ -63,6 +65,27 @@ def test_a_run_dir_of_before_norm_d_is_refused_naming_the_key(run, tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith("error:") and "'norm'" in err and "Traceback" not in err, err
     assert not (tmp_path / "s.json").exists()
+
+
+@pytest.mark.parametrize("damage", ["swapped G_final.pt", "edited score, seal removed"])
+def test_evaluate_run_refuses_a_run_its_seal_does_not_vouch_for(run, tmp_path, damage):
+    """Issue 24: a swapped G_final.pt was scored silently (FID 230.0 vs the sealed 276.9), and a
+    scores.json with its seal key removed was trusted. Both are now one error naming the file."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(run, bad)
+    if damage.startswith("swapped"):
+        shutil.copy2(bad / rundir.G_BEST, bad / rundir.G_FINAL)
+        named = rundir.G_FINAL
+    else:
+        scores = json.loads((bad / rundir.SCORES).read_text())
+        scores["final"]["fid"] = 1.0
+        del scores[rundir.SEAL]
+        (bad / rundir.SCORES).write_text(json.dumps(scores))
+        named = rundir.SCORES
+    with pytest.raises(SourceError, match=f"{named}.*delete .*scores.json and rerun"):
+        evaluate(bad)
 
 
 def test_checkpoint_gives_the_runs_numbers(run):
@@ -177,3 +200,48 @@ def test_bad_sources_are_one_line_errors(run, tmp_path, capsys):
     np.savez(tmp_path / "few.npz", np.zeros((10, 16, 16, 1), np.uint8))
     _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "few.npz"), "--dataset", "digits"],
                     "few.npz", "10 images", "1000")
+
+
+def test_a_training_checkpoint_is_scored_as_its_generator(run):
+    """Issue 24: `--checkpoint ckpt_*.pt` failed on the numpy RNG state a training checkpoint
+    holds (torch's weights_only loading). The last checkpoint's G is the final G: same numbers."""
+    from repro.rundir import ckpt_files
+
+    stored = json.loads((run / "scores.json").read_text())["final"]
+    last = ckpt_files(run / "checkpoints")[-1]
+    got = evaluate(checkpoint=last, arch="sngan_cnn", config=SHAPE, seed=DIGITS["seed"])["scores"]["final"]["digits"]
+    assert all(got[m] == stored[m] for m in METRICS)
+
+
+def test_weak_requests_fail_before_any_scoring(run, samples, tmp_path, capsys):
+    """Issue 24's weak cases of `repro evaluate`: each one `error:` line, before work (the
+    extractor factory would count a pass: none is made)."""
+    calls = []
+    factory = _counting_factory(calls)
+    (tmp_path / "d").mkdir()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    cases = [({"out": tmp_path / "d"}, "is a directory"),
+             ({"seed": 2**32}, "a sampling seed is 0 .. 4294967295"),
+             ({"config": {**SHAPE, "seed": 3}}, "--set seed=... does not seed the samples")]
+    if os.geteuid() != 0:  # root writes anywhere: the permission case is for everyone else
+        cases.append(({"out": ro / "s.json"}, "is not writable"))
+    for kw, expected in cases:
+        args = {"checkpoint": run / "G_final.pt", "arch": "sngan_cnn", "config": SHAPE, **kw}
+        with pytest.raises(SourceError, match=re.escape(expected)):
+            evaluate(**args, extractor_factory=factory)
+    assert calls == []
+    one = tmp_path / "one.npz"
+    np.savez(one, samples[:1].permute(0, 2, 3, 1).numpy())
+    _one_line_error(capsys, ["evaluate", "--npz", str(one), "--dataset", "digits", "--protocol", "all"],
+                    "1 images; every protocol of digits needs at least")
+    whole = tmp_path / "whole.npz"
+    np.savez(whole, samples.permute(0, 2, 3, 1).numpy())
+    (tmp_path / "cut.npz").write_bytes(whole.read_bytes()[:5000])
+    _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "cut.npz"), "--dataset", "digits"],
+                    "not a readable .npz")
+    np.save(tmp_path / "arr.npy", samples.numpy())
+    (tmp_path / "arr.npy").rename(tmp_path / "renamed.npz")
+    _one_line_error(capsys, ["evaluate", "--npz", str(tmp_path / "renamed.npz"), "--dataset", "digits"],
+                    "an .npy array, not an .npz archive")

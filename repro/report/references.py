@@ -357,6 +357,10 @@ def _regression_row(first, cfg, metric: str, mean: float, std: float, tolerance:
             "hard": "true", "source": source, "note": ""}
 
 
+#: What :func:`pooled_ranges` reads of each verdicts file.
+POOLED_COLUMNS = ("row", "column", "metric", "checkpoint", "n", "mean", "std", "g_updates", "protocol_name")
+
+
 def pooled_ranges(short_tsv: str | Path, verdict_files: Iterable[str | Path], metrics: Iterable[str],
                   tolerance: str = "2sd") -> pd.DataFrame:
     """Regression reference rows for every cell of `short_tsv` from other seeds of the same cell,
@@ -381,7 +385,12 @@ def pooled_ranges(short_tsv: str | Path, verdict_files: Iterable[str | Path], me
     for f in files:
         if not f.is_file():
             raise ReferenceError(f"{f}: no such verdicts file; fix: run the calibration table's report first")
-        groups.append((f, pd.read_csv(f)))
+        v = pd.read_csv(f)
+        missing = [c for c in POOLED_COLUMNS if c not in v.columns]
+        if missing:  # another file (a provenance CSV...) is named, not a KeyError
+            raise ReferenceError(f"{f} is not a verdicts file: no column(s) {missing}; give the "
+                                 f".verdicts.csv that `repro report` writes for the calibration table")
+        groups.append((f, v))
     short = runs(short_tsv)
     out = []
     for (label, column), cell in short.groupby(["row", "column"], sort=False):

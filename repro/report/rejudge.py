@@ -7,7 +7,9 @@ compared with a reference (old verdict held / better / worse, or inconclusive be
 interval straddled the range); cells that were never compared
 (diverged, missing, too few seeds, no usable reference) keep their verdict and reason, since
 those rules did not change. :func:`write` republishes the verdicts and re-renders the paper
-tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells.
+tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the changed cells; a
+sealed folder (:mod:`repro.report.manifest`) must match its manifest first and is sealed again
+after.
 
 A cell is judged at the look of its schedule (column ``looks``, :mod:`repro.seeds`); a file
 written before the schedule was recorded takes it from `schedules` (``config/config.yaml``'s
@@ -29,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import io, layout
+from ..errors import UserError
 from .cells import VERDICT_COLUMNS, current_names, format_looks, parse_looks
 from .check import read_verdicts, undecided
 from .tables import FLOAT_FORMAT, headline, paper_table, write_table
@@ -94,9 +97,17 @@ def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE,
     """Re-judge a published ``<prefix>.verdicts.csv`` in place, re-render its paper tables, and
     return the changed cells (paper_table, row, column, metric, checkpoint, old_verdict, verdict).
     `schedules`: table -> looks (:func:`declared_schedules`), for files that do not record them."""
+    from . import manifest
+
     path = Path(verdicts_csv)
-    prefix = path.with_name(path.name[: -len(layout.REPORT["verdicts"][0])])
-    new = rejudge(read_verdicts(path), confidence, (schedules or {}).get(prefix.name))
+    manifest.verify(path.parent)  # a forged row is refused, not re-rendered
+    verdicts = read_verdicts(path)  # another file is named before its name is cut
+    suffix = layout.REPORT["verdicts"][0]
+    if not path.name.endswith(suffix) or path.name == suffix:
+        raise UserError(f"{path}: a verdicts file is named <table>{suffix} (its tables are named after it); "
+                        f"rename it")
+    prefix = path.with_name(path.name[: -len(suffix)])
+    new = rejudge(verdicts, confidence, (schedules or {}).get(prefix.name))
     for checkpoint in dict.fromkeys(new["checkpoint"]):
         cells = new[new["checkpoint"] == checkpoint]
         metrics = list(dict.fromkeys(cells["metric"]))
@@ -104,6 +115,7 @@ def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE,
         p = prefix if checkpoint == "final" else prefix.with_name(f"{prefix.name}.{checkpoint}")
         write_table(t, p, caption=f"{cells['paper_table'].iloc[0]} ({checkpoint} checkpoint). {headline(cells)}")
     io.write_text(path, new[list(VERDICT_COLUMNS)].to_csv(index=False, float_format=FLOAT_FORMAT))
+    manifest.reseal(path.parent)  # derived from the sealed verdicts: sealed again, same runs
     changed = new[new["old_verdict"] != new["verdict"]]
     return changed[["paper_table", "row", "column", "metric", "checkpoint", "n", "mean", "std",
                     "old_verdict", "verdict", "reason"]]

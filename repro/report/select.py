@@ -120,6 +120,9 @@ def select(target_tsv: str | Path, sources: dict[str, tuple[str | Path, str]], r
     picked, ranking = [target[~fresh]], []
     for source, (tsv, column) in sources.items():
         runs = collect(tsv, runs_root, table=source)
+        if not (runs["status"] == "completed").any():  # an empty selection is no result
+            raise UserError(f"no completed run of {source} under {Path(runs_root) / source}: nothing to "
+                            f"select from; train the sweep first, or give the --runs that holds it")
         ranks = rank_settings(runs, rule).assign(source=source, column=column, rule=rule)
         if reported is not None:
             ranks = ranks[[(r, column) in reported for r in ranks["row"]]]

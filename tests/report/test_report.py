@@ -21,7 +21,7 @@ from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOO
                                   WORSE, compare, decide, is_degraded, judge,
                                   our_interval, seeds_needed)
 
-from fake_runs import CURVE, MOG, SNGAN, TSV_COLUMNS, run_row, score, write_run, write_tsv  # noqa: F401
+from fake_runs import CURVE, MOG, SNGAN, TSV_COLUMNS, reseal, run_row, score, write_run, write_tsv  # noqa: F401
 
 
 SN_FIDS = [29.0, 30.1, 28.5]
@@ -118,7 +118,9 @@ def test_collect_reads_runs_and_keeps_missing(table):
     assert d.loc["sn-c10-s0", "device"] == "NVIDIA H100"
     assert d.loc["sn-c10-s1", "device"] == "cpu"
     assert d.loc["sn-c10-s1", "torch"] == "2.15.0"
-    assert d.loc["sn-c10-s1", "config_hash"] == "hash-sn-c10-s1"
+    from repro.experiments import read_table, run_config  # sealed with its row's config hash
+    row = read_table(tsv).set_index("run_id", drop=False).loc["sn-c10-s1"]
+    assert d.loc["sn-c10-s1", "config_hash"] == run_config(row).hash()
     assert d.loc["sn-c10-s1", "git_commit"] == "abc123"
     assert d.loc["sn-c10-s1", "wall_seconds"] == 12.5
     assert d.loc["sn-c10-s2", "seed"] == 2
@@ -134,7 +136,7 @@ def test_collect_mixed_protocols_in_one_cell_raise(table):
     other = get_protocol("50k-train")
     s["final"].update(protocol_name=other.name, protocol_key=other.key())
     s["best"].update(protocol_name=other.name, protocol_key=other.key())
-    p.write_text(json.dumps(s))
+    reseal(p.parent, final=s["final"], best=s["best"])
     with pytest.raises(MixedProtocolsError) as e:
         collect(tsv, runs)
     msg = str(e.value)
@@ -145,8 +147,7 @@ def test_collect_refuses_another_runs_seed(table):
     tsv, runs = table
     p = runs / "sngan_t2" / "sn-c10-s1" / "scores.json"
     s = json.loads(p.read_text())
-    s["seed"] = 7
-    p.write_text(json.dumps(s))
+    reseal(p.parent, seed=7)
     with pytest.raises(ValueError, match="sn-c10-s1"):
         collect(tsv, runs)
 
@@ -311,7 +312,7 @@ def test_check_passes_in_range_and_fails_doctored_scores(table, refs):
         p = runs / "sngan_t2" / f"sn-c10-s{s}" / "scores.json"
         d = json.loads(p.read_text())
         d["final"]["fid"] = 80.0 + s
-        p.write_text(json.dumps(d))
+        reseal(p.parent, final=d["final"])  # sealed again: a result, not damage
     failures = check(cell_verdicts(collect(tsv, runs), refs))
     sn = [f for f in failures if "SN-GANs" in f]
     assert len(sn) == 1

@@ -8,15 +8,19 @@ checkpoint select:
         references=REFERENCE_CSVS,
     output:
         **outputs("select"),
+    log:
+        f"{LOGS}/{{table}}/select.log",
     wildcard_constraints:
         table=selection_tables(),
     params:
         runs=RUNS,
         prefix=lambda w: layout.table_prefix(RESULTS, w.table),
         args=selection_args,
+    conda:
+        ENV
     shell:
-        "{REPRO} select {input.tsv} --runs {params.runs} --out {params.prefix} {params.args} "
-        "--references {input.references}"
+        "python -m repro select {input.tsv} --runs {params.runs} --out {params.prefix} {params.args} "
+        "--references {input.references} 2>&1 | tee {log}"
 
 
 rule report:
@@ -29,13 +33,18 @@ rule report:
         references=REFERENCE_CSVS,
     output:
         **outputs("report"),
+    log:
+        f"{LOGS}/{{table}}/report.log",
     params:
         runs=RUNS,  # the table's runs are RUNS/<table>/<run_id>
         prefix=lambda w: layout.table_prefix(RESULTS, w.table),
         state=lambda w, input: f"--seeds-state {input.state}" if "state" in input.keys() else "",
+        confidence=CONFIDENCE,  # a params: changing it reruns the report (--rerun-triggers params)
+    conda:
+        ENV
     shell:
-        "{REPRO} report {input.tsv} --runs {params.runs} --out {params.prefix} {params.state} "
-        "--confidence {CONFIDENCE} --references {input.references}"
+        "python -m repro report {input.tsv} --runs {params.runs} --out {params.prefix} {params.state} "
+        "--confidence {params.confidence} --references {input.references} 2>&1 | tee {log}"
 
 
 rule check:
@@ -46,8 +55,12 @@ rule check:
         order_rules=ORDER_RULES,
     output:
         str(layout.check_file(RESULTS, "{table}")),
+    log:
+        f"{LOGS}/{{table}}/check.log",
+    conda:
+        ENV
     shell:
-        "{REPRO} check {input.verdicts} --out {output} --order-rules {input.order_rules}"
+        "python -m repro check {input.verdicts} --out {output} --order-rules {input.order_rules} 2>&1 | tee {log}"
 
 
 rule claim_mog_modes:
@@ -59,11 +72,15 @@ rule claim_mog_modes:
         **outputs("claim:mog_modes"),
     wildcard_constraints:
         table=claim_tables("mog_modes"),
+    log:
+        f"{LOGS}/{{table}}/claim.log",
     params:
         runs=RUNS,
         prefix=lambda w: layout.table_prefix(RESULTS, w.table),
+    conda:
+        ENV
     shell:
-        "{REPRO} claim mog_modes {input.tsv} --runs {params.runs} --out {params.prefix}"
+        "python -m repro claim mog_modes {input.tsv} --runs {params.runs} --out {params.prefix} 2>&1 | tee {log}"
 
 
 rule claim_settings_robustness:
@@ -75,11 +92,15 @@ rule claim_settings_robustness:
         **outputs("claim:settings_robustness"),
     wildcard_constraints:
         table=claim_tables("settings_robustness"),
+    log:
+        f"{LOGS}/{{table}}/claim.log",
     params:
         runs=RUNS,
         prefix=lambda w: layout.table_prefix(RESULTS, w.table),
+    conda:
+        ENV
     shell:
-        "{REPRO} claim settings_robustness {input.tsv} --runs {params.runs} --out {params.prefix}"
+        "python -m repro claim settings_robustness {input.tsv} --runs {params.runs} --out {params.prefix} 2>&1 | tee {log}"
 
 
 rule claim_sagan_claims:
@@ -91,8 +112,12 @@ rule claim_sagan_claims:
         **outputs("claim:sagan_claims"),
     wildcard_constraints:
         table=claim_tables("sagan_claims"),
+    log:
+        f"{LOGS}/{{table}}/claim.log",
     params:
         runs=RUNS,
         prefix=lambda w: layout.table_prefix(RESULTS, w.table),
+    conda:
+        ENV
     shell:
-        "{REPRO} claim sagan_claims {input.tsv} --runs {params.runs} --out {params.prefix}"
+        "python -m repro claim sagan_claims {input.tsv} --runs {params.runs} --out {params.prefix} 2>&1 | tee {log}"

@@ -59,10 +59,16 @@ checkpoint seed_round:
         f"{RUNS}/{{table}}/rounds/{{round}}.json",
     wildcard_constraints:
         round=r"\d+",
+    log:
+        f"{LOGS}/{{table}}/seed_round_{{round}}.log",
     params:
         spec=lambda w: "--start {start} --step {step} --cap {cap}".format(**ADAPTIVE[w.table]),
         previous=lambda w, input: f"--previous {input.previous}" if "previous" in input.keys() else "",
+        runs=lambda w, output: Path(output[0]).parents[2],  # RUNS: <runs>/<table>/rounds/<r>.json
+        confidence=CONFIDENCE,
+    conda:
+        ENV
     shell:
-        "{REPRO} seed-round {input.tsv} --runs {RUNS} --round {wildcards.round} --out {output} "
-        "{params.spec} {params.previous} --order-rules {input.order_rules} --confidence {CONFIDENCE} "
-        "--references {input.references}"
+        "python -m repro seed-round {input.tsv} --runs {params.runs} --round {wildcards.round} --out {output} "
+        "{params.spec} {params.previous} --order-rules {input.order_rules} --confidence {params.confidence} "
+        "--references {input.references} 2>&1 | tee {log}"
