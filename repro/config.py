@@ -51,9 +51,6 @@ RESULT_NEUTRAL = MACHINE_KEYS + CADENCE_KEYS
 #: Keys that do not change a run's trajectory up to its last update (without linear decay): a
 #: run that differs from a longer one only in these is that run's exact prefix.
 TRAJECTORY_NEUTRAL = CADENCE_KEYS + ("g_updates", "eval_protocol", "final_protocol", "seed")
-#: The hash rule of runs made before RESULT_NEUTRAL existed (it hashed device and the cadence
-#: keys): RunConfig.legacy_hash, recognising no run since issue 22 (see there).
-LEGACY_UNHASHED = ("data_root", "download")
 
 #: Seeds are uint32 (numpy's and python's seeding take them; torch's too).
 MAX_SEED = 2**32 - 1
@@ -280,27 +277,6 @@ class RunConfig:
         checkpoint, sample and evaluation cadence) and the :data:`HASH_NEUTRAL` keys at their
         "as before" value (so runs made before those keys existed keep their hashes)."""
         return _hash(self.resolved(), RESULT_NEUTRAL)
-
-    def legacy_hash(self) -> str:
-        """This config's hash with device and cadence keys hashed (the rule before
-        :data:`RESULT_NEUTRAL`). Since issue 22 hashes ``norm_d`` under its own name, no run
-        directory or checkpoint carries it: it goes with its last callers, repro.train's
-        checkpoint check and :func:`aliases` in repro.rundir."""
-        return _hash(self.resolved(), LEGACY_UNHASHED)
-
-
-def aliases(record: dict | None, config_hash: str) -> tuple[str, ...]:
-    """The older hash under which a run's ``config.json`` record (``{"config": resolved, "hash":
-    ...}``) identifies a run of ``config_hash``: its own hash, when that is the legacy hash of
-    its config (an intact record of the time device and cadence keys were hashed) and its config
-    hashes to ``config_hash`` now; else nothing."""
-    try:
-        stored, old = record["config"], record["hash"]
-        if old != config_hash and _hash(stored, LEGACY_UNHASHED) == old and _hash(stored, RESULT_NEUTRAL) == config_hash:
-            return (old,)
-    except (KeyError, TypeError):  # no record, or one of another shape: nothing to carry over
-        pass
-    return ()
 
 
 def _hash(resolved: dict, leave_out) -> str:

@@ -29,9 +29,6 @@ __all__ = ["TableError", "LABELS", "read_table", "validate", "run_config", "row_
 
 #: Columns that label a run rather than configure it.
 LABELS = ("run_id", "paper", "paper_table", "row", "column")
-#: Label columns renamed in issue 12, old -> new. Read only by report/check.py's order rules and
-#: report/cells.py's verdicts reading, whose old-name reading goes with it (issue 22).
-RENAMED_LABELS = {"table": "paper_table"}
 #: Table columns whose name differs from the run-config key.
 RENAMED = {"protocol": "final_protocol"}
 SCHEMA = resources.files("repro") / "schemas" / "experiments.schema.yaml"  # package data (pyproject.toml)

@@ -175,16 +175,6 @@ class RunDir:
         record[SEAL] = io.stable_hash(record, length=64)
         io.write_json(self / SCORES, record)
 
-    def known_as(self, config_hash: str) -> tuple[str, ...]:
-        """Every hash the files of this directory may carry for a run of ``config_hash``: it, and
-        the run's pre-:data:`repro.config.RESULT_NEUTRAL` hash when ``config.json`` records the
-        same run under it (:func:`repro.config.aliases`); a run continues across that change."""
-        from .config import aliases
-
-        with contextlib.suppress(RunDirError):
-            return (config_hash, *aliases(self.read_json(CONFIG), config_hash))
-        return (config_hash,)
-
     # ------------------------------------------------------------------ verification
     def problem(self, config_hash: str | None = None, files=VOUCHED) -> str | None:
         """Why the run's scores.json does not vouch for it (None: intact). Checks: parseable, a known status, the seal, ``config_hash`` when given, and the
@@ -202,7 +192,7 @@ class RunDir:
         body = {k: v for k, v in scores.items() if k != SEAL}
         if io.stable_hash(body, length=64) != scores[SEAL]:
             return f"{self / SCORES} does not match its own seal (edited or damaged)"
-        if config_hash is not None and scores.get("config_hash") not in self.known_as(config_hash):
+        if config_hash is not None and scores.get("config_hash") != config_hash:
             return (f"{self / SCORES} is of config {scores.get('config_hash')}, not {config_hash} "
                     f"(the config changed after the run)")
         for name, digest in (scores.get("files") or {}).items():
@@ -221,7 +211,7 @@ class RunDir:
         if not (self / SCORES).exists() or self.problem(config_hash) is not None:
             return None
         scores = self.read_json(SCORES)
-        if scores.get("config_hash") not in (None, *self.known_as(config_hash)):
+        if scores.get("config_hash") not in (None, config_hash):
             return None
         try:
             if scores["status"] == COMPLETED:

@@ -234,7 +234,7 @@ def _check_config(cfg: RunConfig, rd: rundir.RunDir) -> None:
         warnings.warn(f"{e}; it is rewritten from this run's config")
         (rd / rundir.CONFIG).unlink()
         return
-    if old is not None and old.get("hash") not in rd.known_as(cfg.hash()):
+    if old is not None and old.get("hash") != cfg.hash():
         raise RunDirError(
             f"{rd.path} holds a run of another config (hash {old.get('hash')}, this one {cfg.hash()}); "
             f"use another --out, or delete {rd.path} to start over")
@@ -402,12 +402,10 @@ class Trainer:
         cfg, rd, run = self.cfg, self.rd, self.run
         state = self.ckpts.load_latest(map_location=self.device)
         if state is not None:
-            if state["config_hash"] not in (*rd.known_as(cfg.hash()), cfg.legacy_hash()):
+            if state["config_hash"] != cfg.hash():
                 raise RunDirError(
                     f"checkpoints in {self.ckpts.dir} belong to config {state['config_hash']}, not "
-                    f"{cfg.hash()} (a run from before device and cadence keys left the hash is "
-                    f"continued when its config.json is kept, or with the device and cadence it "
-                    f"had); delete them or give another --ckpt-dir")
+                    f"{cfg.hash()}; delete them or give another --ckpt-dir")
             run.G.load_state_dict(state["G"])
             run.D.load_state_dict(state["D"])
             run.opt_g.load_state_dict(state["opt_g"])

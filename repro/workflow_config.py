@@ -174,7 +174,7 @@ def _repair_run(run, ckpt: Path, want: str | None) -> list[str]:
     except rundir.RunDirError:
         pass  # an unreadable config.json: the trainer rewrites it
     have = (record or {}).get("hash")
-    if want is not None and have is not None and have not in run.known_as(want):
+    if want is not None and have is not None and have != want:
         keep = _superseded(run.path, have)
         _move(run.path, keep)
         if ckpt.exists():

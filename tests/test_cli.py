@@ -17,16 +17,13 @@ VERDICTS = ROOT / "results" / "lsgan_mog" / "lsgan_mog.verdicts.csv"
 
 @pytest.fixture
 def verdicts(tmp_path):
-    """The published LSGAN verdicts under the current column names (published before issue 12
-    renamed ``table`` to ``paper_table``; the old name is tested in tests/report)."""
+    """The published LSGAN verdicts, with per-seed values."""
     path = tmp_path / VERDICTS.name
-    header, body = VERDICTS.read_text().split("\n", 1)
-    path.write_text(header.replace("paper,table,", "paper,paper_table,") + "\n" + body)
     # published before issue 26 put per-seed values in verdicts: the final mode counts of the
     # same runs, from the claim's per-run file, where the order rule reads them
     import json
 
-    v, runs = pd.read_csv(path), pd.read_csv(VERDICTS.with_name("lsgan_mog.claim.csv"))
+    v, runs = pd.read_csv(VERDICTS), pd.read_csv(VERDICTS.with_name("lsgan_mog.claim.csv"))
     final = (v["metric"] == "modes_covered") & (v["checkpoint"] == "final")
     v.loc[final, "values"] = [json.dumps(runs.loc[runs["row"] == r, "final_modes_covered"].tolist())
                               for r in v.loc[final, "row"]]
@@ -63,29 +60,3 @@ def test_a_bad_input_file_is_one_error_line(verdicts, tmp_path, capsys, args, sa
     assert cli.main([fill(a) for a in args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and fill(says) in err[0], err
-
-
-def test_old_directions_names_still_work_with_one_deprecation_line(verdicts, tmp_path, monkeypatch, capsys):
-    """The order rules' names before issue 12: ``--directions FILE`` is ``--order-rules FILE``,
-    and a references folder that still has ``directions.yaml`` (no ``order_rules.yaml``) is read
-    from it by default; each says so in one ``deprecated:`` line, once per process."""
-    from repro import deprecation
-
-    monkeypatch.setattr(deprecation, "_told", set())
-    shipped = ROOT / "config" / "references" / "order_rules.yaml"
-    labels = set(read_verdicts(verdicts)["paper_table"])
-    rule = next(r for r in yaml.safe_load(shipped.read_text()) if r["paper_table"] in labels)
-    flipped = {**rule, "better": rule["worse"], "worse": rule["better"]}  # fails: proves it was read
-    (tmp_path / "flipped.yaml").write_text(yaml.safe_dump([flipped]))
-    for _ in range(2):
-        assert cli.main(["check", str(verdicts), "--directions", str(tmp_path / "flipped.yaml")]) == 1
-    captured = capsys.readouterr()
-    assert "ORDER RULE REVERSED" in captured.out
-    assert captured.err.splitlines() == ["deprecated: --directions is now --order-rules (same meaning); use --order-rules"]
-    old_checkout = tmp_path / "old"
-    (old_checkout / "config" / "references").mkdir(parents=True)
-    (old_checkout / "config" / "references" / "directions.yaml").write_text(yaml.safe_dump([flipped]))
-    monkeypatch.chdir(old_checkout)
-    assert cli.main(["check", str(verdicts)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("deprecated: config/references/directions.yaml is read as order rules"), err

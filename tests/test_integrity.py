@@ -16,6 +16,7 @@ import torch
 
 from repro import cli
 from repro.config import RunConfig
+from repro.values import parse_assignment
 from repro.errors import UserError
 from repro.experiments import TableError, read_table, run_config, validate
 from repro.report.claims import write_claim
@@ -98,7 +99,7 @@ def test_2_set_values_parse_exactly_as_table_cells(tmp_path):
     tsv = tmp_path / "v.tsv"
     tsv.write_text("\t".join(texts) + "\n" + "\t".join(texts.values()) + "\n")
     cells = read_table(tsv).iloc[0].to_dict()
-    via_set = {k: cli._parse_value(v) for k, v in texts.items()}
+    via_set = dict(parse_assignment(f"{k}={v}") for k, v in texts.items())
     assert via_set == cells == {"seed": 10, "data_subdir": "12:30", "norm_d": "no", "lr_g": 1e-4,
                                 "linear_decay": False, "arch_kwargs": {"bn_g": "no", "n": 10}}
 

@@ -274,7 +274,7 @@ def test_a_run_continues_after_its_device_or_cadence_changes(tmp_path):
     assert train(first, tmp_path / "cut", evaluator=NO_EVAL, progress=False, stop_after=3)["state"] == "running"
     second = RunConfig.from_dict({**DIGITS, "device": "auto", "log_every": 1, "ckpt_every": 2,
                                   "keep_ckpts": 3, "sample_every": 2})
-    assert second.hash() == first.hash() and second.legacy_hash() != first.legacy_hash()
+    assert second.hash() == first.hash()
     status = train(second, tmp_path / "cut", evaluator=NO_EVAL, progress=False)
     assert _same(_weights(tmp_path / "full" / "G_final.pt"), _weights(tmp_path / "cut" / "G_final.pt"))
     segs = status["segments"]
@@ -286,47 +286,6 @@ def test_a_run_continues_after_its_device_or_cadence_changes(tmp_path):
     assert steps == [2, 3, 4, 5, 6]  # log_every 2 (and the checkpoint at 3), then 1
     assert sorted(p.name for p in (tmp_path / "cut" / "samples").iterdir()) == [
         "step_0000004.png", "step_0000006.png"]
-
-
-def _to_legacy(run: Path, cfg: RunConfig) -> None:
-    """Make a run directory look as the trainer before RESULT_NEUTRAL left it: config.json and
-    the checkpoints under the old hash (device and cadence hashed), no segments."""
-    conf = json.loads((run / "config.json").read_text())
-    (run / "config.json").write_text(json.dumps({**conf, "hash": cfg.legacy_hash()}))
-    for path in Checkpoints(run / "checkpoints", 2).paths():
-        state = torch.load(path, weights_only=False)
-        state["config_hash"] = cfg.legacy_hash()
-        state.pop("segments")
-        torch.save(state, path)
-
-
-def test_a_run_of_the_previous_hash_rule_is_carried_over(tmp_path):
-    """Config hashes changed when device and cadence keys left them: an unfinished run directory
-    of the old rule resumes (and records its first session from config.json), a finished one is
-    still finished, and another config in it is still refused."""
-    from repro import rundir
-
-    cfg = RunConfig.from_dict(DIGITS)
-    assert cfg.hash() != cfg.legacy_hash()
-    train(cfg, tmp_path / "full", evaluator=NO_EVAL, progress=False)
-    train(cfg, tmp_path / "old", evaluator=NO_EVAL, progress=False, stop_after=3)
-    _to_legacy(tmp_path / "old", cfg)
-    status = train(RunConfig.from_dict({**DIGITS, "log_every": 3}), tmp_path / "old", evaluator=NO_EVAL,
-                   progress=False)
-    assert _same(_weights(tmp_path / "full" / "G_final.pt"), _weights(tmp_path / "old" / "G_final.pt"))
-    assert [(s["from_step"], s["to_step"], s["cadence"]["log_every"]) for s in status["segments"]] == [
-        (0, 3, 2), (3, 6, 3)]
-    # a finished run sealed under the old hash: finished, nothing retrained
-    rd = rundir.RunDir(tmp_path / "full")
-    scores = json.loads((rd / "scores.json").read_text())
-    conf = json.loads((rd / "config.json").read_text())
-    (rd / "config.json").write_text(json.dumps({**conf, "hash": cfg.legacy_hash()}))
-    rd.seal({k: v for k, v in scores.items() if k not in ("files", "seal")} | {"config_hash": cfg.legacy_hash()})
-    boom = lambda G, kind: pytest.fail("a finished run was trained again")  # noqa: E731
-    assert _state(train(cfg, rd.path, evaluator=boom, progress=False)) == {"state": "completed", "step": 6}
-    assert rd.problem(cfg.hash()) is None  # readers (repro report) accept it too
-    with pytest.raises(RunDirError, match="another config"):
-        train(RunConfig.from_dict({**DIGITS, "seed": 1}), rd.path, evaluator=boom)
 
 
 def _state(status: dict) -> dict:

@@ -13,8 +13,6 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .. import deprecation
-from ..experiments import RENAMED_LABELS
 from . import real
 from . import references as refs_mod
 from .collect import CELL
@@ -37,23 +35,11 @@ VERDICT_COLUMNS = (
 ADDED_COLUMNS = {"values": None, "n_collapsed": 0, "looks": "", "spending": SPENDING,
                  "look_confidence": None, "failure_bound": math.nan}
 
-#: Columns that published verdicts files carry under an older name: old -> current. ``collapsed``
-#: was the degraded count before "collapse" came to mean only mode collapse, ``table`` the paper's
-#: table label before it became ``paper_table`` (issue 12; repro.experiments.RENAMED_LABELS).
-RENAMED_COLUMNS = {"collapsed": "degraded", **RENAMED_LABELS}
 
-
-def current_names(verdicts: pd.DataFrame, source: object = "a verdicts file") -> pd.DataFrame:
-    """`verdicts` (a read ``.verdicts.csv``) with its old columns under their current names
-    (:data:`RENAMED_COLUMNS`; values untouched), and one deprecation line per old name per
-    process (:func:`repro.deprecation.renamed`), naming `source` and the command that rewrites it;
-    an old column beside its new one is refused (which one holds the cells cannot be told)."""
-    from ..errors import UserError
-
-    old = deprecation.renamed(verdicts.columns, RENAMED_COLUMNS, kind="column", where=f"{source}: ",
-                              fix=f"`repro rejudge {source}` rewrites it under the new name",
-                              error=lambda message, old: UserError(message))
-    out = verdicts.rename(columns=old)
+def complete_columns(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """`verdicts` (a read ``.verdicts.csv``) with the columns a file written before issue 26
+    lacks (:data:`ADDED_COLUMNS`) filled in as they were then."""
+    out = verdicts.copy()
     for col, value in ADDED_COLUMNS.items():
         if col not in out.columns:
             out[col] = out["confidence"] if col == "look_confidence" and "confidence" in out else value

@@ -40,7 +40,6 @@ or once its cells have reached their adaptive cap. A verdicts file without per-s
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -49,10 +48,9 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .. import deprecation, layout
-from ..experiments import RENAMED_LABELS
+from .. import layout
 from ..errors import UserError
-from .cells import current_names
+from .cells import complete_columns
 from .references import REFERENCE_DIR, norm_label
 from . import order_test as ot
 from .order_test import REVERSED, OrderResult, worst_order_test
@@ -60,8 +58,6 @@ from .verdict import BETTER, CONFIDENCE, DIVERGED, HELD, INCONCLUSIVE, STRADDLES
 
 #: The order rules of the shipped tables (see the module docstring).
 ORDER_RULES_FILE = REFERENCE_DIR / "order_rules.yaml"
-#: Its name before issue 12: still read, with a deprecation line, where ORDER_RULES_FILE is absent.
-OLD_ORDER_RULES_NAME = "directions.yaml"
 
 #: Verdicts that pass, by reference kind.
 PASSING = {"paper": (HELD, BETTER), "regression": (HELD,)}
@@ -72,8 +68,8 @@ VERDICT_COLUMNS = ("paper_table", "row", "column", "metric", "checkpoint", "verd
 
 
 def read_verdicts(path: str | Path) -> pd.DataFrame:
-    """A ``.verdicts.csv`` file, older column names read as the current ones
-    (:func:`repro.report.cells.current_names`); one that is empty, unparsable, without cells or
+    """A ``.verdicts.csv`` file, columns added since it was written filled in
+    (:func:`repro.report.cells.complete_columns`); one that is empty, unparsable, without cells or
     without the verdict columns raises :class:`repro.errors.UserError` naming it (a check of
     nothing or of another file must not pass)."""
     from ..errors import UserError
@@ -83,7 +79,7 @@ def read_verdicts(path: str | Path) -> pd.DataFrame:
         df = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
         raise UserError(f"{path} is not a verdicts file ({type(e).__name__}: {e}); {fix}") from None
-    df = current_names(df, path)
+    df = complete_columns(df)
     missing = [c for c in VERDICT_COLUMNS if c not in df.columns]
     if missing:
         raise UserError(f"{path} is not a verdicts file: no column(s) {missing}; {fix}")
@@ -170,16 +166,10 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
     """The order rules of a YAML file (a list of mappings: paper_table, metric, checkpoint, better
     and worse ({row, column}, or {row, columns} with ``aggregate: worst``), margin, claim, source
     (the paper's sentence, figure or table), why); a missing file or a malformed rule raises
-    :class:`OrderRulesError` naming the file (and the rule's index). A missing
-    ``order_rules.yaml`` beside an old ``directions.yaml`` reads the old file, and a rule's key
-    ``table`` (before issue 12) is read as ``paper_table`` (one deprecation line each)."""
+    :class:`OrderRulesError` naming the file (and the rule's index)."""
     import yaml
 
     path = Path(path)
-    old = path.with_name(OLD_ORDER_RULES_NAME)
-    if path.name == ORDER_RULES_FILE.name and not path.exists() and old.is_file():
-        deprecation.tell(str(old), f"{old} is read as order rules; rename it to {path}")
-        path = old
     try:
         rules = yaml.safe_load(Path(path).read_text()) or []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
@@ -189,9 +179,6 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
         raise OrderRulesError(f"{path}: expected a YAML list of rules (mappings)")
     for i, r in enumerate(rules):
         where = f"{path}, rule {i + 1}"
-        old = deprecation.renamed(r, RENAMED_LABELS, kind="key", where=f"{where}: ", place=str(path),
-                                  fix=f"rename it in {path}", error=lambda message, old: OrderRulesError(message))
-        rules[i] = r = {old.get(k, k): v for k, v in r.items()}
         missing = [k for k in ("paper_table", "metric", "better", "worse", "margin", "claim", "source", "why")
                    if k not in r]
         if missing:
@@ -353,28 +340,19 @@ def find_verdict_files(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``check [--strict] PATH...``: print failures; return 0 (all pass), 1 (failures) or 2 (no
-    verdict files found)."""
-    ap = argparse.ArgumentParser(prog="repro check", description=__doc__.split("\n\n")[0])
-    ap.add_argument("paths", nargs="*", default=["results"],
-                    help="*.verdicts.csv files or directories holding them (default: results)")
-    ap.add_argument("--strict", action="store_true",
-                    help="inconclusive hard cells and inconclusive order rules fail too")
-    ap.add_argument("--order-rules", default=str(ORDER_RULES_FILE),
-                    help="order rules (YAML; default config/references/order_rules.yaml)")
-    ap.add_argument("--directions", dest="order_rules", action=deprecation.Alias, new="--order-rules",
-                    help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    files = find_verdict_files(args.paths)
+def run_check(paths: Sequence[str | Path], strict: bool = False,
+              order_rules: str | Path = ORDER_RULES_FILE) -> int:
+    """``repro check [--strict] PATH...`` (parsed in :mod:`repro.cli`): print failures; return
+    0 (all pass), 1 (failures) or 2 (no verdict files found)."""
+    files = find_verdict_files(paths)
     if not files:
-        print(f"check: no *.verdicts.csv under {' '.join(map(str, args.paths))}", file=sys.stderr)
+        print(f"check: no *.verdicts.csv under {' '.join(map(str, paths))}", file=sys.stderr)
         return 2
     df = _as_frame(files)
-    rules = load_order_rules(args.order_rules)
+    rules = load_order_rules(order_rules)
     levels = set(df["confidence"].dropna()) if "confidence" in df else set()
     confidence = float(levels.pop()) if len(levels) == 1 else CONFIDENCE  # the verdicts' own level
-    failures = check(df, strict=args.strict) + check_order_rules(df, rules, args.strict, confidence)
+    failures = check(df, strict=strict) + check_order_rules(df, rules, strict, confidence)
     counts = df["verdict"].value_counts().to_dict() if not df.empty else {}
     hard = int(df["ref_hard"].map(_truthy).sum()) if not df.empty else 0
     for line in order_rule_lines(df, rules, confidence):
@@ -387,6 +365,3 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{len(failures)} failure(s); verdicts {counts}")
     return 1 if failures else 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -19,9 +19,7 @@ per-seed ``values`` where the file keeps them; a file written before issue 26 ke
 re-judges with none.
 
 Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.report.claims`
-read the runs), the counts of degraded runs (kept as published) and the learning curves. A file
-written before the degraded count had its name (column ``collapsed``) is read and rewritten under
-the current one (:data:`repro.report.cells.RENAMED_COLUMNS`).
+read the runs), the counts of degraded runs (kept as published) and the learning curves.
 """
 from __future__ import annotations
 
@@ -32,7 +30,7 @@ import pandas as pd
 
 from .. import io, layout
 from ..errors import UserError
-from .cells import VERDICT_COLUMNS, current_names, format_looks, parse_looks
+from .cells import VERDICT_COLUMNS, complete_columns, format_looks, parse_looks
 from .check import read_verdicts, undecided
 from .tables import FLOAT_FORMAT, headline, paper_table, write_table
 from .verdict import (BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, collapsed_runs, judge_summary,
@@ -56,9 +54,10 @@ def declared_schedules(config: str | Path = "config/config.yaml") -> dict[str, t
 def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
             schedule: tuple[int, ...] | None = None) -> pd.DataFrame:
     """`verdicts` with the compared cells judged again (columns :data:`VERDICT_COLUMNS`, plus
-    ``old_verdict``); older column names are read as the current ones. `schedule`: the looks of
+    ``old_verdict``); columns added since the file was written are filled in
+    (:func:`repro.report.cells.complete_columns`). `schedule`: the looks of
     the table's declared rounds, for a file that does not record them."""
-    out = current_names(verdicts).copy()
+    out = complete_columns(verdicts)
     if schedule is not None:
         unset = out["looks"].map(parse_looks).isna() & out["seeds_cap"].notna()
         out.loc[unset, "looks"] = format_looks(schedule)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from repro.report.check import check_order_rules, load_order_rules, main as check_main, order_tests
+from repro import cli
+from repro.report.check import check_order_rules, load_order_rules, order_tests
 from repro.report.order_test import HELD, INCONCLUSIVE, REVERSED, worst_order_test
 
 SETTINGS = list("ABCDEF")
@@ -41,7 +42,7 @@ def test_a_reversed_sngan_rule_fails_check_naming_the_rule_and_its_source(tmp_pa
     # through `repro check` on a fake verdicts file: exit 1, the rule and its source printed
     v.to_csv(tmp_path / "fake.verdicts.csv", index=False)
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(_worst_rules(wc)))
-    assert check_main([str(tmp_path / "fake.verdicts.csv"), "--order-rules", str(tmp_path / "rules.yaml")]) == 1
+    assert cli.main(["check", str(tmp_path / "fake.verdicts.csv"), "--order-rules", str(tmp_path / "rules.yaml")]) == 1
     out = capsys.readouterr().out
     assert "ORDER RULE REVERSED" in out and "SN-GANs / worst of A,B,C,D,E,F must beat Weight clipping" in out
     assert "source: SNGAN (Miyato et al. 2018" in out and "Figs. 1-2" in out

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from repro import cli
 from repro.metrics.protocol import get_protocol
 from repro.report import (MixedProtocolsError, cell_verdicts, collect, collect_curves,
                           load_references, paper_table, plot_curves, provenance, write_report,
                           write_table)
 from repro.report.check import check, check_order_rules, load_order_rules
-from repro.report.check import main as check_main
 from repro.report.references import ReferenceError, resolve_tolerance, validate
 from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOOR_REL, VERDICTS,
                                   WORSE, compare, decide, is_degraded, judge,
@@ -348,13 +348,13 @@ def test_check_strict_and_regression_kinds(tmp_path):
 def test_check_main_exit_codes(table, refs, tmp_path, capsys):
     tsv, runs = table
     paths = write_report(tsv, runs, tmp_path / "out" / "sngan_t2", refs, curves=False)
-    assert check_main([str(paths["verdicts"])]) == 1  # WGAN-GP diverged against a hard reference
+    assert cli.main(["check", str(paths["verdicts"])]) == 1  # WGAN-GP diverged against a hard reference
     assert "FAIL" in capsys.readouterr().out
     v = pd.read_csv(paths["verdicts"])
     v = v[v["row"] != "WGAN-GP"]
     v.to_csv(tmp_path / "ok.verdicts.csv", index=False)
-    assert check_main([str(tmp_path / "ok.verdicts.csv")]) == 0
-    assert check_main([str(tmp_path / "empty_dir_that_does_not_exist")]) == 2
+    assert cli.main(["check", str(tmp_path / "ok.verdicts.csv")]) == 0
+    assert cli.main(["check", str(tmp_path / "empty_dir_that_does_not_exist")]) == 2
 
 
 def _order_frame(ls, gan, n=6, s=(1.0, 1.0), metric="modes_covered", cap=None):
@@ -404,7 +404,7 @@ def test_order_rules_are_order_tests_on_per_seed_values(tmp_path, capsys):
     # through `repro check`: the rules file is read and a reversed order rule fails
     (tmp_path / "d.yaml").write_text(yaml.safe_dump([rule]))
     _order_frame(1.0, 5.0).to_csv(tmp_path / "t.verdicts.csv", index=False)
-    assert check_main([str(tmp_path / "t.verdicts.csv"), "--order-rules", str(tmp_path / "d.yaml")]) == 1
+    assert cli.main(["check", str(tmp_path / "t.verdicts.csv"), "--order-rules", str(tmp_path / "d.yaml")]) == 1
     assert "ORDER RULE REVERSED" in capsys.readouterr().out
     bad = {k: v for k, v in rule.items() if k != "why"}
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump([rule, bad]))
@@ -469,20 +469,6 @@ def test_old_paper_table_name_table_is_refused_in_references_and_tables(tmp_path
         load_references(old_refs)
     with pytest.raises(TableError, match=r"lsgan_mog.tsv, line 2, column 'paper_table': .*required"):
         validate_table(old_tsv)
-
-
-def test_old_paper_table_key_table_is_read_from_order_rules(tmp_path, monkeypatch, capsys):
-    """report/check.py still reads an order rule's old key ``table`` (issue 22 leaves its removal
-    to the check module's own change): read as the shipped rules, one ``deprecated:`` line."""
-    from repro import deprecation
-
-    monkeypatch.setattr(deprecation, "_told", set())
-    rules = Path(__file__).resolve().parents[2] / "config" / "references" / "order_rules.yaml"
-    old = tmp_path / rules.name
-    old.write_text(rules.read_text().replace("- paper_table: ", "- table: "))
-    assert load_order_rules(old) == load_order_rules(rules)
-    err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith("deprecated: ") and "'paper_table'" in err[0], err
 
 
 # --------------------------------------------------------------------------- references
@@ -641,5 +627,5 @@ def test_check_lists_undecided_cells_and_fails_them_strict_or_at_the_cap(capsys,
         assert "INCONCLUSIVE" in msg and "at their cap" in msg
         assert check(v.assign(seeds_cap=6)) == []  # more seeds are still coming
     v.to_csv(tmp_path / "t.verdicts.csv", index=False)
-    assert check_main([str(tmp_path / "t.verdicts.csv")]) == 0
+    assert cli.main(["check", str(tmp_path / "t.verdicts.csv")]) == 0
     assert "UNDECIDED t / r / c / fid" in capsys.readouterr().out
