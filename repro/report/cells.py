@@ -16,7 +16,8 @@ import pandas as pd
 from . import real
 from . import references as refs_mod
 from .collect import CELL
-from .verdict import (CONFIDENCE, DIRECTIONS, MIN_SEEDS, SPENDING, Judgement, is_degraded, judge,
+from ..metrics import registry
+from .verdict import (CONFIDENCE, MIN_SEEDS, SPENDING, Judgement, is_degraded, judge,
                       summarize)
 
 #: Columns of the verdict table, in order.
@@ -61,13 +62,14 @@ def parse_looks(text) -> tuple[int, ...] | None:
 def metrics_of(df: pd.DataFrame, references: pd.DataFrame | None = None,
                checkpoints: Iterable[str] = ("final",)) -> list[str]:
     """The judged metrics present in `df` (any checkpoint) or referenced for its cells, in
-    :data:`~repro.report.verdict.DIRECTIONS` order."""
-    found = {m for m in DIRECTIONS for c in checkpoints if f"{c}_{m}" in df.columns
+    the metric registry's order (:func:`repro.metrics.registry.directions`)."""
+    judged = registry.directions()
+    found = {m for m in judged for c in checkpoints if f"{c}_{m}" in df.columns
              and df[f"{c}_{m}"].notna().any()}
     if references is not None and not references.empty:
         tables = {refs_mod.norm_label(t) for t in df["paper_table"].unique()}
         found |= set(references.loc[references["paper_table"].map(refs_mod.norm_label).isin(tables), "metric"])
-    return [m for m in DIRECTIONS if m in found]
+    return [m for m in judged if m in found]
 
 
 def eval_noise(runs: pd.DataFrame, metric: str, checkpoint: str, protocol_name) -> float | None:
@@ -149,13 +151,13 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                 low, high = (None, None) if ref is None else (ref["low"], ref["high"])
                 j = judge(
                     values, n_diverged=n_diverged, n_missing=n_missing, ref_low=low, ref_high=high,
-                    direction=DIRECTIONS.get(metric) if ref is None else ref["direction"],
+                    direction=registry.directions().get(metric) if ref is None else ref["direction"],
                     min_seeds=min_seeds, no_reference=why, confidence=confidence,
                     eval_std=eval_noise(completed, metric, checkpoint, protocol_name), looks=looks)
                 if real.is_real_cell(runs):  # one score, no seeds: its own evaluation noise
                     std = _real_std(completed, checkpoint, metric)
                     j = Judgement(*real.judge_real(mean if n == 1 else None, std, low, high,
-                        DIRECTIONS.get(metric) if ref is None else ref["direction"], why))
+                        registry.directions().get(metric) if ref is None else ref["direction"], why))
                 s = shown if shown is not None else {}
                 out.append({
                     "paper": paper, "paper_table": paper_table, "row": row, "column": column, "metric": metric,

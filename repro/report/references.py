@@ -8,7 +8,7 @@ One CSV row is one published (or regression) number for one cell of a paper tabl
 * ``paper, paper_table, row, column`` name the cell as the experiment tables do (``paper`` and
   ``paper_table`` match case-insensitively, ignoring spaces, '_' and '-': "Table 2" = "table2";
   ``row`` and ``column`` match exactly); ``metric`` is a score key of
-  :data:`repro.report.verdict.DIRECTIONS` (``fid``, ``is_mean``, ``modes_covered``, ...),
+  :func:`repro.metrics.registry.directions` (``fid``, ``is_mean``, ``modes_covered``, ...),
   ``direction`` must agree with it.
 * ``protocol`` names the evaluation protocol the number was computed under. Ours are compared with
   it only under the same protocol: same name, and -- when the name is registered in
@@ -44,8 +44,9 @@ from typing import Iterable
 import pandas as pd
 
 from ..config import TRAJECTORY_NEUTRAL
+from ..metrics import registry
 from ..metrics.protocol import INSTRUMENT_OF, INSTRUMENTS, PROTOCOLS
-from .verdict import DIRECTIONS
+from .verdict import direction_of
 from ..errors import UserError
 
 #: The repository's reference directory.
@@ -133,8 +134,9 @@ def validate(df: pd.DataFrame, origin: str = "<references>") -> pd.DataFrame:
             raise bad("std", f"not a number: {r['std']!r}") from None
         if r["direction"] not in ("lower", "higher"):
             raise bad("direction", f"must be 'lower' or 'higher', got {r['direction']!r}")
-        if r["metric"] in DIRECTIONS and DIRECTIONS[r["metric"]] != r["direction"]:
-            raise bad("direction", f"{r['metric']} is {DIRECTIONS[r['metric']]}-is-better")
+        known = registry.directions().get(r["metric"])  # the registry as it is now
+        if known is not None and known != r["direction"]:
+            raise bad("direction", f"{r['metric']} is {known}-is-better")
         r["checkpoint"] = str(r["checkpoint"] or "final").strip()
         if r["checkpoint"] not in ("final", "best"):
             raise bad("checkpoint", f"must be 'final' or 'best', got {r['checkpoint']!r}")
@@ -352,7 +354,7 @@ def _regression_row(first, cfg, metric: str, mean: float, std: float, tolerance:
     """One hard regression reference row of smoke.csv for the cell of table row `first`."""
     return {"paper": first["paper"], "paper_table": first["paper_table"], "row": first["row"], "column": first["column"],
             "metric": metric, "checkpoint": "final", "value": round(mean, 6), "std": round(std, 6),
-            "direction": DIRECTIONS[metric], "protocol": cfg.final_protocol, "g_updates": cfg.g_updates,
+            "direction": direction_of(metric), "protocol": cfg.final_protocol, "g_updates": cfg.g_updates,
             "tolerance": tolerance, "tolerance_note": note, "kind": "regression", "verified": "true",
             "hard": "true", "source": source, "note": ""}
 

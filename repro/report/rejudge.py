@@ -33,7 +33,7 @@ from ..errors import UserError
 from .cells import VERDICT_COLUMNS, complete_columns, format_looks, parse_looks
 from .check import read_verdicts, undecided
 from .tables import FLOAT_FORMAT, headline, paper_table, write_table
-from .verdict import (BETTER, CONFIDENCE, DIRECTIONS, HELD, WORSE, collapsed_runs, judge_summary,
+from .verdict import (BETTER, CONFIDENCE, HELD, WORSE, collapsed_runs, direction_of, judge_summary,
                       look_confidence, look_of, mean_interval)
 
 #: Old verdicts that came from comparing an interval with a reference (the rule that changed).
@@ -77,7 +77,7 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
         out.at[i, "look_confidence"] = conf
         if v["verdict"] not in COMPARED and not undecided(v):
             continue
-        direction, low, high = DIRECTIONS[v["metric"]], float(v["ref_low"]), float(v["ref_high"])
+        direction, low, high = direction_of(v["metric"]), float(v["ref_low"]), float(v["ref_high"])
         collapsed = (collapsed_runs(json.loads(v["values"]), low, high, direction)
                      if isinstance(v["values"], str) else int(v["n_collapsed"]))
         out.at[i, "n_collapsed"] = collapsed

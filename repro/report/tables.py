@@ -40,14 +40,11 @@ FAMILY_ALPHA = 0.05
 FIELDS = ("ours", "paper", "verdict")
 #: Floats in the verdicts CSV: 10 significant digits (hides binary noise like 32.230000000000004).
 FLOAT_FORMAT = "%.10g"
-#: Decimals shown for each metric (others: 3), and short metric names for headers: from the
-#: metric registry (:mod:`repro.metrics.registry`).
-DECIMALS = registry.decimals()
-METRIC_LABELS = registry.labels()
 
 
 def _fmt(x: float, metric: str) -> str:
-    return f"{x:.{DECIMALS.get(metric, 3)}f}"
+    """`x` at the metric's decimals in the metric registry (3 for a metric it does not judge)."""
+    return f"{x:.{registry.decimals().get(metric, 3)}f}"
 
 
 def format_ours(v: pd.Series) -> str:
@@ -151,13 +148,14 @@ def paper_table(df: pd.DataFrame, references: pd.DataFrame | None = None,
     rows = list(dict.fromkeys(df["row"]))
     columns = list(dict.fromkeys(df["column"]))
     multi = len(metrics) > 1
-    keys = [(c, *((METRIC_LABELS.get(m, m),) if multi else ()), f) for c in columns for m in metrics
+    labels = registry.labels()  # short header names, from the metric registry as it is now
+    keys = [(c, *((labels.get(m, m),) if multi else ()), f) for c in columns for m in metrics
             for f in FIELDS]
     names = ["column", *(["metric"] if multi else []), "field"]
     table = pd.DataFrame("", index=pd.Index(rows, name="row"),
                          columns=pd.MultiIndex.from_tuples(keys, names=names), dtype=object)
     for _, r in v.iterrows():
-        prefix = (r["column"], *((METRIC_LABELS.get(r["metric"], r["metric"]),) if multi else ()))
+        prefix = (r["column"], *((labels.get(r["metric"], r["metric"]),) if multi else ()))
         table.loc[r["row"], prefix + ("ours",)] = format_ours(r)
         table.loc[r["row"], prefix + ("paper",)] = format_paper(r)
         table.loc[r["row"], prefix + ("verdict",)] = format_verdict(r)

@@ -40,7 +40,7 @@ declared seed schedule is judged only at a run count that is one of its looks):
      one-sided tests (TOST) equivalence test at α = 0.05 (Schuirmann 1987), so a cell whose true
      mean is outside the range is called held at most 5 % of the time;
    * ``better`` / ``worse`` when the whole interval lies beyond the range on one side (by the
-     metric's direction, :data:`DIRECTIONS`);
+     metric's direction, :func:`direction_of`);
    * ``inconclusive`` otherwise, with the interval, the range and, at the schedule's last look,
      :func:`seeds_needed`: how many fresh seeds a *new* study (declared before it runs) would need
      if the observed mean and spread stayed as they are. It is a planning figure, not an
@@ -115,26 +115,22 @@ SPENDING = "pocock"
 #: levels are the same numbers on every machine; their Monte-Carlo error is ~0.0005 at alpha 0.05).
 LOOK_PATHS, LOOK_SEED = 200_000, 20261207
 
-#: Direction of each metric that can be judged: "lower" or "higher" is better (from the metric
-#: registry, :mod:`repro.metrics.registry`, in its order).
-DIRECTIONS: dict[str, str] = registry.directions()
-
 #: A run "degraded" on a metric when its final score is worse than its best by more than this
-#: factor plus :data:`DEGRADE_SLACK`: for FID, final > best x 1.25 + 1. Evaluation noise of FID
+#: factor plus the metric's ``degrade_slack`` in the metric registry: for FID, final > best x 1.25 + 1. Evaluation noise of FID
 #: at 5k-10k samples is about 1 point plus a few percent between two evaluations of one
 #: checkpoint, so a 25% (+1) loss is not noise but the late-training degradation that LSGAN on
 #: CIFAR-10 and SAGAN without TTUR show (samples visibly worse or mode-collapsed).
 DEGRADE_RATIO = 1.25
-#: Absolute slack of the degraded rule, per metric (0 for metrics not listed; from the registry).
-DEGRADE_SLACK: dict[str, float] = registry.degrade_slack()
 
 
 def direction_of(metric: str) -> str:
-    """'lower' or 'higher' (KeyError naming the known metrics otherwise)."""
+    """'lower' or 'higher' is better, as the metric registry says now (:func:`repro.metrics.registry.directions`;
+    KeyError naming the known metrics otherwise)."""
+    directions = registry.directions()
     try:
-        return DIRECTIONS[metric]
+        return directions[metric]
     except KeyError:
-        raise KeyError(f"no direction known for metric {metric!r}; known: {sorted(DIRECTIONS)}") from None
+        raise KeyError(f"no direction known for metric {metric!r}; known: {sorted(directions)}") from None
 
 
 def finite(values: Sequence[float]) -> np.ndarray:
@@ -455,7 +451,7 @@ def is_degraded(final: float | None, best: float | None, metric: str) -> bool:
     """
     if final is None or best is None or not (math.isfinite(final) and math.isfinite(best)):
         return False
-    slack = DEGRADE_SLACK.get(metric, 0.0)
+    slack = registry.degrade_slack().get(metric, 0.0)  # absolute slack; 0 where the registry has none
     if direction_of(metric) == "lower":
         return final > best * DEGRADE_RATIO + slack
     return final * DEGRADE_RATIO + slack < best

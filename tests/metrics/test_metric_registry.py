@@ -13,7 +13,7 @@ from repro.metrics.protocol import PROTOCOLS, Protocol, get_protocol
 
 #: The report modules that read the registry, imported here, before any test registers a metric
 #: (the package's own ``collect`` is a function, hence import_module).
-REPORT = tuple(importlib.import_module(f"repro.report.{m}") for m in ("collect", "curves"))
+REPORT = tuple(importlib.import_module(f"repro.report.{m}") for m in ("collect", "curves", "verdict", "tables"))
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_metric_registered_after_import_reaches_the_report(toy_family, tmp_pat
 
     from repro import io
 
-    collect, curves = REPORT
+    collect, curves, _, _ = REPORT
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
     from fake_runs import score, write_run
 
@@ -106,3 +106,26 @@ def test_a_metric_registered_after_import_reaches_the_report(toy_family, tmp_pat
     monkeypatch.setattr(io, "save_figure", lambda path, fig, **kw: figures.append(fig) or path)
     curves.plot_curves(points, tmp_path / "c", formats=("png",))
     assert [ax.get_title() for ax in figures[0].axes] == ["mean feature norm"]
+
+
+def test_a_metric_registered_after_import_reaches_verdicts_and_tables(toy_family, tmp_path, monkeypatch):
+    """repro.report.verdict and repro.report.tables (imported before the toy family registers)
+    read its direction, degraded slack, decimals and label where they use them: mean_norm is
+    lower-is-better, a run degrades past best x 1.25 + 0.5 (its slack), and the paper table
+    shows its 3 seeds (2.0, 2.5, 3.0: mean 2.5, sd 0.5) at 1 decimal under the header ``|f|``."""
+    from pathlib import Path
+
+    _, _, verdict, tables = REPORT
+    assert verdict.direction_of("mean_norm") == "lower"
+    assert not verdict.is_degraded(2.0 * 1.25 + 0.49, 2.0, "mean_norm")
+    assert verdict.is_degraded(2.0 * 1.25 + 0.51, 2.0, "mean_norm")
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    from fake_runs import run_row, score, write_run, write_tsv
+
+    runs, rows = tmp_path / "runs", []
+    for s, norm in enumerate((2.0, 2.5, 3.0)):
+        rows.append(run_row(f"a{s}", "SN-GANs", "CIFAR-10", s))
+        write_run(runs, "t", f"a{s}", seed=s, final=score(fid=30.0 + s, mean_norm=norm))
+    df = REPORT[0].collect(write_tsv(tmp_path / "t.tsv", rows), runs)
+    table = tables.paper_table(df, None, ["fid", "mean_norm"])
+    assert table.loc["SN-GANs", ("CIFAR-10", "|f|", "ours")].startswith("2.5 ± 0.5"), table.to_dict()
