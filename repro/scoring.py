@@ -317,7 +317,7 @@ def real_images(dataset: str, resolution: int, split: str, data_root: str | None
 
 
 def from_real(name: str, data_root: str | None = None) -> ScoreSource:
-    """A registered real-data split (`REAL_SETS`), scored as if it were a generator's samples."""
+    """A registered real-data split (:data:`repro.datasets.REAL_SETS`), scored as if it were a generator's samples."""
     if name not in REAL_SETS:
         raise SourceError(f"--real: unknown real split {name!r}; registered: {', '.join(REAL_SETS)}")
     r = REAL_SETS[name]
@@ -421,7 +421,7 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
 
     Exactly one of `run` (a finished run directory), `checkpoint` (+ `arch`, `config`: the
     run-config keys that shape the network, `dataset` among them), `images` (folder), `npz`
-    (file) or `real` (a name of `REAL_SETS`). `protocols`: "a,b,c", a list, "all" (every protocol
+    (file) or `real` (a name of :data:`repro.datasets.REAL_SETS`). `protocols`: "a,b,c", a list, "all" (every protocol
     that fits the dataset: :func:`protocols_for`) or None (the run's final protocol / the
     dataset's default). `dataset` is needed for `images` and `npz`. `seed` seeds the sampling of
     a checkpoint (a run uses its own seed). `device`: None = a run's own device type (samples are
@@ -439,6 +439,26 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
     if device is None:  # a run: where it was scored (the sample stream depends on the device)
         device = (_run_device(run) if run is not None else None) or "auto"
     device = str(pick_device(device))  # "auto" -> cuda when there is one
+    source = _source(run, checkpoint, arch, config, images, npz, real, dataset, protocols, device,
+                     seed, data_root)
+    chosen, skipped = _fitting_protocols(protocols, source)
+    result = score(source, chosen, device, extractor_factory)
+    note = _note(source, chosen, skipped)
+    record = {"format": FORMAT, "source": {**source.info, "dataset": source.dataset,
+                                           "resolution": source.resolution,
+                                           "n_images": None if source.images is None else len(source.images)},
+              "protocols": [p.name for p in chosen], **result, "note": note,
+              "versions": io.versions(), "numerics": io.device_info(torch.device(device)),
+              "git_commit": io.git_commit(), "seconds": round(time.perf_counter() - start, 3)}
+    if out is not None:
+        io.write_json(out, record)
+    return record
+
+
+def _source(run, checkpoint, arch, config, images, npz, real, dataset, protocols, device, seed,
+            data_root) -> ScoreSource:
+    """The one source :func:`evaluate` was given, loaded (a real set's protocol files checked
+    before its data are read)."""
     given = [k for k, v in (("run", run), ("checkpoint", checkpoint), ("images", images),
                             ("npz", npz), ("real", real)) if v is not None]
     if len(given) != 1:
@@ -465,6 +485,12 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
         source = from_real(real, data_root)
     if data_root and source.data_root is None:
         source.data_root = data_root
+    return source
+
+
+def _fitting_protocols(protocols, source: ScoreSource) -> tuple[list, list[str]]:
+    """The protocols to score `source` under, and those "all" skipped (more samples than the
+    images given); each preflighted (a missing Inception file fails before any sample is drawn)."""
     chosen = resolve_protocols(protocols, source)
     skipped = []
     if protocols == "all" and source.images is not None:  # "all": those the images can fill
@@ -475,7 +501,7 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
                               f"{min(p.n_generated for p in chosen)}; give more images")
         chosen = [p for p in chosen if p.n_generated <= len(source.images)]
     for p in chosen:
-        ev.preflight(p)  # a missing Inception file fails before any sample is drawn
+        ev.preflight(p)
     if source.images is not None:
         most = max(p.n_generated for p in chosen)
         if len(source.images) < most:
@@ -483,23 +509,18 @@ def evaluate(run: str | Path | None = None, *, checkpoint: str | Path | None = N
             raise SourceError(f"{source.info.get('path') or source.info.get('name')}: "
                               f"{len(source.images)} images; protocol(s) {', '.join(short)} need "
                               f"{most}; give more images or choose protocols with fewer samples")
-    result = score(source, chosen, device, extractor_factory)
+    return chosen, skipped
+
+
+def _note(source: ScoreSource, chosen: list, skipped: list[str]) -> str | None:
+    """What the reader of the scores must know about the images used (None: nothing)."""
     notes = []
     if source.images is not None and len(source.images) > min(p.n_generated for p in chosen):
         notes.append(f"{len(source.images)} images given; each protocol used the first "
                      f"({', '.join(f'{p.name}: {p.n_generated}' for p in chosen)})")
     if skipped:
         notes.append(f"skipped (more samples than images given): {', '.join(skipped)}")
-    note = "; ".join(notes) or None
-    record = {"format": FORMAT, "source": {**source.info, "dataset": source.dataset,
-                                           "resolution": source.resolution,
-                                           "n_images": None if source.images is None else len(source.images)},
-              "protocols": [p.name for p in chosen], **result, "note": note,
-              "versions": io.versions(), "numerics": io.device_info(torch.device(device)),
-              "git_commit": io.git_commit(), "seconds": round(time.perf_counter() - start, 3)}
-    if out is not None:
-        io.write_json(out, record)
-    return record
+    return "; ".join(notes) or None
 
 
 def _check_request(out, seed: int, config: Mapping | None) -> None:

@@ -149,27 +149,20 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                 if g_updates == "mixed" and ref is not None:
                     ref, why = None, "budget mixed: the cell's runs differ in g_updates"
                 low, high = (None, None) if ref is None else (ref["low"], ref["high"])
+                direction = registry.directions().get(metric) if ref is None else ref["direction"]
                 j = judge(
                     values, n_diverged=n_diverged, n_missing=n_missing, ref_low=low, ref_high=high,
-                    direction=registry.directions().get(metric) if ref is None else ref["direction"],
-                    min_seeds=min_seeds, no_reference=why, confidence=confidence,
+                    direction=direction, min_seeds=min_seeds, no_reference=why, confidence=confidence,
                     eval_std=eval_noise(completed, metric, checkpoint, protocol_name), looks=looks)
                 if real.is_real_cell(runs):  # one score, no seeds: its own evaluation noise
                     std = _real_std(completed, checkpoint, metric)
-                    j = Judgement(*real.judge_real(mean if n == 1 else None, std, low, high,
-                        registry.directions().get(metric) if ref is None else ref["direction"], why))
-                s = shown if shown is not None else {}
+                    j = Judgement(*real.judge_real(mean if n == 1 else None, std, low, high, direction, why))
                 out.append({
                     "paper": paper, "paper_table": paper_table, "row": row, "column": column, "metric": metric,
                     "checkpoint": checkpoint, "n": n, "n_runs": len(runs),
                     "n_completed": len(completed), "n_diverged": n_diverged, "n_missing": n_missing,
                     "mean": mean, "std": std, "ours_low": j.low, "ours_high": j.high,
-                    "ref_value": s.get("value", math.nan), "ref_std": s.get("std", math.nan),
-                    "ref_low": s.get("low", math.nan), "ref_high": s.get("high", math.nan),
-                    "ref_tolerance": s.get("tolerance"), "ref_protocol": s.get("protocol"),
-                    "ref_kind": s.get("kind"), "ref_hard": bool(s.get("hard", False)),
-                    "ref_verified": bool(s.get("verified", False)), "ref_source": s.get("source"),
-                    "verdict": j.verdict, "reason": j.reason, "degraded": int(degraded),
+                    **_ref_columns(shown), "verdict": j.verdict, "reason": j.reason, "degraded": int(degraded),
                     "protocol_name": protocol_name, "protocol_key": protocol_key,
                     "g_updates": g_updates, "confidence": confidence,
                     "seeds_needed": j.seeds_needed, "seeds_cap": seeds_cap,
@@ -177,6 +170,16 @@ def cell_verdicts(df: pd.DataFrame, references: pd.DataFrame | None = None,
                     **_design(j, looks),
                 })
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
+
+
+def _ref_columns(shown: dict | None) -> dict:
+    """The ``ref_*`` columns of a cell: the reference row shown beside it (None: none)."""
+    s = shown if shown is not None else {}
+    return {"ref_value": s.get("value", math.nan), "ref_std": s.get("std", math.nan),
+            "ref_low": s.get("low", math.nan), "ref_high": s.get("high", math.nan),
+            "ref_tolerance": s.get("tolerance"), "ref_protocol": s.get("protocol"),
+            "ref_kind": s.get("kind"), "ref_hard": bool(s.get("hard", False)),
+            "ref_verified": bool(s.get("verified", False)), "ref_source": s.get("source")}
 
 
 def _design(j: Judgement, looks: Sequence[int] | None) -> dict:

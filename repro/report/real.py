@@ -1,6 +1,6 @@
 """Verdicts of "Real data" cells (SNGAN Table 2's real-data row; the smoke suite's real digits).
 
-A real-data cell is a table row with a ``real`` split (:data:`repro.scoring.REAL_SETS`) instead of
+A real-data cell is a table row with a ``real`` split (:data:`repro.datasets.REAL_SETS`) instead of
 a network to train: its images are scored once under the cell's protocol (``repro real-row``),
 so it has one score and no seeds, and the seed rule of :mod:`repro.report.verdict` (which needs
 two seeds) does not apply. :func:`judge_real` judges it against the reference range with its own

@@ -9,7 +9,7 @@ from pathlib import Path
 from repro import experiments, layout, rundir, workflow_config
 from repro import seeds as seeds_mod
 from repro.report.select import active as active_selections
-from repro.scoring import REAL_SETS
+from repro.datasets import REAL_SETS
 
 # `--config seeds=[0,1]` arrives as text: typed, then checked against the package's schema
 # (repro/schemas/config.schema.yaml, package data: one schema wherever repro is installed)
