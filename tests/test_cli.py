@@ -60,3 +60,53 @@ def test_a_bad_input_file_is_one_error_line(verdicts, tmp_path, capsys, args, sa
     assert cli.main([fill(a) for a in args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and fill(says) in err[0], err
+
+
+def test_every_command_of_the_table_parses_and_is_in_the_docstring(capsys):
+    """One table, one parser: each registered command answers ``--help`` with its own usage
+    line (its options' module imports), and the module docstring lists it."""
+    for c in cli.COMMANDS:
+        with pytest.raises(SystemExit) as exit_:
+            cli.main([c.name, "--help"])
+        assert exit_.value.code == 0, c.name
+        assert capsys.readouterr().out.startswith(f"usage: repro {c.name} "), c.name
+        assert f"``repro {c.name}`` -- {c.help}" in cli.__doc__
+
+
+def test_check_is_parsed_once_and_its_old_option_is_gone(verdicts, tmp_path, capsys):
+    """``--directions`` (the order rules' name before issue 12) is no option any more: argparse's
+    own usage error, exit status 2, before any file is read."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["check", str(verdicts), "--directions", str(tmp_path / "rules.yaml")])
+    assert exit_.value.code == 2
+    assert "unrecognized arguments: --directions" in capsys.readouterr().err
+
+
+def test_help_names_come_from_the_registries_as_they_are_now(monkeypatch, capsys):
+    """A dataset, claim or verdict-simulation scenario registered after import shows up in the
+    help of the command that takes it (no list of names is restated in the CLI)."""
+    from repro import datasets
+    from repro.report import claims, simulate
+
+    monkeypatch.setitem(datasets.REGISTRY, "toy_points", datasets.REGISTRY["mog_ring"])
+    monkeypatch.setitem(claims.CLAIMS, "toy_claim", claims.CLAIMS["mog_modes"])
+    monkeypatch.setitem(simulate.SCENARIOS, "toy_scenario", next(iter(simulate.SCENARIOS.values())))
+    for argv, name in ((["train", "--help"], "toy_points"), (["claim", "--help"], "toy_claim"),
+                       (["simulate-verdicts", "--help"], "toy_scenario")):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        assert name in capsys.readouterr().out, argv
+
+
+def test_a_command_imports_only_its_own_module(verdicts):
+    """``repro check`` on a verdicts file (passing: exit 0) imports repro.commands.check and
+    neither another command's module nor torch (lazy per command)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom repro import cli\n"
+            f"assert cli.main(['check', {str(verdicts)!r}]) == 0\n"
+            "print(sorted(m for m in sys.modules if m.startswith('repro.commands')), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[-2] == "['repro.commands', 'repro.commands.check'] False", out.stdout
