@@ -15,7 +15,7 @@ from repro.metrics.protocol import get_protocol
 from repro.report import (MixedProtocolsError, cell_verdicts, collect, collect_curves,
                           load_references, paper_table, plot_curves, provenance, write_report,
                           write_table)
-from repro.report.check import check, check_order_rules, load_order_rules
+from repro.report.check import OrderRulesError, check, check_order_rules, load_order_rules
 from repro.report.references import ReferenceError, resolve_tolerance, validate
 from repro.report.verdict import (BETTER, DIVERGED, HELD, INCONCLUSIVE, STD_FLOOR_REL, VERDICTS,
                                   WORSE, compare, decide, is_degraded, judge,
@@ -469,6 +469,16 @@ def test_old_paper_table_name_table_is_refused_in_references_and_tables(tmp_path
         load_references(old_refs)
     with pytest.raises(TableError, match=r"lsgan_mog.tsv, line 2, column 'paper_table': .*required"):
         validate_table(old_tsv)
+
+
+def test_an_order_rule_under_its_old_key_table_is_refused(tmp_path):
+    """No old name is read (issue 22): the shipped rules with ``table`` for ``paper_table`` are
+    refused, naming the file, the rule and the missing key."""
+    rules = Path(__file__).resolve().parents[2] / "config" / "references" / "order_rules.yaml"
+    old = tmp_path / rules.name
+    old.write_text(rules.read_text().replace("- paper_table: ", "- table: "))
+    with pytest.raises(OrderRulesError, match=r"order_rules.yaml, rule 1: missing \['paper_table'\]"):
+        load_order_rules(old)
 
 
 # --------------------------------------------------------------------------- references
