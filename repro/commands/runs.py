@@ -141,7 +141,8 @@ def evaluate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", help=f"the checkpoint's network: {', '.join(ARCHS)}")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="a run-config key that shapes the checkpoint's network (dataset, resolution, ch, ...)")
-    imitated = [d.name for d in datasets.all_datasets() if d.channels and d.protocols[0]]  # image sets with a protocol
+    # the image datasets with a final protocol: what images or an .npz can be scored against
+    imitated = [d.name for d in datasets.all_datasets() if d.channels and d.protocols[0]]
     p.add_argument("--dataset", help=f"the dataset images/.npz imitate: {', '.join(imitated)}")
     p.add_argument("--protocol", help="a,b,c | all (every protocol that fits the dataset); default: "
                                       "the run's final protocol, else the dataset's")
