@@ -3,7 +3,6 @@ each results/ table is re-rendered from its own published verdicts and compared 
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from repro.report import rejudge
