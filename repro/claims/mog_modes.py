@@ -360,7 +360,6 @@ def mog_modes(table_tsv: Path, runs_root: Path, out: dict[str, Path]) -> dict[st
 
 CLAIM = register(Claim(
     name="mog_modes",
-    summary="LSGAN, mixture of Gaussians: the least-squares loss covers more ring modes than the regular GAN",
     analyse=mog_modes,
     files={"md": (".claim.md", "claims"), "runs_csv": (".claim.csv", None),
            "curves": (".claim_curves.png", "claims"), "samples": (".samples.png", "claims")},

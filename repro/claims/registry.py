@@ -8,9 +8,11 @@ one rule definition per registered claim), the check of ``config/config.yaml``'s
 (:func:`repro.claims.common.check_inputs`) and the CLI's list of claims. So adding a claim is
 one new module here plus the config entry naming the table it judges (README, "Adding a claim").
 
-The claim modules are found by listing this package (:func:`names`), as plugins: the registry
-imports them when first asked, they import it to register (the one import cycle kept, by design).
-Importing this module and every claim module imports no torch (tests/test_imports.py).
+A claim's name is its module's name: :func:`names` lists this package's modules without
+importing them (``repro --help`` stays fast), and :func:`get` imports the one asked for, which
+registers itself on import (plugins: the registry imports them, they import it -- the one import
+cycle kept, by design). Importing this module and every claim module imports no torch
+(tests/test_imports.py).
 """
 from __future__ import annotations
 
@@ -42,7 +44,6 @@ class Claim:
 
     Attributes:
         name: the name ``config/config.yaml``'s ``claims`` and ``repro claim NAME`` use.
-        summary: one line: the paper, the claim (the CLI's help).
         analyse: the analysis (:data:`Analysis`).
         files: ``name: (suffix, category)`` of every file it writes under the table's output prefix
             (as :mod:`repro.layout`: the suffix, and the ``snakemake --report`` category or None);
@@ -53,7 +54,6 @@ class Claim:
     """
 
     name: str
-    summary: str
     analyse: Analysis
     files: Mapping[str, tuple[str, str | None]]
     columns: tuple[str, ...]
@@ -82,23 +82,25 @@ def register(claim: Claim) -> Claim:
     return claim
 
 
-def _discover() -> None:
-    """Import every claim module of this package (each registers itself)."""
-    package = __name__.rsplit(".", 1)[0]
-    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        if module.name not in _NOT_CLAIMS and not module.name.startswith("_"):
-            importlib.import_module(f"{package}.{module.name}")
+def _modules() -> list[str]:
+    """The claim modules of this package (listed, not imported)."""
+    package = importlib.import_module(__name__.rsplit(".", 1)[0])
+    return [m.name for m in pkgutil.iter_modules(package.__path__)
+            if m.name not in _NOT_CLAIMS and not m.name.startswith("_")]
 
 
 def names() -> list[str]:
-    """The registered claims' names, sorted."""
-    _discover()
-    return sorted(_CLAIMS)
+    """The claims' names, sorted: this package's claim modules and any claim registered by hand."""
+    return sorted(set(_modules()) | set(_CLAIMS))
 
 
 def get(name: str) -> Claim:
-    """The claim `name`; a :class:`ClaimError` naming the known ones otherwise."""
-    known = names()
+    """The claim `name` (its module imported, which registers it); a :class:`ClaimError` naming
+    the known ones otherwise."""
+    if name not in _CLAIMS and name in _modules():
+        importlib.import_module(f"{__name__.rsplit('.', 1)[0]}.{name}")
+        if name not in _CLAIMS:  # a bug in the claim module: a claim is named after its module
+            raise ValueError(f"module repro.claims.{name} registers no claim named {name!r}")
     if name not in _CLAIMS:
-        raise ClaimError(f"unknown claim {name!r}; known: {', '.join(known)}")
+        raise ClaimError(f"unknown claim {name!r}; known: {', '.join(names())}")
     return _CLAIMS[name]

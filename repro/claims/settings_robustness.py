@@ -182,7 +182,6 @@ def settings_robustness(table_tsv: Path, runs_root: Path, out: dict[str, Path]) 
 
 CLAIM = register(Claim(
     name="settings_robustness",
-    summary="SNGAN Sec. 4.1, Figs. 1-2: spectral normalization is the most robust over settings A-F",
     analyse=settings_robustness,
     files={"md": (".claim.md", "claims"), "cells_csv": (".cells.csv", None),
            "best_md": (".best_setting.md", None), "best_csv": (".best_setting.csv", None),

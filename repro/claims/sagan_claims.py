@@ -410,7 +410,6 @@ def sagan_claims(table_tsv: Path, runs_root: Path, out: dict[str, Path]) -> dict
 
 CLAIM = register(Claim(
     name="sagan_claims",
-    summary="SAGAN Sec. 3, 5.1, Table 1: the attention gate opens; SN on G/D with TTUR trains stably and faster; attention helps",
     analyse=sagan_claims,
     files={"md": (".claim.md", "claims"), "gamma_csv": (".gamma.csv", None),
            "gamma_png": (".gamma.png", "claims"), "sn_ttur_csv": (".sn_ttur.csv", None),
