@@ -69,9 +69,9 @@ rule check:
 for _claim in claims.names():
 
     rule:
+        """A paper's claim judged from a table's runs (repro claim; config 'claims' names the tables)."""
         name:
             f"claim_{_claim}"
-        """A paper's claim judged from a table's runs (repro claim; config 'claims' names the tables)."""
         input:
             tsv=table_tsv,
             scores=run_scores,
