@@ -35,7 +35,7 @@ from ..report.curves import collect_curves
 from ..report.order_test import HELD, REVERSED, order_test
 from ..report.verdict import is_degraded, our_interval, summarize
 from .common import provenance_lines
-from .registry import Claim, register
+from .registry import Claim, ClaimError, register
 
 #: Row labels of the stabilisation ablation by role (config/tables/sagan_digits.tsv, sagan_sn_ttur.tsv).
 ROWS = {"baseline": "SN on D only, 1:1", "sn_gd": "SN on G and D, 1:1", "ttur": "SN on G and D + TTUR"}
@@ -360,7 +360,7 @@ def sagan_claims(table_tsv: Path, runs_root: Path, out: dict[str, Path]) -> dict
     table = table_tsv.stem
     df = collect(table_tsv, runs_root)
     if set(df["arch"]) != {"sagan"}:
-        raise ValueError(f"{table}: the sagan_claims analysis needs arch 'sagan' runs, got {sorted(set(df['arch']))}")
+        raise ClaimError(f"{table}: the sagan_claims analysis needs arch 'sagan' runs, got {sorted(set(df['arch']))}")
     done = df[df["status"] == "completed"]
     curves = collect_curves(table_tsv, runs_root)
     curves = curves[curves["run_id"].isin(done["run_id"])]

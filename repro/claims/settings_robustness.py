@@ -18,7 +18,7 @@ from ..report.order_test import HELD, INCONCLUSIVE, REVERSED, holm, worst_order_
 from ..report.verdict import DIVERGED, decide
 from ..settings import SNGAN_AGGRESSIVE as AGGRESSIVE  # D-F: where the SNGAN claim is made
 from .common import provenance_lines
-from .registry import Claim, register
+from .registry import Claim, ClaimError, register
 
 #: The table's row of the method the claim is about (config/tables/sngan_digits.tsv).
 METHOD = "SN-GANs"
@@ -77,7 +77,7 @@ def robustness_verdict(cells: pd.DataFrame, method: str = METHOD) -> list[str]:
     aggressive settings D-F are ahead of A-C for most methods, the runs are too short to show the
     instability the claim is about, and the verdict is inconclusive whatever the tests say."""
     if method not in set(cells["method"]):
-        raise ValueError(f"no row {method!r} in the table; rows: {sorted(set(cells['method']))}")
+        raise ClaimError(f"no row {method!r} in the table (the claim's METHOD); rows: {sorted(set(cells['method']))}")
     by = {m: g for m, g in cells.groupby("method", sort=False)}
     worst = {m: g.loc[g["fid_mean"].where(~g["diverged"], np.inf).idxmax()] for m, g in by.items()}
     others = [m for m in by if m != method]

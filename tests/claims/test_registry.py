@@ -10,14 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 from test_mog_modes import mog_table
 
-from repro import cli
+from repro import cli, workflow_config
 from repro.claims import ClaimError, registry
 from repro.claims.common import write_claim
+from repro.workflow_config import WorkflowConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,3 +117,29 @@ def test_a_new_claim_module_and_its_config_entry_reach_the_workflow_and_the_cli(
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "out" / "mog.claim.md").read_text() == "- regular GAN: 3 of 3 completed\n- LSGAN: 3 of 3 completed\n"
+
+
+def test_the_config_names_only_registered_claims():
+    conf = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    conf["claims"]["smoke_mog"] = "mog_mode"
+    with pytest.raises(WorkflowConfigError, match=r"key claims/smoke_mog: unknown claim 'mog_mode'; known: "
+                                                  r"mog_modes, sagan_claims, settings_robustness$"):
+        workflow_config.check(conf, ROOT / "config" / "tables")
+
+
+@pytest.mark.parametrize("claim, table", [("mog_modes", "mog"), ("settings_robustness", "sweep"),
+                                          ("sagan_claims", "sagan_digits")])
+def test_a_claim_writes_exactly_the_files_its_record_declares(claim, table, tmp_path):
+    """The workflow's rule declares the record's files as its outputs: a claim writing fewer
+    would stop Snakemake, one writing more would leave an undeclared file."""
+    from test_sagan_claims import sagan_table
+    from test_settings_robustness import sweep_table
+
+    tsv = {"mog": lambda: mog_table(tmp_path, ls_modes=[6, 7, 8], std_modes=[1, 2, 4], std_share=[0.3] * 3),
+           "sweep": lambda: sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52], "D": [54, 56]},
+                                                   "Batch Norm.": {"A": [45, 47], "D": [200, 220]}}),
+           "sagan_digits": lambda: sagan_table(tmp_path)}[table]()
+    out = tmp_path / "out"
+    paths = write_claim(claim, tsv, tmp_path / "runs", out / table)
+    assert paths == registry.get(claim).paths(out / table)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths.values())
