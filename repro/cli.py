@@ -199,12 +199,10 @@ def cmd_report(a) -> int:
 
 
 def cmd_claim(a) -> int:
-    """What a table's runs say about the paper's claim (config/config.yaml: claims)."""
-    from .report.claims import write_claim
+    """What a table's runs say about the paper's claim (repro.claims.command)."""
+    from .claims import command
 
-    for kind, path in write_claim(a.kind, a.table, a.runs, a.out).items():
-        print(f"{kind}: {path}")
-    return 0
+    return command.run(a)
 
 
 def cmd_select(a) -> int:
@@ -465,9 +463,10 @@ def main(argv: list[str] | None = None) -> int:
     sr.add_argument("--confidence", type=confidence_level, default=0.90, help="as for repro report")
     sr.set_defaults(fn=cmd_seed_round)
 
+    from .claims import command as claim_command
+
     cl = sub.add_parser("claim", help="judge a paper's claim from a table's runs (verdict + figures)")
-    cl.add_argument("kind", help="the claim analysis (repro.report.claims.CLAIMS)")
-    table_runs_out(cl, "lsgan_mog")
+    claim_command.add_arguments(cl)
     cl.set_defaults(fn=cmd_claim)
 
     se = sub.add_parser("select", help="take a table's cells from other tables' runs (best setting)")

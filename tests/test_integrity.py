@@ -18,7 +18,7 @@ from repro import cli
 from repro.config import RunConfig
 from repro.errors import UserError
 from repro.experiments import TableError, read_table, run_config, validate
-from repro.report.claims import write_claim
+from repro.claims.common import write_claim
 from repro.report.collect import collect
 from repro.report.tables import write_report
 from repro.train import RunDirError, train
