@@ -9,16 +9,14 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
-# small steps run where Snakemake runs, not as cluster jobs
+# small steps run where Snakemake runs, not as cluster jobs (and every claim_<name> rule:
+# workflow/rules/report.smk, localrule: True)
 localrules:
     all,
     select,
     report,
     check,
-    claim_mog_modes,
-    claim_settings_robustness,
     seed_round,
-    claim_sagan_claims,
 
 
 include: "workflow/rules/common.smk"

@@ -1,7 +1,7 @@
 """``repro`` command line: one argparse entry point dispatching through one table, :data:`COMMANDS`.
 
 Each command is a pair of functions in a module of :mod:`repro.commands` (its options, and what
-it runs); only the named command's module is imported, and it imports its domain when it runs,
+it runs; ``repro claim``'s are :mod:`repro.claims.command`'s ``add_arguments`` and ``run``); only the named command's module is imported, and it imports its domain when it runs,
 so ``repro check`` imports no torch. ``python -m repro.gpus`` (the workflow's device slots) and
 ``python -m repro.bench`` (bench/device.sh) stay modules of their own: they wrap or time other
 processes and are no step of a result. The commands (from the table):
@@ -44,7 +44,8 @@ COMMANDS: tuple[Command, ...] = (
     _c("calibrate", "measure seconds per update of each arch on this machine", "runs"),
     _c("report", "assemble a table's results (tables, verdicts, curves)", "report"),
     _c("seed-round", "one adaptive-seeds round: which cells get more seeds", "report"),
-    _c("claim", "judge a paper's claim from a table's runs (verdict + figures)", "claim", "run", "add_arguments"),
+    Command("claim", "judge a paper's claim from a table's runs (verdict + figures)", "repro.claims.command",
+            "run", "add_arguments"),
     _c("select", "take a table's cells from other tables' runs (best setting)", "report"),
     _c("derive-ranges", "regression ranges of a short table from a longer table's runs", "report"),
     _c("check", "fail when a number leaves its reference range or an order rule reverses", "check"),

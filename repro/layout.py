@@ -2,8 +2,8 @@
 
 A run directory's own files are defined in :mod:`repro.rundir`; this module names the files the
 readers build from a table's runs, under an output prefix (``results/<table>/<table>``). The
-writers (:func:`repro.report.tables.write_report`, :func:`repro.report.select.select`, the claim
-analyses of :data:`repro.report.claims.CLAIMS`, ``repro check``) take their paths from here, and
+writers (:func:`repro.report.tables.write_report`, :func:`repro.report.select.select`, ``repro check``)
+take their paths from here (each claim's from its record in :mod:`repro.claims.registry`), and
 the workflow's rules declare the same files as their ``output:`` (``workflow/rules/report.smk``:
 ``output: **outputs("report")``), so a declared output and a written file cannot drift apart. A
 writer writes every file it declares (a figure with nothing to plot says why instead), so
@@ -31,36 +31,29 @@ REPORT = {
 #: ``repro select``: the table's rows with the chosen runs, and the ranking they were chosen by.
 SELECT = {"runs": (".runs.tsv", None), "selection": (".selection.csv", None),
           "selection_md": (".selection.md", None)}
-#: ``repro claim KIND``: the files of each claim analysis.
-CLAIMS = {
-    "mog_modes": {"md": (".claim.md", "claims"), "runs_csv": (".claim.csv", None),
-                  "curves": (".claim_curves.png", "claims"), "samples": (".samples.png", "claims")},
-    "settings_robustness": {"md": (".claim.md", "claims"), "cells_csv": (".cells.csv", None),
-                            "best_md": (".best_setting.md", None), "best_csv": (".best_setting.csv", None),
-                            "best_tex": (".best_setting.tex", None), "bars": (".bars.png", "claims")},
-    "sagan_claims": {"md": (".claim.md", "claims"), "gamma_csv": (".gamma.csv", None),
-                     "gamma_png": (".gamma.png", "claims"), "sn_ttur_csv": (".sn_ttur.csv", None),
-                     "sn_ttur_png": (".sn_ttur.png", "claims")},
-}
 #: ``repro check --out``: the passing record, one per table, beside its other results.
 CHECK = "check.txt"
 
 
 def spec(kind: str) -> dict[str, tuple[str, str | None]]:
-    """The files of ``kind``: "report", "select" or "claim:<analysis>"."""
+    """The files of ``kind``: "report" or "select" (a claim's are in its registry record,
+    :attr:`repro.claims.registry.Claim.files`)."""
     if kind == "report":
         return REPORT
     if kind == "select":
         return SELECT
-    if kind.startswith("claim:") and kind[len("claim:"):] in CLAIMS:
-        return CLAIMS[kind[len("claim:"):]]
     raise KeyError(f"no result files of kind {kind!r}")  # a bug in the suite: kinds are ours
+
+
+def paths(spec: dict[str, tuple[str, str | None]], prefix: str | Path) -> dict[str, Path]:
+    """name -> path of every file of ``spec`` (``name: (suffix, category)``) under ``prefix``."""
+    prefix = Path(prefix)
+    return {name: prefix.with_name(prefix.name + suffix) for name, (suffix, _) in spec.items()}
 
 
 def files(kind: str, prefix: str | Path) -> dict[str, Path]:
     """name -> path of every file ``kind`` writes under ``prefix``."""
-    prefix = Path(prefix)
-    return {name: prefix.with_name(prefix.name + suffix) for name, (suffix, _) in spec(kind).items()}
+    return paths(spec(kind), prefix)
 
 
 def run_path(runs_root: str | Path, table: str, run_id: str, name: str | None = None) -> Path:

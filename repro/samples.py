@@ -3,7 +3,7 @@ generator updates into ``samples/`` (:func:`repro.rundir.sample_file`).
 
 Images become one PNG grid (8 per row, [-1, 1] mapped to [0, 255]); 2-D points (the mixtures of
 Gaussians) are kept as numbers (``.npy``, for the density plots of
-:func:`repro.report.claims.plot_mog_samples`) beside a scatter plot. Drawing never touches the
+:func:`repro.claims.mog_modes.plot_mog_samples`) beside a scatter plot. Drawing never touches the
 training RNG: the noise is fixed at setup, and G samples in inference mode.
 """
 from __future__ import annotations

@@ -88,12 +88,12 @@ def check(config: dict, tables_dir: str | Path = "config/tables", where: str = "
     if conf["suite"] not in conf["suites"]:
         raise WorkflowConfigError(f"{where}, key suite: {conf['suite']!r} is not in 'suites': "
                                   f"{', '.join(conf['suites'])}")
-    from .report.claims import CLAIMS
+    from .claims import names as claim_names
 
     for table, kind in (conf.get("claims") or {}).items():
-        if kind not in CLAIMS:
+        if kind not in claim_names():
             raise WorkflowConfigError(f"{where}, key claims/{table}: unknown claim {kind!r}; known: "
-                                      f"{', '.join(CLAIMS)}")
+                                      f"{', '.join(claim_names())}")
     named = [("adaptive_seeds", t) for t in conf.get("adaptive_seeds") or {}]
     named += [(f"suites/{s}", t) for s, ts in conf["suites"].items() for t in ts]
     known = sorted(p.stem for p in Path(tables_dir).glob("*.tsv"))

@@ -86,10 +86,11 @@ def test_help_names_come_from_the_registries_as_they_are_now(monkeypatch, capsys
     """A dataset, claim or verdict-simulation scenario registered after import shows up in the
     help of the command that takes it (no list of names is restated in the CLI)."""
     from repro import datasets
-    from repro.report import claims, simulate
+    from repro.claims import registry as claims
+    from repro.report import simulate
 
     monkeypatch.setitem(datasets.REGISTRY, "toy_points", datasets.REGISTRY["mog_ring"])
-    monkeypatch.setitem(claims.CLAIMS, "toy_claim", claims.CLAIMS["mog_modes"])
+    monkeypatch.setitem(claims._CLAIMS, "toy_claim", claims.get("mog_modes"))
     monkeypatch.setitem(simulate.SCENARIOS, "toy_scenario", next(iter(simulate.SCENARIOS.values())))
     for argv, name in ((["train", "--help"], "toy_points"), (["claim", "--help"], "toy_claim"),
                        (["simulate-verdicts", "--help"], "toy_scenario")):

@@ -33,7 +33,7 @@ from test_integrity import mog_rows, write_table
 from repro import rundir
 from repro.errors import UserError
 from repro.experiments import read_table, run_config
-from repro.report.claims import write_claim
+from repro.claims.common import write_claim
 from repro.report.tables import write_report
 from repro.train import train
 

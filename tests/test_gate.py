@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from repro.report import cell_verdicts, collect, load_references
 from repro.report.check import check
@@ -34,9 +35,10 @@ def test_training_waits_for_the_real_data_gate(suite, gate_table, real_runs):
     """Every training job needs the gate file; the gate needs the real table's verdicts, which the
     report makes from the real_data jobs' scores: so the real images are scored and checked first."""
     jobs = _dry_run(suite)
-    gate = f"results/{gate_table}/{gate_table}.gate.txt"
+    results = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["results_dir"]
+    gate = f"{results}/{gate_table}/{gate_table}.gate.txt"
     assert [j["output"] for j in jobs["gate"]] == [gate]
-    assert jobs["gate"][0]["input"].startswith(f"results/{gate_table}/{gate_table}.verdicts.csv")
+    assert jobs["gate"][0]["input"].startswith(f"{results}/{gate_table}/{gate_table}.verdicts.csv")
     assert len(jobs["train"]) > 0 and all(gate in j["input"].split(", ") for j in jobs["train"])
     report = next(j for j in jobs["report"] if j["wildcards"] == f"table={gate_table}")
     real = [j["output"] for j in jobs["real_data"]]

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: the reference files, the report's readers, and what `repro check` imports.
 TORCH_FREE = ("repro.metrics", "repro.metrics.registry", "repro.metrics.protocol", "repro.metrics.networks",
               "repro.datasets", "repro.config", "repro.experiments", "repro.io", "repro.report.references",
-              "repro.report.collect", "repro.report.curves", "repro.report.check")
+              "repro.report.collect", "repro.report.curves", "repro.report.check",
+              "repro.claims", "repro.claims.registry", "repro.claims.common", "repro.claims.mog_modes",
+              "repro.claims.settings_robustness", "repro.claims.sagan_claims")
 
 
 def _torch_after(code: str) -> str:
@@ -26,6 +28,11 @@ def _torch_after(code: str) -> str:
 @pytest.mark.parametrize("module", TORCH_FREE)
 def test_importing_leaves_torch_unimported(module):
     assert _torch_after(f"import {module}") == "False"
+
+
+def test_listing_and_loading_every_claim_leaves_torch_unimported():
+    """What `repro claim --help`, the config check and the workflow's claim rules do."""
+    assert _torch_after("from repro.claims import get, names\nfor n in names(): get(n)") == "False"
 
 
 def test_the_torch_pipeline_is_still_reached_through_repro_metrics():

@@ -19,7 +19,7 @@ from repro.config import RunConfig
 from repro.values import parse_assignment
 from repro.errors import UserError
 from repro.experiments import TableError, read_table, run_config, validate
-from repro.report.claims import write_claim
+from repro.claims.common import write_claim
 from repro.report.collect import collect
 from repro.report.tables import write_report
 from repro.train import RunDirError, train

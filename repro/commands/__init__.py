@@ -39,7 +39,7 @@ def order_rules_option(p: argparse.ArgumentParser) -> None:
 
 
 def table_runs_out(p: argparse.ArgumentParser, example: str) -> None:
-    """What report, seed-round, select and claim read and where they write."""
+    """What report, seed-round and select read and where they write."""
     p.add_argument("table", help="experiment table (TSV)")
     p.add_argument("--runs", required=True, help="runs root: the table's runs are RUNS/<table>/<run_id>")
     p.add_argument("--out", required=True, help=f"output prefix, e.g. results/{example}/{example}")

@@ -2,7 +2,7 @@
 
 Every order the suite prints -- a pre-registered order rule of a paper table
 (``config/references/order_rules.yaml``, :mod:`repro.report.check`), a claim's "holds"
-(:mod:`repro.report.claims`, :mod:`repro.report.sagan_claims`) -- is decided here, on the
+(the claims of :mod:`repro.claims`) -- is decided here, on the
 per-seed values of the two cells (one number per run), never on summary statistics alone.
 
 The gap is ``mean(better) - mean(worse)`` turned so that a positive gap means ``better`` is

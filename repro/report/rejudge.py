@@ -18,7 +18,7 @@ cap. Collapsed runs (rule 6 of :mod:`repro.report.verdict`) are counted again fr
 per-seed ``values`` where the file keeps them; a file written before issue 26 keeps neither and
 re-judges with none.
 
-Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.report.claims`
+Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.claims`
 read the runs), the counts of degraded runs (kept as published) and the learning curves.
 """
 from __future__ import annotations

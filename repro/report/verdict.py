@@ -68,7 +68,7 @@ declared seed schedule is judged only at a run count that is one of its looks):
 
 ``degraded`` is a flag on a run, not a verdict: the run's final score is much worse than its best
 (:func:`is_degraded`). Cells report how many of their runs degraded. (Not *mode collapse*, which
-:mod:`repro.report.claims` measures on mixture-of-Gaussians samples.)
+:mod:`repro.claims.mog_modes` measures on mixture-of-Gaussians samples.)
 """
 from __future__ import annotations
 

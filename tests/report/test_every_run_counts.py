@@ -51,7 +51,7 @@ def test_held_states_the_bound_on_the_failure_share():
 
 
 REFERENCES = """\
-paper,table,row,column,metric,checkpoint,value,std,direction,protocol,g_updates,tolerance,kind,verified,hard,source
+paper,paper_table,row,column,metric,checkpoint,value,std,direction,protocol,g_updates,tolerance,kind,verified,hard,source
 SNGAN,table2,SN-GANs,CIFAR-10,fid,final,29.3,,lower,sngan,100000,10%,paper,true,true,fixture
 """
 

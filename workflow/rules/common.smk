@@ -6,7 +6,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from repro import experiments, layout, rundir, workflow_config
+from repro import claims, experiments, layout, rundir, workflow_config
 from repro import seeds as seeds_mod
 from repro.report.select import active as active_selections
 from repro.datasets import REAL_SETS
@@ -72,7 +72,7 @@ def selection_tables():
 
 
 def claim_tables(kind):
-    """Wildcard regex of the tables judged by `kind` (one that matches nothing when none is)."""
+    """Wildcard regex of the tables judged by the claim `kind` (one that matches nothing when none is)."""
     return "|".join(re.escape(t) for t, k in CLAIMS.items() if k == kind) or "(?!)"
 
 
@@ -164,12 +164,17 @@ REFERENCE_CSVS = sorted(str(p) for p in Path("config/references").glob("*.csv"))
 ORDER_RULES = "config/references/order_rules.yaml"
 
 
+def result_spec(kind):
+    """The files of `kind`: "report", "select" (repro.layout) or "claim:<name>" (its registry record)."""
+    return claims.get(kind[len("claim:"):]).files if kind.startswith("claim:") else layout.spec(kind)
+
+
 def outputs(kind):
-    """The files a report, selection or claim writes for a table (repro.layout: the names its
-    writer uses), as a rule's named outputs; the ones Snakemake's report shows, in their category."""
+    """The files a report, selection or claim writes for a table (the names its writer uses), as
+    a rule's named outputs; the ones Snakemake's report shows, in their category."""
     prefix = str(layout.table_prefix(RESULTS, "{table}"))
     return {name: report(prefix + suffix, category=category) if category else prefix + suffix
-            for name, (suffix, category) in layout.spec(kind).items()}
+            for name, (suffix, category) in result_spec(kind).items()}
 
 
 def published(table):
@@ -181,7 +186,7 @@ def published(table):
     prefix = layout.table_prefix(RESULTS, table)
     kinds = ["report"] + (["select"] if table in SELECTIONS else [])
     kinds += [f"claim:{CLAIMS[table]}"] if table in CLAIMS else []
-    files = [str(p) for k in kinds for p in layout.files(k, prefix).values()]
+    files = [str(p) for k in kinds for p in layout.paths(result_spec(k), prefix).values()]
     return files + [str(layout.check_file(RESULTS, table))]
 
 

@@ -63,61 +63,30 @@ rule check:
         "python -m repro check {input.verdicts} --out {output} --order-rules {input.order_rules} 2>&1 | tee {log}"
 
 
-rule claim_mog_modes:
-    """LSGAN's mixture-of-Gaussians claim: verdict, per-run CSV, curves and sample densities."""
-    input:
-        tsv=table_tsv,
-        scores=run_scores,
-    output:
-        **outputs("claim:mog_modes"),
-    wildcard_constraints:
-        table=claim_tables("mog_modes"),
-    log:
-        f"{LOGS}/{{table}}/claim.log",
-    params:
-        runs=RUNS,
-        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
-    conda:
-        ENV
-    shell:
-        "python -m repro claim mog_modes {input.tsv} --runs {params.runs} --out {params.prefix} 2>&1 | tee {log}"
+# One rule definition serves every claim registered in repro/claims/ (repro.claims.names()): a
+# claim's files differ from claim to claim and Snakemake's output: takes no function, so the
+# definition is instantiated once per claim, as claim_<name>, its outputs from the claim's record.
+for _claim in claims.names():
 
-
-rule claim_settings_robustness:
-    """SNGAN's robustness claim: verdict, cells, Table-2-style best settings, Figure-1-style bars."""
-    input:
-        tsv=table_tsv,
-        scores=run_scores,
-    output:
-        **outputs("claim:settings_robustness"),
-    wildcard_constraints:
-        table=claim_tables("settings_robustness"),
-    log:
-        f"{LOGS}/{{table}}/claim.log",
-    params:
-        runs=RUNS,
-        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
-    conda:
-        ENV
-    shell:
-        "python -m repro claim settings_robustness {input.tsv} --runs {params.runs} --out {params.prefix} 2>&1 | tee {log}"
-
-
-rule claim_sagan_claims:
-    """SAGAN's three claims at small scale: verdicts, gamma curves, SN/TTUR by updates and time."""
-    input:
-        tsv=table_tsv,
-        scores=run_scores,
-    output:
-        **outputs("claim:sagan_claims"),
-    wildcard_constraints:
-        table=claim_tables("sagan_claims"),
-    log:
-        f"{LOGS}/{{table}}/claim.log",
-    params:
-        runs=RUNS,
-        prefix=lambda w: layout.table_prefix(RESULTS, w.table),
-    conda:
-        ENV
-    shell:
-        "python -m repro claim sagan_claims {input.tsv} --runs {params.runs} --out {params.prefix} 2>&1 | tee {log}"
+    rule:
+        """A paper's claim judged from a table's runs (repro claim; config 'claims' names the tables)."""
+        name:
+            f"claim_{_claim}"
+        input:
+            tsv=table_tsv,
+            scores=run_scores,
+        output:
+            **outputs(f"claim:{_claim}"),
+        wildcard_constraints:
+            table=claim_tables(_claim),
+        log:
+            f"{LOGS}/{{table}}/claim.log",
+        localrule: True
+        params:
+            claim=_claim,
+            runs=RUNS,
+            prefix=lambda w: layout.table_prefix(RESULTS, w.table),
+        conda:
+            ENV
+        shell:
+            "python -m repro claim {params.claim} {input.tsv} --runs {params.runs} --out {params.prefix} 2>&1 | tee {log}"

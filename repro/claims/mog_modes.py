@@ -1,48 +1,33 @@
-"""Claim verdicts: what one experiment table's runs say about a paper's *claim*.
+"""LSGAN (Mao et al. 2017), Gaussian-mixture experiment (``mog_modes``): "with the regular GAN the
+generator collapses to a single mode early in training, while LSGAN keeps learning the whole
+distribution". Rows with ``loss = standard`` are the regular GAN, ``least_squares`` rows LSGAN
+(:data:`LOSSES`). Writes the verdict and the numbers behind it (``<prefix>.claim.md``), the
+per-run CSV, the learning curves and the sample densities.
 
-A paper table holds numbers; a claim holds a direction. Each analysis here reads the runs of one
-table (:func:`repro.report.collect.collect`, :func:`repro.report.curves.collect_curves`) and
-writes, beside the table's report, ``<prefix>.claim.md`` (the verdict and the numbers behind it,
-with the runs' machine, library versions and training time) plus the figures the claim is shown
-with. ``config/config.yaml`` (``claims``) says which table is judged by which analysis:
-
-* ``mog_modes`` -- LSGAN (Mao et al. 2017), Gaussian-mixture experiment: "with the regular GAN
-  the generator collapses to a single mode early in training, while LSGAN keeps learning the whole
-  distribution". Rows with ``loss = standard`` are the regular GAN, ``least_squares`` rows LSGAN.
-* ``settings_robustness`` -- SNGAN (Miyato et al. 2018), Sec. 4.1, Figures 1-2 and Table 2:
-  spectral normalization stays good across the optimizer settings A-F, including the aggressive
-  D-F, where other normalizations fail. Rows are methods, columns settings.
-* ``sagan_claims`` -- SAGAN (Zhang et al. 2019): the attention gate opens from 0 (Sec. 3), SN on
-  G/D with TTUR trains stably and faster at 1:1 (Sec. 5.1, Fig. 3), attention vs none (Table 1);
-  in :mod:`repro.report.sagan_claims`. Rows are the SN/TTUR ablation, columns attention sizes.
+Importing this module imports no torch; the analysis does, where it reads the ring
+(:func:`repro.data.ring_mixture`: its modes and weights, the density figure's target samples).
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .. import io, layout, rundir
-from ..data import ring_mixture
+from .. import io, rundir
 from ..metrics import registry
 from ..metrics.mog import STRICT_SHARE, perfect_hq, populated_modes
 from ..metrics.protocol import get_protocol
-from ..settings import SNGAN_AGGRESSIVE as AGGRESSIVE  # D-F: where the SNGAN claim is made
-from ..errors import UserError
-from .collect import collect
-from .curves import collect_curves, no_curves, plot_curves
-from .order_test import HELD, INCONCLUSIVE, REVERSED, OrderResult, holm, order_test, worst_order_test
-from .verdict import DIVERGED, decide, summarize
+from ..report.collect import collect
+from ..report.curves import collect_curves, no_curves, plot_curves
+from ..report.order_test import HELD, INCONCLUSIVE, REVERSED, OrderResult, order_test
+from ..report.verdict import summarize
+from .common import provenance_lines
+from .registry import Claim, ClaimError, register
 
-
-class ClaimError(UserError, ValueError):
-    """A claim analysis cannot judge the table it was given (says what is missing)."""
-
-
+#: The table's ``loss`` values the claim compares, by role: the regular GAN and LSGAN.
+LOSSES = {"base": "standard", "ours": "least_squares"}
 #: A run is collapsed onto one mode at an evaluation when at least this share of all its samples
 #: have the same nearest mode (``top_mode_share``; 1/8 when spread evenly over the ring).
 COLLAPSE_SHARE = 0.9
@@ -54,27 +39,18 @@ COLLAPSE_PERSISTENCE = 0.8
 MOG_METRICS = registry.overview("mog")  # the mog family's overview metrics
 
 
+def _ring():
+    """The ring of the LSGAN experiment (torch: imported here, when the analysis runs)."""
+    from ..data import ring_mixture
+
+    return ring_mixture()
+
+
 def _mean_std(values) -> str:
     n, mean, std = summarize(list(values))  # the verdicts' own mean and std over finite values
     if not n:
         return "-"
     return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
-
-
-def provenance_lines(df: pd.DataFrame) -> list[str]:
-    """Where and with what the table's runs were made: device, library versions, commits, time."""
-    done = df[df["status"].isin(("completed", "diverged"))]
-    versions = sorted(set(done["versions"].dropna()))
-    lines = [f"- runs: {len(done)} of {len(df)} finished ({int((done['status'] == 'diverged').sum())} diverged)",
-             f"- device: {', '.join(sorted(set(done['device'].dropna().astype(str)))) or '-'}",
-             f"- training time, summed over runs: {done['wall_seconds'].sum() / 60:.1f} min "
-             "(the wall time of the whole workflow is in this folder's README)",
-             f"- code: {', '.join(sorted(set(done['git_commit'].dropna().astype(str)))) or '-'}"]
-    for v in versions:
-        lines.append("- versions: " + ", ".join(f"{k} {x}" for k, x in json.loads(v).items()))
-    return lines
-
-
 # -- LSGAN: mixture of Gaussians ----------------------------------------------------------------
 
 def collapse_step(curve: pd.DataFrame, share: float = COLLAPSE_SHARE,
@@ -116,13 +92,13 @@ def mog_summary(df: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
 def mog_verdict(summary: pd.DataFrame, g_updates: int, margin: float = 0.0) -> list[str]:
     """The claim's verdict after `g_updates` iterations, as Markdown lines (module docstring):
     each least-squares row against the regular GAN by :func:`_more_modes` at `margin`."""
-    if not (summary["loss"] == "standard").any():
-        raise ClaimError("the mog_modes claim needs a row with loss 'standard' (the regular GAN)")
-    base_label = summary.loc[summary["loss"] == "standard", "row"].iloc[0]
+    if not (summary["loss"] == LOSSES["base"]).any():
+        raise ClaimError(f"the mog_modes claim needs a row with loss {LOSSES['base']!r} (the regular GAN)")
+    base_label = summary.loc[summary["loss"] == LOSSES["base"], "row"].iloc[0]
     summary = summary[summary["status"] == "completed"]
-    base = summary[summary["loss"] == "standard"]
+    base = summary[summary["loss"] == LOSSES["base"]]
     lines = []
-    for row in summary.loc[summary["loss"] == "least_squares", "row"].unique():
+    for row in summary.loc[summary["loss"] == LOSSES["ours"], "row"].unique():
         pair = summary[summary["row"] == row].merge(base, on="seed", suffixes=("", "_base"))
         if pair.empty:
             lines.append(f"- **inconclusive** for {row}: no seed has completed runs of it and of the {base_label}.")
@@ -152,8 +128,8 @@ def claim_margin(paper_table: str, metric: str = "modes_covered") -> float:
     """The margin of the pre-registered order rule of `paper_table` and `metric`
     (config/references/order_rules.yaml: one source of truth for the claim and ``repro check``);
     0 where the table has none."""
-    from .check import load_order_rules
-    from .references import norm_label
+    from ..report.check import load_order_rules
+    from ..report.references import norm_label
 
     for r in load_order_rules():
         if norm_label(r["paper_table"]) == norm_label(paper_table) and r["metric"] == metric:
@@ -206,7 +182,7 @@ def final_mode_counts(df: pd.DataFrame) -> pd.Series:
 
 def _lightest_mode_hq(protocol) -> float:
     """HQ samples a perfect generator puts at the ring's lightest mode under `protocol`."""
-    w = ring_mixture().weights.numpy()
+    w = _ring().weights.numpy()
     return float(perfect_hq(protocol.n_fake, len(w), weights=w, hq_sigmas=protocol.mog_hq_sigmas).min())
 
 
@@ -217,7 +193,7 @@ def strict_sensitivity(df: pd.DataFrame, hq_sigmas: float, margin: float = 0.0) 
     runs = df[df["run_id"].isin(counts.index)]
     if runs.empty:
         return ["Not in these runs' scores (they predate the per-mode counts); rerun the table to get it."]
-    weights = ring_mixture().weights.numpy()
+    weights = _ring().weights.numpy()
     cols = {f">= {s:g}" + (" (strict)" if s == STRICT_SHARE else ""): s for s in RECOUNT_SHARES}
     per_run = runs[["row", "seed", "loss"]].assign(**{"1 sample (VEEGAN)": runs["final_modes_covered"]})
     for col, share in cols.items():
@@ -225,8 +201,8 @@ def strict_sensitivity(df: pd.DataFrame, hq_sigmas: float, margin: float = 0.0) 
                         for r in runs["run_id"]]
     shown = ["1 sample (VEEGAN)", *cols]
     lines = [per_run.groupby("row", sort=False)[shown].agg(_mean_std).to_markdown(), ""]
-    base = per_run[per_run["loss"] == "standard"]
-    for row in per_run.loc[per_run["loss"] == "least_squares", "row"].unique():
+    base = per_run[per_run["loss"] == LOSSES["base"]]
+    for row in per_run.loc[per_run["loss"] == LOSSES["ours"], "row"].unique():
         pair = per_run[per_run["row"] == row].merge(base, on="seed", suffixes=("", "_base"))
         if pair.empty:
             continue
@@ -253,7 +229,7 @@ def spread_baseline(n_samples: int, hq_sigmas: float, min_count: int = 1, seed: 
     modes "covered" by VEEGAN's one-sample count with no mode learned."""
     from ..metrics.mog import mog_metrics
 
-    mix = ring_mixture()
+    mix = _ring()
     theta = np.random.default_rng(seed).uniform(0.0, 2 * np.pi, n_samples)
     x = np.stack([np.cos(theta), np.sin(theta)], axis=1)
     return mog_metrics(x, mix.modes.numpy(), mix.sigma, weights=mix.weights.numpy(), hq_sigmas=hq_sigmas,
@@ -303,7 +279,7 @@ def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path) -
     xx, yy = np.meshgrid(grid, grid)
     fig = Figure(figsize=(1.7 * n_cols, 1.8 * len(picks) + 0.4), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(picks), n_cols, squeeze=False))
-    target = ring_mixture().sample(2500, generator=torch.Generator().manual_seed(0)).numpy()
+    target = _ring().sample(2500, generator=torch.Generator().manual_seed(0)).numpy()
     for i, (row, seed, snaps) in enumerate(picks):
         for j, (step, x) in enumerate([*snaps, ("target", target)]):
             ax = axes[i, j]
@@ -323,7 +299,7 @@ def plot_mog_samples(df: pd.DataFrame, runs_root: Path, table: str, out: Path) -
     return io.save_figure(out, fig, dpi=110)
 
 
-def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, Path]:
+def mog_modes(table_tsv: Path, runs_root: Path, out: dict[str, Path]) -> dict[str, Path]:
     """The LSGAN mixture-of-Gaussians claim: verdict, per-run CSV, curves and density figure."""
     table = table_tsv.stem
     df = collect(table_tsv, runs_root)
@@ -334,7 +310,6 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
     curves = curves[curves["run_id"].isin(df.loc[df["status"] == "completed", "run_id"])]  # not half-run ones
     summary = mog_summary(df, curves)
     protocol = get_protocol(df["protocol_name"].dropna().iloc[0])  # the runs' final protocol
-    out = layout.files("claim:mog_modes", out_prefix)
     paths = {"runs_csv": io.write_text(out["runs_csv"], summary.to_csv(index=False))}
     stem = out["curves"].with_suffix("")
     if len(curves):
@@ -368,7 +343,7 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
           f"collapsed at {COLLAPSE_PERSISTENCE:.0%} of the evaluations and at the last one. Modes covered, HQ fraction and "
           "KL follow VEEGAN's definitions (`repro/metrics/mog.py`): a mode counts when one of "
           f"{protocol.n_fake:,} samples lies within {protocol.mog_hq_sigmas:g} sigma "
-          f"({protocol.mog_hq_sigmas * ring_mixture().sigma:g}) of it.", "",
+          f"({protocol.mog_hq_sigmas * _ring().sigma:g}) of it.", "",
           "## Per row (mean ± std over seeds)", "", per_row.to_markdown(), "",
           "## Modes at other thresholds (mean ± std over seeds)", "",
           "A mode is counted when it holds at least the given share of the high-quality samples a "
@@ -383,214 +358,12 @@ def mog_modes(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, P
     return paths
 
 
-# -- SNGAN: robustness across settings A-F --------------------------------------------------------
-
-def setting_cells(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (method, setting): n finished, n diverged, FID and IS mean and std, and whether
-    the cell counts as diverged (verdict rule 2: most of its finished runs diverged)."""
-    out = []
-    for (row, column), g in df.groupby(["row", "column"], sort=False):
-        done = g[g["status"] == "completed"]
-        n_div, n_missing = int((g["status"] == "diverged").sum()), int((g["status"] == "missing").sum())
-        fid, is_ = done["final_fid"].astype(float), done["final_is_mean"].astype(float)
-        state = decide(list(fid), n_diverged=n_div, n_missing=n_missing)[0]
-        out.append({"method": row, "setting": column, "n": len(done), "n_diverged": n_div,
-                    "n_missing": n_missing, "diverged": state == DIVERGED,
-                    "fid_mean": fid.mean(), "fid_std": fid.std(ddof=1), "is_mean": is_.mean(),
-                    "is_std": is_.std(ddof=1), "fid_values": json.dumps([float(x) for x in fid.dropna()])})
-    return pd.DataFrame(out)
-
-
-def best_setting_table(cells: pd.DataFrame) -> pd.DataFrame:
-    """Table-2 style: per method its best setting by mean FID, and how it fares elsewhere."""
-    rows = []
-    for method, g in cells.groupby("method", sort=False):
-        fid = g["fid_mean"].where(~g["diverged"], np.inf)  # a diverged cell is the worst possible
-        best, worst = g.loc[fid.idxmin()], g.loc[fid.idxmax()]
-        aggressive = g[g["setting"].isin(AGGRESSIVE)]
-        rows.append({"method": method, "best setting": best["setting"],
-                     "FID (best)": _pm(best["fid_mean"], best["fid_std"]),
-                     "IS (best)": _pm(best["is_mean"], best["is_std"]),
-                     "worst setting": worst["setting"],
-                     "FID (worst)": "diverged" if worst["diverged"] else _pm(worst["fid_mean"], worst["fid_std"]),
-                     "FID A-C": f"{g.loc[~g['setting'].isin(AGGRESSIVE), 'fid_mean'].mean():.1f}",
-                     "FID D-F": f"{aggressive['fid_mean'].mean():.1f}",
-                     "diverged runs": f"{int(g['n_diverged'].sum())}/{int((g['n'] + g['n_diverged'] + g['n_missing']).sum())}"})
-    return pd.DataFrame(rows).set_index("method")
-
-
-def _pm(mean: float, std: float) -> str:
-    if not np.isfinite(mean):
-        return "-"
-    return f"{mean:.1f} ± {std:.1f}" if np.isfinite(std) else f"{mean:.1f}"
-
-
-def _worst_cells(g: pd.DataFrame) -> dict[str, list[float] | None]:
-    """A method's cells by setting: per-seed final FIDs, None for a diverged cell."""
-    return {r["setting"]: None if r["diverged"] else json.loads(r["fid_values"]) for _, r in g.iterrows()}
-
-
-def robustness_verdict(cells: pd.DataFrame, method: str = "SN-GANs") -> list[str]:
-    """Is `method` the most robust over the settings (SNGAN Sec. 4.1, Figs. 1-2)? Its worst
-    setting's FID against each other method's worst (a diverged cell counts as infinitely bad) by
-    :func:`repro.report.order_test.worst_order_test` on the cells' per-seed FIDs (margin 0), the
-    methods corrected together by Holm: "behind" / "ahead" only where shown at alpha 0.05, so an
-    order between two identically distributed methods is claimed at most 5 % of the time. When the
-    aggressive settings D-F are ahead of A-C for most methods, the runs are too short to show the
-    instability the claim is about, and the verdict is inconclusive whatever the tests say."""
-    if method not in set(cells["method"]):
-        raise ValueError(f"no row {method!r} in the table; rows: {sorted(set(cells['method']))}")
-    by = {m: g for m, g in cells.groupby("method", sort=False)}
-    worst = {m: g.loc[g["fid_mean"].where(~g["diverged"], np.inf).idxmax()] for m, g in by.items()}
-    others = [m for m in by if m != method]
-    tests = holm([worst_order_test(_worst_cells(by[method]), _worst_cells(by[m]), 0.0, lower_is_better=True)
-                  for m in others])
-    behind = [m for m, t in zip(others, tests) if t.verdict == HELD]
-    ahead = [m for m, t in zip(others, tests) if t.verdict == REVERSED]
-    undecided = [m for m, t in zip(others, tests) if t.verdict == INCONCLUSIVE]
-    ours = worst[method]
-    agg = cells[cells["setting"].isin(AGGRESSIVE)].groupby("method", sort=False)["fid_mean"].mean()
-    calm = cells[~cells["setting"].isin(AGGRESSIVE)].groupby("method", sort=False)["fid_mean"].mean()
-    too_short = sum(agg[m] < calm[m] for m in agg.index) * 2 > len(agg)  # the aggressive settings are further along
-    if too_short:
-        word = "**inconclusive** (too short to test the claim, see the scale check)"
-    elif ahead:
-        word = "**does not hold**"
-    elif not undecided:
-        word = "**holds**"
-    else:
-        word = "**inconclusive**"
-    fmt = lambda w: "diverged" if w["diverged"] else f"{w['fid_mean']:.1f} ± {w['fid_std']:.1f}"  # noqa: E731
-    n_seeds = int(cells["n"].min()) if len(cells) else 0
-    lines = [f"- {word}: the worst setting of {method} is {ours['setting']} (FID {fmt(ours)}). "
-             f"Methods whose worst setting is shown behind it: {', '.join(behind) or 'none'}; shown "
-             f"ahead: {', '.join(ahead) or 'none'}; not shown either way: {', '.join(undecided) or 'none'}. "
-             f"Test: {tests[0].test if tests else '-'}, alpha 0.05, Holm over the {len(others)} methods "
-             f"(at {n_seeds} seeds a cell the permutation test's smallest p is "
-             f"{1 / math.comb(2 * n_seeds, n_seeds) if n_seeds else math.nan:.3g} per pair).",
-             "- Per method: " + "; ".join(f"{m}: {t.verdict} (p {t.p_value:.3g})" for m, t in zip(others, tests)) + "."]
-    ranking = sorted(worst, key=lambda m: np.inf if worst[m]["diverged"] else worst[m]["fid_mean"])
-    lines.append("- Worst-setting FID, most robust first: " +
-                 "; ".join(f"{m} {fmt(worst[m])} ({worst[m]['setting']})" for m in ranking) + ".")
-    lines.append("- Mean FID on A-C → D-F (the aggressive settings): " +
-                 "; ".join(f"{m} {calm[m]:.1f} → {agg[m]:.1f}" for m in agg.index) + ".")
-    if too_short:
-        ahead_n = sum(agg[m] < calm[m] for m in agg.index)
-        lines.append(f"- Scale check: the aggressive settings are *ahead* for {ahead_n} of {len(agg)} "
-                     "methods -- at this length a larger learning rate (and n_dis = 5) means more "
-                     "progress, not yet the instability the claim is about.")
-    spread = cells["fid_std"].median()
-    between = cells.groupby("setting")["fid_mean"].std().median()
-    lines.append(f"- Scale check: the median seed-to-seed std of a cell's FID is {spread:.1f}; the "
-                 f"median std of the methods' mean FIDs within one setting is {between:.1f}"
-                 + (" -- seed noise is as large as the differences between methods, so at this "
-                    "scale the ranking says little." if spread >= between else "."))
-    return lines
-
-
-def plot_settings_bars(cells: pd.DataFrame, out: Path, title: str) -> Path:
-    """SNGAN Figures 1-2: per method (x) one bar per setting A-F, IS above and FID below, mean
-    with a ± std error bar over seeds (FID on a log axis); a diverged cell is an ``x`` on the
-    axis, not a bar."""
-    from matplotlib.figure import Figure
-
-    methods = list(dict.fromkeys(cells["method"]))
-    settings = list(dict.fromkeys(cells["setting"]))
-    width = 0.8 / len(settings)
-    fig = Figure(figsize=(1.3 * len(methods) + 1.5, 6.2), layout="constrained")
-    axes = fig.subplots(2, 1, sharex=True)
-    for ax, (metric, label) in zip(axes, (("is", "IS (higher is better)"), ("fid", "FID (lower is better)"))):
-        for k, s in enumerate(settings):
-            c = cells[cells["setting"] == s].set_index("method").reindex(methods)
-            x = np.arange(len(methods)) + (k - (len(settings) - 1) / 2) * width
-            ok = ~c["diverged"].astype(bool).to_numpy()
-            ax.bar(x[ok], c[f"{metric}_mean"].to_numpy()[ok], width, yerr=c[f"{metric}_std"].fillna(0).to_numpy()[ok],
-                   color=f"C{k}", label=s, capsize=1.5, error_kw={"linewidth": 0.7})
-            ax.plot(x[~ok], np.full((~ok).sum(), 1.0), "x", color=f"C{k}", markersize=7, mew=2)
-        ax.set_ylabel(label)
-        ax.grid(True, axis="y", alpha=0.3)
-    axes[1].set_yscale("log")  # one failed cell (FID > 1,000) would flatten all the others
-    axes[1].set_xticks(np.arange(len(methods)), methods, rotation=20, ha="right")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, title="setting", ncols=len(settings), loc="outside lower center")
-    fig.suptitle(title + " (x on the axis: diverged)")
-    return io.save_figure(out, fig, dpi=120)
-
-
-def settings_robustness(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, Path]:
-    """The SNGAN robustness claim: verdict, cell CSV, Table-2-style table and bar chart."""
-    table = table_tsv.stem
-    df = collect(table_tsv, runs_root)
-    cells = setting_cells(df)
-    best = best_setting_table(cells)
-    out = layout.files("claim:settings_robustness", out_prefix)
-    paths = {"cells_csv": io.write_text(out["cells_csv"], cells.to_csv(index=False, float_format="%.6g")),
-             "best_md": io.write_text(out["best_md"], best.to_markdown() + "\n"),
-             "best_csv": io.write_text(out["best_csv"], best.to_csv()),
-             "best_tex": io.write_text(out["best_tex"], best.to_latex(escape=True).replace("±", r"$\pm$")),
-             "bars": plot_settings_bars(cells, out["bars"],
-                                        f"{table}: final FID and IS over settings A-F, mean ± std over seeds")}
-    g_updates = ", ".join(f"{int(x):,}" for x in sorted(set(df["g_updates"])))
-    md = [f"# {table}: claim verdict (`settings_robustness`)", "",
-          "> SNGAN (Miyato et al. 2018), Sec. 4.1, Figures 1-2: spectral normalization stays good "
-          "across the settings A-F, including the aggressive D-F (lr 1e-3), where the other "
-          "normalizations (notably WGAN-GP) fail.", "",
-          f"## Verdict (final checkpoint, {g_updates} generator updates)", "", *robustness_verdict(cells), "",
-          "## Best setting per method (Table 2 style)", "", best.to_markdown(), "",
-          f"Every cell: `{Path(paths['cells_csv']).name}`; figure: `{Path(paths['bars']).name}`.", "",
-          "## Provenance", "", *provenance_lines(df), ""]
-    paths["md"] = io.write_text(out["md"], "\n".join(md))
-    return paths
-
-
-def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, Path]:
-    """SAGAN's three claims at small scale (:func:`repro.report.sagan_claims.sagan_claims`)."""
-    from .sagan_claims import sagan_claims as analyse  # that module imports provenance_lines from here
-
-    return analyse(table_tsv, runs_root, out_prefix)
-
-
-#: Claim analyses by the name used in config/config.yaml's ``claims``.
-CLAIMS: dict[str, Callable[[Path, Path, Path], dict[str, Path]]] = {
-    "mog_modes": mog_modes,
-    "settings_robustness": settings_robustness,
-    "sagan_claims": sagan_claims,
-}
-
-
-#: Table columns and final metrics each analysis reads (checked before it runs).
-CLAIM_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "mog_modes": (("row", "column", "seed", "loss", "dataset"), MOG_METRICS),
-    "settings_robustness": (("row", "column", "seed", "g_updates"), ("fid", "is_mean")),
-    "sagan_claims": (("row", "column", "seed"), ("fid", "is_mean")),
-}
-
-
-def check_claim_inputs(kind: str, table_tsv: Path, runs_root: Path) -> None:
-    """Refuse, saying what is missing, a table the analysis cannot judge: columns it reads, at
-    least one finished run, and the final metrics it reads in every completed run."""
-    columns, metrics = CLAIM_NEEDS[kind]
-    df = collect(table_tsv, runs_root)
-    lacking = [c for c in columns if c not in df.columns or df[c].isna().all()]
-    if lacking:
-        raise ClaimError(f"{table_tsv}: claim {kind!r} reads the table columns {list(columns)}; "
-                        f"missing or empty: {lacking}")
-    done = df[df["status"] == "completed"]
-    if done.empty:
-        raise ClaimError(f"claim {kind!r}: no completed run of {table_tsv} under "
-                        f"{Path(runs_root) / table_tsv.stem} ({len(df)} runs: "
-                        f"{df['status'].value_counts().to_dict()}); train them first")
-    # NaN in some runs is a result (no mode covered: no KL); in none of them, a missing metric
-    absent = [m for m in metrics if f"final_{m}" not in done.columns or done[f"final_{m}"].isna().all()]
-    if absent:
-        raise ClaimError(f"claim {kind!r} needs the final metrics {list(metrics)} of the completed runs; "
-                        f"the runs of {table_tsv} lack {absent} (scored under protocol(s) "
-                        f"{sorted(set(done['protocol_name'].dropna()))})")
-
-
-def write_claim(kind: str, table_tsv: str | Path, runs_root: str | Path, out_prefix: str | Path) -> dict[str, Path]:
-    """Run the claim analysis `kind` on a table's runs; files go to ``<out_prefix>.*``."""
-    if kind not in CLAIMS:
-        raise ClaimError(f"unknown claim {kind!r}; known: {', '.join(CLAIMS)}")
-    check_claim_inputs(kind, Path(table_tsv), Path(runs_root))
-    return CLAIMS[kind](Path(table_tsv), Path(runs_root), Path(out_prefix))
+CLAIM = register(Claim(
+    name="mog_modes",
+    analyse=mog_modes,
+    files={"md": (".claim.md", "claims"), "runs_csv": (".claim.csv", None),
+           "curves": (".claim_curves.png", "claims"), "samples": (".samples.png", "claims")},
+    columns=("row", "column", "seed", "loss", "dataset"),
+    metrics=MOG_METRICS,
+    labels=LOSSES,
+))

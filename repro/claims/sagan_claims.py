@@ -28,15 +28,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import io, layout, rundir
+from .. import io, rundir
 from ..experiments import run_config, runs
-from .collect import collect
-from .curves import collect_curves
-from .order_test import HELD, REVERSED, order_test
-from .verdict import is_degraded, our_interval, summarize
+from ..report.collect import collect
+from ..report.curves import collect_curves
+from ..report.order_test import HELD, REVERSED, order_test
+from ..report.verdict import is_degraded, our_interval, summarize
+from .common import provenance_lines
+from .registry import Claim, ClaimError, register
 
-#: Row labels of the stabilisation ablation (config/tables/sagan_digits.tsv, sagan_sn_ttur.tsv).
-BASELINE, SN_GD, TTUR = "SN on D only, 1:1", "SN on G and D, 1:1", "SN on G and D + TTUR"
+#: Row labels of the stabilisation ablation by role (config/tables/sagan_digits.tsv, sagan_sn_ttur.tsv).
+ROWS = {"baseline": "SN on D only, 1:1", "sn_gd": "SN on G and D, 1:1", "ttur": "SN on G and D + TTUR"}
+BASELINE, SN_GD, TTUR = ROWS["baseline"], ROWS["sn_gd"], ROWS["ttur"]
 #: A gate is *rising* in a run when its |gamma| at the last evaluation is above the first one and
 #: its rank correlation with the step (Spearman) is at least this: grows over training as a
 #: whole, not only between two points.
@@ -349,17 +352,15 @@ def attention_verdict(df: pd.DataFrame, fc: pd.DataFrame, row: str = TTUR) -> tu
 
 # -- the analysis -----------------------------------------------------------------------------------
 
-def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str, Path]:
+def sagan_claims(table_tsv: Path, runs_root: Path, out: dict[str, Path]) -> dict[str, Path]:
     """SAGAN's three claims on one table: verdicts (``.claim.md``), per-run CSVs (``.gamma.csv``,
     ``.sn_ttur.csv``), the gamma curves (``.gamma.png``) and claim 2's comparison figure by updates
     and by time (``.sn_ttur.png``)."""
-    from .claims import provenance_lines
-
     table_tsv, runs_root = Path(table_tsv), Path(runs_root)
     table = table_tsv.stem
     df = collect(table_tsv, runs_root)
     if set(df["arch"]) != {"sagan"}:
-        raise ValueError(f"{table}: the sagan_claims analysis needs arch 'sagan' runs, got {sorted(set(df['arch']))}")
+        raise ClaimError(f"{table}: the sagan_claims analysis needs arch 'sagan' runs, got {sorted(set(df['arch']))}")
     done = df[df["status"] == "completed"]
     curves = collect_curves(table_tsv, runs_root)
     curves = curves[curves["run_id"].isin(done["run_id"])]
@@ -375,7 +376,6 @@ def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str
     per = stability_rows(df, fc, rows, column)
     att_lines, _ = attention_verdict(df, fc)
     g_updates = ", ".join(f"{int(x):,}" for x in sorted(set(df["g_updates"])))
-    out = layout.files("claim:sagan_claims", out_prefix)
     paths = {"gamma_csv": io.write_text(out["gamma_csv"], gsum.to_csv(index=False, float_format="%.6g")),
              "sn_ttur_csv": io.write_text(out["sn_ttur_csv"], per.to_csv(index=False, float_format="%.6g")),
              "gamma_png": plot_gammas(gammas, out["gamma_png"],
@@ -407,3 +407,14 @@ def sagan_claims(table_tsv: Path, runs_root: Path, out_prefix: Path) -> dict[str
     paths["md"] = io.write_text(out["md"], "\n".join(md))
     return paths
 
+
+CLAIM = register(Claim(
+    name="sagan_claims",
+    analyse=sagan_claims,
+    files={"md": (".claim.md", "claims"), "gamma_csv": (".gamma.csv", None),
+           "gamma_png": (".gamma.png", "claims"), "sn_ttur_csv": (".sn_ttur.csv", None),
+           "sn_ttur_png": (".sn_ttur.png", "claims")},
+    columns=("row", "column", "seed"),
+    metrics=("fid", "is_mean"),
+    labels=ROWS,
+))

@@ -1,4 +1,5 @@
-"""repro.report.claims on fake run directories whose numbers the tests choose."""
+"""repro.claims.mog_modes (LSGAN's mixture-of-Gaussians claim) on fake run directories whose
+numbers the tests choose."""
 from __future__ import annotations
 
 import json
@@ -9,11 +10,10 @@ import pandas as pd
 import pytest
 from fake_runs import MOG, reseal, score, write_run, write_tsv
 
+from repro.claims.common import write_claim
+from repro.claims.mog_modes import collapse_step, representative_seed
 from repro.data import ring_mixture
-from repro.metrics.protocol import get_protocol
-from repro.report.claims import collapse_step, representative_seed, write_claim
 
-DIGITS = get_protocol("digits")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -92,7 +92,7 @@ def test_mog_claim_of_one_distribution_is_not_held_more_than_five_percent():
     "holds" for 15-33 % of such pairs)."""
     from scipy import stats
 
-    from repro.report.claims import _more_modes
+    from repro.claims.mog_modes import _more_modes
 
     rng = np.random.default_rng(5)
     trials = 300
@@ -106,7 +106,7 @@ def test_spread_baseline_matches_the_arc_length_by_hand():
     an arc of 4 arcsin(0.015) rad around each of 8 modes: 8 * 4 arcsin(0.015) / (2 pi) = 7.64 %,
     ~24 of 2,500 samples a mode, so all 8 modes covered by one sample each; none by the strict
     count (a 1/9 mode needs 0.2 * 2500/9 * (1 - e^-4.5) = 54.9)."""
-    from repro.report.claims import spread_baseline
+    from repro.claims.mog_modes import spread_baseline
 
     b = spread_baseline(2500, 3.0)
     share = 8 * 4 * math.asin(0.015) / (2 * math.pi)
@@ -152,111 +152,3 @@ def test_mog_claim_says_when_scores_predate_the_mode_counts(tmp_path):
     tsv = mog_table(tmp_path, ls_modes=[6, 5, 7], std_modes=[1, 2, 5], std_share=[0.95, 0.99, 0.4])
     md = write_claim("mog_modes", tsv, tmp_path / "runs", tmp_path / "out" / "mog")["md"].read_text()
     assert "Not in these runs' scores (they predate the per-mode counts)" in md
-
-
-def sweep_table(tmp_path, fids):
-    """methods x settings A, D x 2 seeds; `fids[method][setting]` is a list of 2 FIDs (None: diverged)."""
-    rows = []
-    for method, by_setting in fids.items():
-        for setting, values in by_setting.items():
-            for seed, fid in enumerate(values):
-                run_id = f"{method[:3]}-{setting}-s{seed}".replace(" ", "").replace(".", "")
-                rows.append({"run_id": run_id, "paper": "SNGAN", "paper_table": "fig1-digits", "row": method,
-                             "column": setting, "dataset": "digits", "resolution": 16, "arch": "sngan_cnn",
-                             "norm_d": "spectralnorm", "loss": "standard", "setting": setting,
-                             "g_updates": 300, "seed": seed, "protocol": "digits"})
-                if fid is None:
-                    write_run(tmp_path / "runs", "sweep", run_id, status="diverged", seed=seed, diverged_at=7)
-                else:
-                    write_run(tmp_path / "runs", "sweep", run_id, seed=seed,
-                              final=score(DIGITS, step=300, fid=fid, is_mean=10 - fid / 50, is_std=0.1))
-    return write_tsv(tmp_path / "sweep.tsv", rows)
-
-
-def test_robustness_holds_when_sn_has_the_best_worst_setting(tmp_path):
-    # 5 seeds a cell: BN's D completely above SN's every setting, exact permutation p 1/252 per
-    # pair, x 2 (Bonferroni over BN's settings), x 2 (Holm over 2 methods) = 0.016; WGAN-GP's D
-    # diverged: behind any finite cell
-    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 51, 52, 53, 52], "D": [54, 56, 55, 54, 56]},
-                                 "WGAN-GP": {"A": [40, 42, 41, 40, 42], "D": [None] * 5},
-                                 "Batch Norm.": {"A": [45, 47, 46, 45, 47], "D": [200, 220, 210, 205, 215]}})
-    paths = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")
-    md = paths["md"].read_text()
-    assert "**holds**: the worst setting of SN-GANs is D (FID 55.0 ± 1.0)" in md
-    assert "Methods whose worst setting is shown behind it: WGAN-GP, Batch Norm." in md
-    best = pd.read_csv(paths["best_csv"]).set_index("method")
-    assert best.loc["WGAN-GP", "best setting"] == "A" and best.loc["WGAN-GP", "FID (worst)"] == "diverged"
-    assert best.loc["WGAN-GP", "diverged runs"] == "5/10"
-    assert best.loc["Batch Norm.", "FID (best)"] == "46.0 ± 1.0"  # mean and std of 45, 47, 46, 45, 47
-    cells = pd.read_csv(paths["cells_csv"])
-    assert cells.loc[(cells["method"] == "WGAN-GP") & (cells["setting"] == "D"), "diverged"].item()
-    assert paths["bars"].read_bytes()[:8] == PNG
-    assert "\\begin{tabular}" in paths["best_tex"].read_text()
-
-
-def test_robustness_does_not_hold_when_another_method_is_clearly_more_robust(tmp_path):
-    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52, 51, 53, 50], "D": [90, 92, 94, 91, 93]},
-                                 "Batch Norm.": {"A": [35, 36, 35, 36, 35.5], "D": [30, 31, 30.5, 30, 31]}})
-    md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
-    assert "**does not hold**" in md and "shown ahead: Batch Norm." in md
-
-
-def test_robustness_at_two_seeds_cannot_be_shown(tmp_path):
-    """2 seeds a cell: the permutation test's smallest p is 1/C(4, 2) = 1/6, so however far apart
-    the cells, no order is shown and the claim is inconclusive (the old interval rule said holds)."""
-    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [50, 52], "D": [54, 56]},
-                                 "Batch Norm.": {"A": [45, 47], "D": [200, 220]}})
-    md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
-    assert "- **inconclusive**: the worst setting of SN-GANs" in md and "not shown either way: Batch Norm." in md
-    # Batch Norm. is ahead on D, SN-GANs behind: one of two methods is not a majority
-    assert "aggressive settings are *ahead*" not in md
-
-
-def test_robustness_says_when_the_aggressive_settings_are_simply_ahead(tmp_path):
-    tsv = sweep_table(tmp_path, {"SN-GANs": {"A": [300, 320], "D": [40, 44]},
-                                 "Batch Norm.": {"A": [350, 330], "D": [60, 62]}})
-    md = write_claim("settings_robustness", tsv, tmp_path / "runs", tmp_path / "out" / "sweep")["md"].read_text()
-    assert "the aggressive settings are *ahead* for 2 of 2 methods" in md
-    assert "**inconclusive** (too short to test the claim" in md
-    assert "SN-GANs 310.0 → 42.0; Batch Norm. 340.0 → 61.0" in md
-
-
-def test_unknown_claim_is_named(tmp_path):
-    with pytest.raises(ValueError, match="unknown claim 'nope'; known: mog_modes, settings_robustness, sagan_claims"):
-        write_claim("nope", tmp_path / "t.tsv", tmp_path, tmp_path / "x")
-
-
-def test_prefix_ranges_equal_the_short_runs_own_scores(tmp_path):
-    """Ranges for a short table from a longer table's curves: the short runs, trained for real,
-    score exactly what the long runs' curves say at that update; other configs are refused."""
-    import json
-
-    from repro.experiments import row_config
-    from repro.report.references import prefix_ranges
-    from repro.train import train
-
-    base = {"paper": "smoke", "row": "LSGAN", "column": "ring", "dataset": "mog_ring", "resolution": 0,
-            "arch": "mlp", "norm_d": "none", "loss": "least_squares", "ls_coding": "iccv", "setting": "lsgan_mog",
-            "update": "simultaneous", "batch_size": 64, "protocol": "mog"}
-    short = write_tsv(tmp_path / "short.tsv", [{**base, "run_id": f"s{i}", "paper_table": "short", "seed": i,
-                                                "g_updates": 20} for i in range(3)])
-    long_rows = [{**base, "run_id": f"l{i}", "paper_table": "long", "seed": i, "g_updates": 40, "eval_every": 10,
-                  "eval_protocol": "mog"} for i in range(3)]
-    long = write_tsv(tmp_path / "long.tsv", long_rows)
-    runs = tmp_path / "runs"
-    for tsv, name in ((short, "short"), (long, "long")):
-        for i in range(3):
-            run_id = f"{name[0]}{i}"
-            train(row_config(tsv, run_id), runs / name / run_id, progress=False)
-    ranges = prefix_ranges(short, long, runs, ["modes_covered", "top_mode_share"]).set_index("metric")
-    for metric in ("modes_covered", "top_mode_share"):
-        own = [json.loads((runs / "short" / f"s{i}" / "scores.json").read_text())["final"][metric] for i in range(3)]
-        assert ranges.loc[metric, "value"] == pytest.approx(np.mean(own), abs=1e-6)
-        assert ranges.loc[metric, "std"] == pytest.approx(np.std(own, ddof=1), abs=1e-6)
-    assert set(ranges["g_updates"]) == {20} and set(ranges["kind"]) == {"regression"}
-    write_tsv(tmp_path / "other.tsv", [{**r, "lr_d": 0.001} for r in long_rows])
-    with pytest.raises(ValueError, match="run l0 of .*other.tsv trains another config"):
-        prefix_ranges(short, tmp_path / "other.tsv", runs, ["modes_covered"])
-    write_tsv(tmp_path / "other.tsv", [{**r, "eval_every": 15} for r in long_rows])
-    with pytest.raises(ValueError, match="is not evaluated at update 20"):
-        prefix_ranges(short, tmp_path / "other.tsv", runs, ["modes_covered"])

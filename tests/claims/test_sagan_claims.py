@@ -5,13 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import torch
-from test_claims import DIGITS, PNG
 from fake_runs import score, write_run, write_tsv
 
 from repro import models
-from repro.report.claims import write_claim
-from repro.report.sagan_claims import BASELINE, SN_GD, TTUR, fid_at, order, sn_ttur_verdict, spearman, training_seconds
+from repro.claims.common import write_claim
+from repro.claims.sagan_claims import BASELINE, SN_GD, TTUR, fid_at, order, sn_ttur_verdict, spearman, training_seconds
+from repro.metrics.protocol import get_protocol
 
+DIGITS = get_protocol("digits")
+PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_attention_gates_reads_every_gate_of_g_and_d():
     G, D = models.build("sagan", resolution=16, channels=1, ch=8, attention=8)
@@ -140,7 +142,7 @@ def test_no_instability_to_cure_is_inconclusive():
 
 
 def test_attention_verdict_compares_every_size_with_none_and_the_larger_with_the_smaller():
-    from repro.report.sagan_claims import attention_verdict
+    from repro.claims.sagan_claims import attention_verdict
 
     fids = {8: [120, 121, 122], 4: [80, 81, 82], None: [60, 61, 62]}  # larger map worse, none best
     df = pd.DataFrame([{"run_id": f"{a}-{s}", "row": TTUR, "column": f"feat{a}" if a else "none",
