@@ -40,6 +40,7 @@ def installed(tmp_path_factory):
     return target
 
 
+@pytest.mark.slow  # pip builds and installs a wheel: DURATION on the 2-core machine
 def test_a_non_editable_install_runs_from_another_directory(installed, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -20,7 +20,7 @@ import yaml
 
 from repro import layout, rundir, workflow_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("toy_t", "toy_a")
 #: published files compared with the undamaged suite's (provenance.csv holds wall times and paths)
 COMPARED = ("verdicts", "md", "csv", "best_md")

@@ -12,7 +12,7 @@ from repro.report import cell_verdicts, collect, load_references
 from repro.report.check import check
 from repro.scoring import score_real_row
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dry_run(suite: str) -> dict[str, list[dict]]:
