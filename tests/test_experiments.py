@@ -9,6 +9,8 @@ import pytest
 from repro import experiments
 from repro.experiments import TableError
 
+from toy_workflow import copy_workflow, snakemake
+
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "config" / "tables" / "smoke_digits.tsv"
 
@@ -114,18 +116,10 @@ def test_plan_counts_runs_and_gpu_hours():
 @pytest.mark.slow
 def test_snakemake_stops_on_a_bad_row_before_any_job(tmp_path):
     """The workflow's own validation reports the user's file line, and nothing runs."""
-    import subprocess
-    import sys
-
-    work = tmp_path / "wf"
-    shutil.copytree(ROOT / "workflow", work / "workflow")
-    shutil.copy(ROOT / "Snakefile", work / "Snakefile")
-    shutil.copytree(ROOT / "config" / "tables", work / "config" / "tables")  # every table the config names
-    shutil.copy(ROOT / "config" / "config.yaml", work / "config" / "config.yaml")
+    work = copy_workflow(tmp_path / "wf")
     bad = _doctored(tmp_path, 3, "arch", "biggan")
     shutil.copy(bad, work / "config" / "tables" / "smoke_digits.tsv")
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-n"], cwd=work,
-                         capture_output=True, text=True, timeout=300)
+    out = snakemake(work, "--cores", "1", "-n", timeout=300)
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert "smoke_digits.tsv, line 3, column 'arch'" in text and "biggan" in text

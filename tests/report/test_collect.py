@@ -62,7 +62,6 @@ def test_collect_mixed_protocols_in_one_cell_raise(table):
 def test_collect_refuses_another_runs_seed(table):
     tsv, runs = table
     p = runs / "sngan_t2" / "sn-c10-s1" / "scores.json"
-    s = json.loads(p.read_text())
     reseal(p.parent, seed=7)
     with pytest.raises(ValueError, match="sn-c10-s1"):
         collect(tsv, runs)
