@@ -13,6 +13,7 @@ import yaml
 from repro.report.check import check_order_rules, load_order_rules, main as check_main, order_tests
 from repro.report.order_test import HELD, INCONCLUSIVE, REVERSED, worst_order_test
 
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 SETTINGS = list("ABCDEF")
 
 
@@ -192,14 +193,14 @@ def test_order_rules_of_one_claim_are_holm_corrected():
 def test_shipped_order_rules_are_valid_and_name_real_cells():
     from repro.experiments import read_table
 
-    tables = [read_table(p) for p in sorted((Path(__file__).resolve().parents[2] / "config" / "tables").glob("*.tsv"))]
+    tables = [read_table(p) for p in sorted((CONFIG / "tables").glob("*.tsv"))]
     by_label = {str(t["paper_table"].iloc[0]): t for t in tables}
     # SNGAN Table 2's standard-CNN cells come from the sweeps (config/config.yaml, selections)
-    selections = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "config.yaml").read_text())["selections"]
+    selections = yaml.safe_load((CONFIG / "config.yaml").read_text())["selections"]
     for target, sel in selections.items():
-        label = str(read_table(Path(__file__).resolve().parents[2] / "config" / "tables" / f"{target}.tsv")["paper_table"].iloc[0])
+        label = str(read_table(CONFIG / "tables" / f"{target}.tsv")["paper_table"].iloc[0])
         for source, column in sel["from"].items():
-            src = read_table(Path(__file__).resolve().parents[2] / "config" / "tables" / f"{source}.tsv")
+            src = read_table(CONFIG / "tables" / f"{source}.tsv")
             by_label[label] = pd.concat([by_label[label], src.assign(column=column)])
     for r in load_order_rules():
         # the rule's paper_table is the paper-table label (the TSVs' `paper_table` column)
@@ -216,7 +217,7 @@ def test_old_paper_table_key_table_is_read_from_order_rules(tmp_path, monkeypatc
     from repro import deprecation
 
     monkeypatch.setattr(deprecation, "_told", set())
-    rules = Path(__file__).resolve().parents[2] / "config" / "references" / "order_rules.yaml"
+    rules = CONFIG / "references" / "order_rules.yaml"
     old = tmp_path / rules.name
     old.write_text(rules.read_text().replace("- paper_table: ", "- table: "))
     assert load_order_rules(old) == load_order_rules(rules)

@@ -7,22 +7,26 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from repro.report import cell_verdicts, collect, load_references
 from repro.report.check import check
 from repro.scoring import score_real_row
 
 ROOT = Path(__file__).resolve().parents[2]
+#: where the workflow writes tables and verdicts (the config's results_dir)
+RESULTS = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["results_dir"]
 
 
 def _dry_run(suite: str) -> dict[str, list[dict]]:
-    """The jobs of `snakemake -n` for a suite, by rule: each a dict of its printed fields."""
+    """The jobs of `snakemake -n` for a suite, by rule (checkpoints included): each a dict of its
+    printed fields."""
     out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--config", f"suite={suite}"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     jobs: dict[str, list[dict]] = {}
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out.stdout):
-        m = re.match(r"(?:local)?rule (\w+):", block)
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) \w+:)", out.stdout):
+        m = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", block)
         if m:
             fields = dict(re.findall(r"^\s+(\w+): (.*)$", block, re.M))
             jobs.setdefault(m.group(1), []).append(fields)
@@ -34,9 +38,9 @@ def test_training_waits_for_the_real_data_gate(suite, gate_table, real_runs):
     """Every training job needs the gate file; the gate needs the real table's verdicts, which the
     report makes from the real_data jobs' scores: so the real images are scored and checked first."""
     jobs = _dry_run(suite)
-    gate = f"results/{gate_table}/{gate_table}.gate.txt"
+    gate = f"{RESULTS}/{gate_table}/{gate_table}.gate.txt"
     assert [j["output"] for j in jobs["gate"]] == [gate]
-    assert jobs["gate"][0]["input"].startswith(f"results/{gate_table}/{gate_table}.verdicts.csv")
+    assert jobs["gate"][0]["input"].startswith(f"{RESULTS}/{gate_table}/{gate_table}.verdicts.csv")
     assert len(jobs["train"]) > 0 and all(gate in j["input"].split(", ") for j in jobs["train"])
     report = next(j for j in jobs["report"] if j["wildcards"] == f"table={gate_table}")
     real = [j["output"] for j in jobs["real_data"]]
