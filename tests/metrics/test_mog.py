@@ -11,7 +11,6 @@ import torch
 from repro.data import Mixture, grid_mixture, ring_mixture
 from repro.metrics import evaluate_mog, get_protocol, mog_metrics
 
-
 RING = ring_mixture()  # the LSGAN official code's ring: 9 components, 8 distinct modes
 
 
