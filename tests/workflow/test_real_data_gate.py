@@ -14,8 +14,6 @@ from repro.scoring import score_real_row
 from toy_workflow import snakemake
 
 ROOT = Path(__file__).resolve().parents[2]
-#: where the workflow writes tables and verdicts (the config's results_dir)
-RESULTS = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["results_dir"]
 
 
 def _dry_run(suite: str) -> dict[str, list[dict]]:
@@ -37,9 +35,10 @@ def test_training_waits_for_the_real_data_gate(suite, gate_table, real_runs):
     """Every training job needs the gate file; the gate needs the real table's verdicts, which the
     report makes from the real_data jobs' scores: so the real images are scored and checked first."""
     jobs = _dry_run(suite)
-    gate = f"{RESULTS}/{gate_table}/{gate_table}.gate.txt"
+    results = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["results_dir"]
+    gate = f"{results}/{gate_table}/{gate_table}.gate.txt"
     assert [j["output"] for j in jobs["gate"]] == [gate]
-    assert jobs["gate"][0]["input"].startswith(f"{RESULTS}/{gate_table}/{gate_table}.verdicts.csv")
+    assert jobs["gate"][0]["input"].startswith(f"{results}/{gate_table}/{gate_table}.verdicts.csv")
     assert len(jobs["train"]) > 0 and all(gate in j["input"].split(", ") for j in jobs["train"])
     report = next(j for j in jobs["report"] if j["wildcards"] == f"table={gate_table}")
     real = [j["output"] for j in jobs["real_data"]]
