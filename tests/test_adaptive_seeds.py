@@ -7,10 +7,6 @@ judged by nothing, stays at 2; the check then fails, naming the order rule at it
 rerun schedules nothing.
 """
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +15,8 @@ import yaml
 
 from repro import seeds
 from repro.errors import UserError
+
+from toy_workflow import copy_workflow, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = {"start": 2, "step": 1, "cap": 3}
@@ -97,20 +95,10 @@ def _tiny_table(path: Path, cells=("A", "B", "C")):
     pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
 
 
-def _snakemake(wf, *args, timeout=1500):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SNAKEMAKE_PROFILE"))}
-    env["OMP_NUM_THREADS"] = "1"
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=wf, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 def make_adaptive_workflow(wf: Path, spec=SPEC, cells=("A", "B", "C")) -> Path:
     """Snakefile, workflow/ and config/ in `wf`, whose only suite `t` is the tiny adaptive table
     (also used by tests/test_slurm.py)."""
-    wf.mkdir(parents=True)
-    shutil.copy2(ROOT / "Snakefile", wf / "Snakefile")
-    for d in ("workflow", "config"):
-        shutil.copytree(ROOT / d, wf / d, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_workflow(wf)
     _tiny_table(wf / "config" / "tables" / "adaptive_t.tsv", cells)
     conf = yaml.safe_load((wf / "config" / "config.yaml").read_text())
     conf.update(suite="t", suites={"t": ["adaptive_t"]}, claims={}, adaptive_seeds={"adaptive_t": spec},
@@ -128,7 +116,7 @@ def adaptive_workflow(tmp_path):
 @pytest.mark.slow
 def test_adaptive_rounds_end_to_end(adaptive_workflow):
     wf = adaptive_workflow
-    done = _snakemake(wf)
+    done = snakemake(wf, "--cores", "2", timeout=1500)
     out = done.stdout + done.stderr
     assert done.returncode != 0, out[-3000:]  # the check fails: the order rule is undecided at the cap
     runs = wf / "runs" / "adaptive_t"
@@ -146,5 +134,5 @@ def test_adaptive_rounds_end_to_end(adaptive_workflow):
     assert "ORDER RULE INCONCLUSIVE" in out and "at their cap" in out and "A / ring must beat B / ring" in out
     assert not (wf / "results" / "adaptive_t" / "check.txt").exists()
     # a rerun after completion schedules nothing but the failed check
-    again = _snakemake(wf, "-n")
+    again = snakemake(wf, "--cores", "2", "-n", timeout=1500)
     assert "seed_round" not in again.stdout and "train" not in again.stdout.split("Job stats")[-1], again.stdout[-2000:]

@@ -1,5 +1,6 @@
 """Experiment tables: bad rows stop everything with file, line and column; good rows become
 run configs; the plan counts jobs."""
+import csv
 import shutil
 from pathlib import Path
 
@@ -7,6 +8,8 @@ import pytest
 
 from repro import experiments
 from repro.experiments import TableError
+
+from toy_workflow import copy_workflow, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "config" / "tables" / "smoke_digits.tsv"
@@ -113,18 +116,10 @@ def test_plan_counts_runs_and_gpu_hours():
 @pytest.mark.slow
 def test_snakemake_stops_on_a_bad_row_before_any_job(tmp_path):
     """The workflow's own validation reports the user's file line, and nothing runs."""
-    import subprocess
-    import sys
-
-    work = tmp_path / "wf"
-    shutil.copytree(ROOT / "workflow", work / "workflow")
-    shutil.copy(ROOT / "Snakefile", work / "Snakefile")
-    shutil.copytree(ROOT / "config" / "tables", work / "config" / "tables")  # every table the config names
-    shutil.copy(ROOT / "config" / "config.yaml", work / "config" / "config.yaml")
+    work = copy_workflow(tmp_path / "wf")
     bad = _doctored(tmp_path, 3, "arch", "biggan")
     shutil.copy(bad, work / "config" / "tables" / "smoke_digits.tsv")
-    out = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-n"], cwd=work,
-                         capture_output=True, text=True, timeout=300)
+    out = snakemake(work, "--cores", "1", "-n", timeout=300)
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert "smoke_digits.tsv, line 3, column 'arch'" in text and "biggan" in text
@@ -147,3 +142,20 @@ def test_every_shipped_run_can_be_evaluated_under_its_protocols():
                     continue
                 if p.real_split == "test":
                     assert p.n_real <= test_split_sizes.get(cfg.dataset, 0), (tsv.name, row["run_id"], kind, p.name)
+
+
+@pytest.mark.parametrize("table", sorted(p.parent.name for p in (ROOT / "results").glob("*/*.provenance.csv")))
+def test_published_runs_hash_as_their_table_rows(table):
+    """batch_size_g, optim and attention_variant were added after some of results/ was made: at
+    their defaults every published run's config hash (its provenance row) is the hash of its
+    table row under the one hash rule (the published hashes of the two older rules were migrated
+    once by tools/migrate_config_hashes.py, which checks each against its row's old-rule hash)."""
+    rows = list(csv.DictReader(open(ROOT / "results" / table / f"{table}.provenance.csv")))
+    configs = {r["run_id"]: experiments.run_config(r)
+               for _, r in experiments.validate(ROOT / "config" / "tables" / f"{table}.tsv").iterrows()}
+    assert sorted(r["run_id"] for r in rows) == sorted(configs) and len(rows) >= 15
+    for row in rows:
+        cfg = configs[row["run_id"]]
+        o = cfg.optimizer()
+        assert (o["batch_size_g"], o["optim"]) == (o["batch_size"], "adam")
+        assert row["config_hash"] == cfg.hash(), row["run_id"]

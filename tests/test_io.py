@@ -40,6 +40,7 @@ def installed(tmp_path_factory):
     return target
 
 
+@pytest.mark.slow  # pip builds and installs a wheel: 34 s on the shared 2-core machine (issue 22)
 def test_a_non_editable_install_runs_from_another_directory(installed, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

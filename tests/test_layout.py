@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +14,8 @@ import yaml
 from repro import layout, rundir
 from repro.experiments import run_config
 from repro.metrics.protocol import get_protocol
+
+from toy_workflow import copy_workflow, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 SNGAN = get_protocol("sngan")
@@ -68,9 +67,7 @@ def test_numbered_run_files_are_named_and_parsed_in_one_place(tmp_path):
 
 
 def _dry_run(wf: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SNAKEMAKE_PROFILE"))}
-    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-p", "--cores", "1"], cwd=wf, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = snakemake(wf, "-n", "-p", "--cores", "1", timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     return out.stdout + out.stderr
 
@@ -79,11 +76,7 @@ def _dry_run(wf: Path) -> str:
 def finished_workflow(tmp_path):
     """A copy of the workflow whose one suite (smoke_real) looks finished: every declared output
     present and newer than its inputs (created from repro.layout / repro.rundir names)."""
-    wf = tmp_path / "wf"
-    wf.mkdir()
-    shutil.copy2(ROOT / "Snakefile", wf / "Snakefile")
-    for d in ("workflow", "config"):
-        shutil.copytree(ROOT / d, wf / d, ignore=shutil.ignore_patterns("__pycache__"))
+    wf = copy_workflow(tmp_path / "wf")
     conf = yaml.safe_load((wf / "config" / "config.yaml").read_text())
     conf.update(suite="t", suites={"t": ["smoke_real"]}, claims={}, adaptive_seeds={},
                 runs_dir="runs", ckpt_dir="checkpoints", results_dir="results")

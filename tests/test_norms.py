@@ -1,10 +1,14 @@
 """Each SNGAN discriminator treatment does what the paper says it does."""
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
-from repro import norms
+from repro import experiments, norms
 from repro.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _net(norm):
@@ -154,3 +158,16 @@ def test_unknown_treatment_kinds_raise_instead_of_falling_through():
         norms.get_norm("spectral")
     with pytest.raises(norms.UnknownNormError, match="'group'"):
         norms._NoGain("group", 4)
+
+
+@pytest.mark.parametrize("run_id", ["dg-ortho-C-s0", "dg-wc-B-s1", "dg-sn-C-s1", "dg-bn-F-s2"])
+def test_runs_of_a_changed_treatment_are_not_reused(run_id, monkeypatch):
+    """Orthonormal (now orthonormal init) and Weight clipping (now weights only) changed what they
+    do (issue 10), so their configs must not hash as the same config did before the change
+    (norm_revision, here taken away again): such a run directory or checkpoint is never continued
+    as a new run. Unchanged treatments (SN, BN) keep their hashes."""
+    cfg = experiments.row_config(ROOT / "config" / "tables" / "sngan_digits.tsv", run_id)
+    now = cfg.hash()
+    monkeypatch.setattr(norms, "REVISIONS", {})  # the treatments as they were before issue 10
+    changed = cfg.norm_d in ("orthonormal", "weight_clipping")
+    assert (cfg.hash() == now) is not changed

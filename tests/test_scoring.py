@@ -145,7 +145,7 @@ def test_all_protocols_of_the_dataset_and_the_cli_table(run, tmp_path, capsys):
     record = json.loads(out.read_text())
     fits = [n for n, p in scoring.PROTOCOLS.items() if p.network == "digits"]
     assert record["protocols"] == fits and set(record["scores"]["final"]) == set(fits)
-    assert record["source"]["files"]["G_final.pt"] == scoring.io.sha256_file(run / "G_final.pt")
+    assert record["source"]["files"]["G_final.pt"] == io.sha256_file(run / "G_final.pt")
     assert record["versions"]["torch"] == torch.__version__ and "numerics" in record
     assert all(f"| final       | {n} " in printed for n in fits)
 

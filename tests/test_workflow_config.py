@@ -1,11 +1,9 @@
 """The workflow's config as Snakemake hands it over (issue 24): `--config` values typed, a
 misspelt table refused, the suite's runs apart from the committed results, and `snakemake --lint`
 clean (issue 22)."""
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +12,8 @@ import yaml
 
 from repro import workflow_config
 from repro.workflow_config import WorkflowConfigError
+
+from toy_workflow import copy_workflow, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -44,19 +44,7 @@ def test_a_misspelt_table_is_refused_not_ignored():
 
 def _copy(tmp_path: Path) -> Path:
     """What a fresh clone holds of the workflow, the committed results/ included."""
-    wf = tmp_path / "clone"
-    wf.mkdir()
-    shutil.copy2(ROOT / "Snakefile", wf / "Snakefile")
-    shutil.copy2(ROOT / "Makefile", wf / "Makefile")
-    for d in ("workflow", "config", "results"):
-        shutil.copytree(ROOT / d, wf / d, ignore=shutil.ignore_patterns("__pycache__"))
-    return wf
-
-
-def _snakemake(wf, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SNAKEMAKE_PROFILE"))}
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=wf, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return copy_workflow(tmp_path / "clone", extra=("Makefile", "results"))
 
 
 def _jobs(out: str, rule: str) -> set[str]:
@@ -77,7 +65,7 @@ def test_the_readme_command_trains_the_suite_as_make_smoke_does(tmp_path):
     (wf / ".venv" / ".installed").touch()  # the venv is made: `make -n` shows the suite's command
     make = subprocess.run(["make", "-n", "smoke"], cwd=wf, capture_output=True, text=True)
     assert re.search(r"snakemake --cores all --config suite=smoke\s*$", make.stdout, re.M), make.stdout
-    plan = _snakemake(wf, "-n", "--cores", "1", "--config", "suite=smoke")
+    plan = snakemake(wf, "-n", "--cores", "1", "--config", "suite=smoke")
     assert plan.returncode == 0, plan.stderr[-3000:]
     tables = {t: pd.read_csv(ROOT / "config" / "tables" / f"{t}.tsv", sep="\t") for t in
               ("smoke_digits", "smoke_sagan", "smoke_mog", "smoke_real")}
@@ -90,7 +78,7 @@ def test_the_readme_command_trains_the_suite_as_make_smoke_does(tmp_path):
 
 def test_seeds_can_be_set_with_config(tmp_path):
     wf = _copy(tmp_path)
-    plan = _snakemake(wf, "-n", "--cores", "1", "--config", "suite=sngan_digits", "seeds=[0]")
+    plan = snakemake(wf, "-n", "--cores", "1", "--config", "suite=sngan_digits", "seeds=[0]")
     assert plan.returncode == 0, plan.stderr[-3000:]
     table = pd.read_csv(ROOT / "config" / "tables" / "sngan_digits.tsv", sep="\t")
     assert _jobs(plan.stdout, "train") == set(table.loc[table["seed"] == 0, "run_id"])
@@ -99,12 +87,12 @@ def test_seeds_can_be_set_with_config(tmp_path):
 def test_snakemake_lint_is_clean():
     """Issue 22: `log:`, `conda:` and `params:` on every rule, rules and functions apart."""
     for suite in ("smoke", "claims"):
-        out = _snakemake(ROOT, "--lint", "--config", f"suite={suite}")
+        out = snakemake(ROOT, "--lint", "--config", f"suite={suite}")
         assert out.returncode == 0 and "Lints for" not in out.stdout + out.stderr, out.stdout[-3000:]
 
 
 def test_a_config_mistake_ends_snakemake_with_one_error_line():
-    out = _snakemake(ROOT, "-n", "--cores", "1", "--config", "suite=smoke", "seeds=[a]")
+    out = snakemake(ROOT, "-n", "--cores", "1", "--config", "suite=smoke", "seeds=[a]")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines()[-1] == ("error: config key seeds: 'a' is not a whole number; write it "
                                                    "as --config 'seeds=[0,1,2]', or put it in a file given with "

@@ -20,7 +20,7 @@ The real-data cells of a suite (``sngan_real``, ``smoke_real``) are its *real-da
 ``regression`` references (``config/references/``), checked with ``--strict`` by the workflow's
 ``gate`` rule before any training job, so only ``held`` passes. Their error rates (a correct
 instrument fails ~0.6 %, one 2 % off passes ~0.1 %, by simulation with known truth) are in
-``tests/test_real_cells.py`` and docs/fidelity.md (point 13).
+``tests/report/test_real.py`` and docs/fidelity.md (point 13).
 
 Kept apart from the seed-level rule on purpose, so that either can change without the other.
 """

@@ -24,7 +24,7 @@ simulate-verdicts --json``: one JSON object per scenario).
 
 ``repro simulate-verdicts --out docs/verdicts`` writes ``<out>.csv`` (one row per distribution,
 position, n and rule) and ``<out>.png`` (false-held rate and power by n). The rule is applied
-here vectorised, for speed; ``tests/test_verdict_simulation.py`` checks it gives the same
+here vectorised, for speed; ``tests/report/test_simulate.py`` checks it gives the same
 verdicts as :func:`~repro.report.verdict.judge` cell by cell.
 """
 from __future__ import annotations

@@ -3,6 +3,7 @@ repro.report.order_test through repro.report.check: fake verdicts files with kno
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,9 +11,10 @@ import pytest
 import yaml
 
 from repro import cli
-from repro.report.check import check_order_rules, load_order_rules, order_tests
+from repro.report.check import OrderRulesError, check_order_rules, load_order_rules, order_tests
 from repro.report.order_test import HELD, INCONCLUSIVE, REVERSED, worst_order_test
 
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 SETTINGS = list("ABCDEF")
 
 
@@ -113,3 +115,108 @@ def test_no_rule_orders_cells_the_paper_shows_level():
     assert ("WGAN-GP", "STL-10") not in t2 and ("WGAN-GP", "CIFAR-10") in t2
     assert not [r for r in rules if r["paper_table"] == "table1"]
     assert all(r["source"] for r in rules)
+
+
+def _order_frame(ls, gan, n=6, s=(1.0, 1.0), metric="modes_covered", cap=None):
+    """Two cells whose per-seed values have exactly the given means and stds."""
+    z = np.linspace(-1.0, 1.0, n)
+    z = (z - z.mean()) / z.std(ddof=1)
+    values = [json.dumps(list(m + sd * z)) for m, sd in zip((ls, gan), s)]
+    return pd.DataFrame({"paper_table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
+                         "metric": metric, "checkpoint": "final", "mean": [ls, gan], "std": list(s),
+                         "n": n, "n_runs": n, "seeds_cap": cap, "verdict": "inconclusive",
+                         "ref_hard": False, "values": values})
+
+
+ORDER_RULE = {"paper_table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 0.5,
+                  "better": {"row": "LSGAN", "column": "ring"}, "worse": {"row": "regular GAN", "column": "ring"},
+                  "claim": "results/lsgan_mog", "source": "test", "why": "test"}
+
+
+def test_order_rules_are_order_tests_on_per_seed_values(tmp_path, capsys):
+    from scipy import stats
+
+    from repro.report.check import order_tests
+
+    rule = ORDER_RULE
+    # 5 ± 1 vs 2 ± 1 over 6 seeds each: scipy's own Welch test of (better - margin) > worse
+    [t] = order_tests(_order_frame(5.0, 2.0), [rule]).to_dict("records")
+    ref = stats.ttest_ind_from_stats(5.0 - 0.5, 1.0, 6, 2.0, 1.0, 6, equal_var=False, alternative="greater")
+    assert t["p"] >= ref.pvalue and t["p"] <= 0.05  # the larger of Welch's and the permutation test's
+    assert t["verdict"] == HELD and check_order_rules(_order_frame(5.0, 2.0), [rule]) == []
+    # equal means: no evidence either way -> inconclusive: listed, fails only strict or at the cap
+    [t] = order_tests(_order_frame(3.0, 3.0), [rule]).to_dict("records")
+    assert t["verdict"] == INCONCLUSIVE
+    assert check_order_rules(_order_frame(3.0, 3.0), [rule]) == []
+    assert len(check_order_rules(_order_frame(3.0, 3.0), [rule], strict=True)) == 1
+    [msg] = check_order_rules(_order_frame(3.0, 3.0, cap=6), [rule])
+    assert "ORDER RULE INCONCLUSIVE" in msg and "at their cap" in msg and "LSGAN / ring must beat" in msg
+    # the opposite order shown: reversed, always fails
+    [msg] = check_order_rules(_order_frame(1.0, 5.0), [rule])
+    assert "ORDER RULE REVERSED" in msg
+    # lower-is-better metrics flip the gap; a missing cell fails only strict; other tables are not touched
+    kl = {**rule, "metric": "kl_uniform", "margin": 0.0}
+    assert check_order_rules(_order_frame(0.5, 2.0, s=(0.2, 0.2), metric="kl_uniform"), [kl]) == []
+    assert "REVERSED" in check_order_rules(_order_frame(2.0, 0.5, s=(0.2, 0.2), metric="kl_uniform"), [kl])[0]
+    assert check_order_rules(_order_frame(5.0, 1.0).iloc[:1], [rule]) == []
+    assert "no cell regular GAN / ring" in check_order_rules(_order_frame(5.0, 1.0).iloc[:1], [rule], strict=True)[0]
+    assert check_order_rules(_order_frame(1.0, 5.0).assign(paper_table="other"), [rule]) == []
+    # through `repro check`: the rules file is read and a reversed order rule fails
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump([rule]))
+    _order_frame(1.0, 5.0).to_csv(tmp_path / "t.verdicts.csv", index=False)
+    assert cli.main(["check", str(tmp_path / "t.verdicts.csv"), "--order-rules", str(tmp_path / "d.yaml")]) == 1
+    assert "ORDER RULE REVERSED" in capsys.readouterr().out
+    bad = {k: v for k, v in rule.items() if k != "why"}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump([rule, bad]))
+    with pytest.raises(ValueError, match=r"rule 2: missing \['why'\]"):
+        load_order_rules(tmp_path / "bad.yaml")
+
+
+def test_order_rules_of_one_claim_are_holm_corrected():
+    from repro.report.check import order_tests
+
+    # two order rules of one claim, each with p < 0.05 alone: held one at a time, neither after
+    # Holm (2 x the smaller p > 0.05)
+    rule = {**ORDER_RULE, "margin": 0.0}
+    top = {**rule, "metric": "top_mode_share"}
+    frame = pd.concat([_order_frame(0.85, 0.0, n=10, s=(1.0, 1.0)),
+                       _order_frame(0.0, 0.85, n=10, s=(1.0, 1.0), metric="top_mode_share")])
+    alone = order_tests(frame, [rule])
+    assert 0.025 < alone["p"].iloc[0] < 0.05 and alone["verdict"].iloc[0] == HELD
+    both = order_tests(frame, [rule, top])
+    assert both["p"].iloc[0] == pytest.approx(min(1.0, 2 * alone["p"].iloc[0]))
+    assert list(both["verdict"]) == [INCONCLUSIVE, INCONCLUSIVE] and "Holm over 2" in both["reason"].iloc[0]
+    # rules of another claim are another family
+    apart = order_tests(frame, [rule, {**top, "claim": "another"}])
+    assert apart["verdict"].iloc[0] == HELD
+
+
+def test_shipped_order_rules_are_valid_and_name_real_cells():
+    from repro.experiments import read_table
+
+    tables = [read_table(p) for p in sorted((CONFIG / "tables").glob("*.tsv"))]
+    by_label = {str(t["paper_table"].iloc[0]): t for t in tables}
+    # SNGAN Table 2's standard-CNN cells come from the sweeps (config/config.yaml, selections)
+    selections = yaml.safe_load((CONFIG / "config.yaml").read_text())["selections"]
+    for target, sel in selections.items():
+        label = str(read_table(CONFIG / "tables" / f"{target}.tsv")["paper_table"].iloc[0])
+        for source, column in sel["from"].items():
+            src = read_table(CONFIG / "tables" / f"{source}.tsv")
+            by_label[label] = pd.concat([by_label[label], src.assign(column=column)])
+    for r in load_order_rules():
+        # the rule's paper_table is the paper-table label (the TSVs' `paper_table` column)
+        tsv = by_label[r["paper_table"]]
+        for side in ("better", "worse"):
+            for column in r[side].get("columns", [r[side].get("column")]):
+                cell = tsv[(tsv["row"] == r[side]["row"]) & (tsv["column"].astype(str) == str(column))]
+                assert len(cell), (r["paper_table"], r[side], column)
+
+
+def test_an_order_rule_under_its_old_key_table_is_refused(tmp_path):
+    """No old name is read (issue 22): the shipped rules with ``table`` for ``paper_table`` are
+    refused, naming the file, the rule and the missing key."""
+    rules = CONFIG / "references" / "order_rules.yaml"
+    old = tmp_path / rules.name
+    old.write_text(rules.read_text().replace("- paper_table: ", "- table: "))
+    with pytest.raises(OrderRulesError, match=r"order_rules.yaml, rule 1: missing \['paper_table'\]"):
+        load_order_rules(old)

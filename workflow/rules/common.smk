@@ -212,7 +212,7 @@ def selection_args(wildcards):
 # STL-10 through Inception; smoke_real: real digits through the digits classifier) are scored and
 # checked, strictly, before any training job of the suite starts. Their cells are hard regression
 # ranges (config/references/), so wrong Inception weights, resize or quantisation fail the suite
-# here, in minutes, instead of after GPU-days of training (tests/test_gate.py).
+# here, in minutes, instead of after GPU-days of training (tests/workflow/test_real_data_gate.py).
 
 
 def is_gate_table(df):

@@ -2,8 +2,6 @@
 (strictly) before any of its training jobs, and a wrong feature network fails there."""
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,17 +11,19 @@ from repro.report import cell_verdicts, collect, load_references
 from repro.report.check import check
 from repro.scoring import score_real_row
 
-ROOT = Path(__file__).resolve().parents[1]
+from toy_workflow import snakemake
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dry_run(suite: str) -> dict[str, list[dict]]:
-    """The jobs of `snakemake -n` for a suite, by rule: each a dict of its printed fields."""
-    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--config", f"suite={suite}"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    """The jobs of `snakemake -n` for a suite, by rule (checkpoints included): each a dict of its
+    printed fields."""
+    out = snakemake(ROOT, "-n", "--cores", "1", "--config", f"suite={suite}")
     assert out.returncode == 0, out.stderr[-3000:]
     jobs: dict[str, list[dict]] = {}
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out.stdout):
-        m = re.match(r"(?:local)?rule (\w+):", block)
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) \w+:)", out.stdout):
+        m = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", block)
         if m:
             fields = dict(re.findall(r"^\s+(\w+): (.*)$", block, re.M))
             jobs.setdefault(m.group(1), []).append(fields)

@@ -16,7 +16,8 @@ REPS = 4000
 
 
 @pytest.fixture(scope="module")
-def table():
+def rates():
+    """Held rates of the simulated cells, by distribution, position, rule and seed count."""
     return sim.simulate(reps=REPS, seed=1, bootstrap=False)
 
 
@@ -36,20 +37,20 @@ def test_vectorised_rule_is_the_rule_judge_applies():
             assert list(fast) == slow
 
 
-def test_false_held_rate_is_at_most_alpha_for_normal_seeds(table):
+def test_false_held_rate_is_at_most_alpha_for_normal_seeds(rates):
     for position in ("edge", "outside"):
-        eq = _rate(table, "normal", position, "equivalence")
+        eq = _rate(rates, "normal", position, "equivalence")
         # MC error: binomial se at alpha; 3 se of slack (the edge takes the worse of two edges)
         bound = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / REPS)
         assert (eq["held_rate"] <= bound).all(), eq["held_rate"]
     # on the edge the bound is attained for n >= 3 (TOST's size is alpha there), not far below
-    assert _rate(table, "normal", "edge", "equivalence").loc[10, "held_rate"] > ALPHA - 0.015
+    assert _rate(rates, "normal", "edge", "equivalence").loc[10, "held_rate"] > ALPHA - 0.015
     # today's overlap rule on the same cells: "held" most of the time when the truth is the edge
-    assert (_rate(table, "normal", "edge", "overlap")["held_rate"] > 0.75).all()
+    assert (_rate(rates, "normal", "edge", "overlap")["held_rate"] > 0.75).all()
 
 
-def test_power_grows_with_seeds_as_theory_says(table):
-    eq = _rate(table, "normal", "inside", "equivalence")
+def test_power_grows_with_seeds_as_theory_says(rates):
+    eq = _rate(rates, "normal", "inside", "equivalence")
     diff = (eq["held_rate"] - eq["theory"]).abs()
     assert (diff <= 4 * eq["mc_se"] + 1e-3).all(), (eq[["held_rate", "theory", "mc_se"]])
     assert eq["theory"].is_monotonic_increasing and eq["held_rate"].loc[10] > 0.9

@@ -11,7 +11,7 @@ from repro.report import cell_verdicts, collect, load_references
 from repro.report.real import judge_real
 from repro.scoring import score_real_row
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_judge_real_by_hand():

@@ -1,4 +1,4 @@
-"""Integrity (issue 11): each bad case found by trying the suite as a new user would becomes a
+"""Bad input and damaged files (issue 11, points numbered as in the issue): each bad case found by trying the suite as a new user would becomes a
 clear error before any work, or a correct result. One test per case, numbered as in the issue."""
 from __future__ import annotations
 
@@ -24,28 +24,7 @@ from repro.report.collect import collect
 from repro.report.tables import write_report
 from repro.train import RunDirError, train
 
-COLUMNS = ["run_id", "paper", "paper_table", "row", "column", "dataset", "resolution", "arch", "norm_d", "loss",
-           "setting", "update", "batch_size", "ch", "z_dim", "g_updates", "eval_every", "sample_every",
-           "log_every", "ckpt_every", "seed", "protocol"]
-#: a tiny version of the smoke suite's mixture row (same kind of run, a few seconds)
-MOG_ROW = dict(paper="smoke", paper_table="faults", row="regular GAN", column="ring", dataset="mog_ring",
-               resolution=0, arch="mlp", norm_d="none", loss="standard", setting="lsgan_mog",
-               update="simultaneous", batch_size=64, ch=32, z_dim=16, g_updates=60, eval_every=20,
-               sample_every=60, log_every=10, ckpt_every=20, seed=0, protocol="mog")
-
-
-def write_table(path: Path, rows: list[dict], columns=COLUMNS) -> Path:
-    lines = ["\t".join(columns)] + ["\t".join("" if r.get(c) is None else str(r.get(c)) for c in columns)
-                                    for r in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def mog_rows(g_updates=60) -> list[dict]:
-    """Regular GAN vs LSGAN on the ring, one seed each (what the mog_modes claim compares)."""
-    return [{**MOG_ROW, "run_id": "std-s0", "g_updates": g_updates, "sample_every": g_updates},
-            {**MOG_ROW, "run_id": "ls-s0", "row": "LSGAN", "loss": "least_squares",
-             "g_updates": g_updates, "sample_every": g_updates}]
+from toy_table import COLUMNS, MOG_ROW, mog_rows, write_table
 
 
 def train_table(tsv: Path, runs: Path, ckpts: Path | None = None) -> None:
@@ -340,7 +319,7 @@ def test_24_a_bad_gpu_count_in_a_workflow_job_is_one_error_line():
 
 
 def test_24_rejudge_and_derive_ranges_pool_name_a_file_that_is_not_verdicts(tmp_path, capsys):
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     prov = shutil.copy(root / "results" / "smoke_mog" / "smoke_mog.provenance.csv", tmp_path / "p.csv")
     assert cli.main(["rejudge", str(prov)]) == 2
     assert "p.csv is not a verdicts file" in _error_line(capsys)

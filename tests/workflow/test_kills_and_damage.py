@@ -28,7 +28,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from test_integrity import mog_rows, write_table
 
 from repro import rundir
 from repro.errors import UserError
@@ -36,6 +35,8 @@ from repro.experiments import read_table, run_config
 from repro.claims.common import write_claim
 from repro.report.tables import write_report
 from repro.train import train
+
+from toy_table import mog_rows, write_table
 
 CTX = mp.get_context("fork")
 SIZES = {  # g_updates, kill points per training run, per report, per claim; restart finished chains

@@ -1,5 +1,6 @@
-"""bench/device.sh, the one device script, in the reduced mode it runs in on a CPU: every section
-runs and writes its figures (on the GPU box the same code runs at the papers' sizes)."""
+"""repro.bench through bench/device.sh, the one device script, in the reduced mode it runs in on
+a CPU: every section runs and writes its figures (on the GPU box the same code runs at the
+papers' sizes)."""
 import json
 import math
 import os

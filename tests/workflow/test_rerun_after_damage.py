@@ -8,10 +8,7 @@ and table byte-identical to the undamaged suite's (the runs are rebuilt from the
 on the same CPU: bit-identical). RELIABILITY.md quotes the figures.
 """
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +17,10 @@ import yaml
 
 from repro import layout, rundir, workflow_config
 
-ROOT = Path(__file__).resolve().parents[1]
+import toy_workflow
+from toy_workflow import copy_workflow
+
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("toy_t", "toy_a")
 #: published files compared with the undamaged suite's (provenance.csv holds wall times and paths)
 COMPARED = ("verdicts", "md", "csv", "best_md")
@@ -38,10 +38,7 @@ def _toy_table(path: Path, table: str, cells, seeds) -> None:
 
 def make_toy_workflow(wf: Path) -> Path:
     """Snakefile, workflow/ and config/ in `wf`; the one suite `toy` is toy_t and the adaptive toy_a."""
-    wf.mkdir(parents=True)
-    shutil.copy2(ROOT / "Snakefile", wf / "Snakefile")
-    for d in ("workflow", "config"):
-        shutil.copytree(ROOT / d, wf / d, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_workflow(wf)
     _toy_table(wf / "config" / "tables" / "toy_t.tsv", "toy_t", ["A"], [0, 1])
     _toy_table(wf / "config" / "tables" / "toy_a.tsv", "toy_a", ["A", "B"], [0, 1])
     conf = yaml.safe_load((wf / "config" / "config.yaml").read_text())
@@ -53,10 +50,8 @@ def make_toy_workflow(wf: Path) -> Path:
 
 
 def snakemake(wf: Path, *args, timeout=900):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SNAKEMAKE_PROFILE"))}
-    env["OMP_NUM_THREADS"] = "1"
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=wf, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    """The suite's command on two cores."""
+    return toy_workflow.snakemake(wf, "--cores", "2", *args, timeout=timeout)
 
 
 def published(wf: Path) -> dict:
