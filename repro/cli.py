@@ -1,4 +1,4 @@
-"""``repro`` command line: ``repro train | train-row | plan | calibrate | report | claim | check | evaluate | download | settings``."""
+"""``repro`` command line: ``repro train | train-row | plan | calibrate | report | claim | check | evaluate | download | fingerprint | settings``."""
 from __future__ import annotations
 
 import argparse
@@ -344,6 +344,12 @@ def cmd_real_row(a) -> int:
     return 0
 
 
+def cmd_fingerprint(a) -> int:
+    from .fingerprint import main as fingerprint_main
+
+    return fingerprint_main(refresh_them=a.refresh)
+
+
 def cmd_settings(a) -> int:
     from .settings import settings_table
 
@@ -502,6 +508,11 @@ def main(argv: list[str] | None = None) -> int:
     rr.add_argument("--data-root", help="data root (default $REPRO_DATA or ./data)")
     rr.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     rr.set_defaults(fn=cmd_real_row)
+
+    fp = sub.add_parser("fingerprint", help="compare tiny runs' losses and weights with this CPU ISA's fingerprints")
+    fp.add_argument("--refresh", action="store_true",
+                    help="record this ISA's fingerprints (config/fingerprints/<ISA>.json) after an intended change")
+    fp.set_defaults(fn=cmd_fingerprint)
 
     s = sub.add_parser("settings", help="print the papers' optimizer settings")
     s.set_defaults(fn=cmd_settings)
