@@ -1,13 +1,14 @@
 # Two commands do all set-up on a fresh machine (Python >= 3.10):
-#   make smoke   -- the main job on the embedded default (CPU is fine)
+#   make smoke   -- the main job: pipeline and numbers on tiny configs (~4 min on 2 CPU cores)
 #   make test    -- the test suite
+# make claims-check: the LSGAN order rule at up to ten seeds (its own lane, ~12 min on 2 cores)
 # Both create or reuse .venv on their own; nothing is installed by hand.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv smoke test test-fast bench clean
+.PHONY: venv smoke claims-check test test-fast bench clean
 
 venv: $(STAMP)
 
@@ -26,11 +27,20 @@ SMOKE  := runs/smoke
 # the rules call `repro` and `python`: the venv's
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
+# fingerprints first: seconds, and the finest numeric check where this CPU's ISA has one
 smoke: $(STAMP)
+	repro fingerprint
 	snakemake --cores all --config suite=smoke runs_dir=$(SMOKE)/runs \
 		ckpt_dir=$(SMOKE)/checkpoints results_dir=$(SMOKE)/results
-	@echo "smoke suite done: tables, learning curves and verdicts in $(SMOKE)/results/<table>/"
-	@ls $(SMOKE)/results/*/
+	@echo
+	@repro summary $(SMOKE)/results
+
+CLAIMS := runs/smoke_claims
+claims-check: $(STAMP)
+	snakemake --cores all --config suite=smoke_claims runs_dir=$(CLAIMS)/runs \
+		ckpt_dir=$(CLAIMS)/checkpoints results_dir=$(CLAIMS)/results
+	@echo
+	@repro summary $(CLAIMS)/results
 
 test: $(STAMP)
 	$(PY) -m pytest -q

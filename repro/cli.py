@@ -1,4 +1,4 @@
-"""``repro`` command line: ``repro train | train-row | plan | calibrate | report | claim | check | evaluate | download | fingerprint | settings``."""
+"""``repro`` command line: ``repro train | train-row | plan | calibrate | report | claim | check | evaluate | download | fingerprint | summary | settings``."""
 from __future__ import annotations
 
 import argparse
@@ -350,6 +350,12 @@ def cmd_fingerprint(a) -> int:
     return fingerprint_main(refresh_them=a.refresh)
 
 
+def cmd_summary(a) -> int:
+    from .report.summary import main as summary_main
+
+    return summary_main(a.results)
+
+
 def cmd_settings(a) -> int:
     from .settings import settings_table
 
@@ -513,6 +519,10 @@ def main(argv: list[str] | None = None) -> int:
     fp.add_argument("--refresh", action="store_true",
                     help="record this ISA's fingerprints (config/fingerprints/<ISA>.json) after an intended change")
     fp.set_defaults(fn=cmd_fingerprint)
+
+    su = sub.add_parser("summary", help="where a finished suite's tables are, and a paragraph on what held")
+    su.add_argument("results", help="the suite's results directory (e.g. runs/smoke/results)")
+    su.set_defaults(fn=cmd_summary)
 
     s = sub.add_parser("settings", help="print the papers' optimizer settings")
     s.set_defaults(fn=cmd_settings)
