@@ -41,9 +41,11 @@ claims-check: $(STAMP)
 		ckpt_dir=$(CLAIMS)/checkpoints results_dir=$(CLAIMS)/results
 	@echo
 	@repro summary $(CLAIMS)/results
+	REPRO_CLAIMS_RUNS=$(CLAIMS) $(PY) -m pytest -q -m claims tests/test_smoke_suite.py
 
+# CI: every test but the claim lane's (make claims-check)
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not claims"
 
 # the development lane: everything but the tests marked slow (the smoke suite end to end, SLURM,
 # the adaptive-seeds workflow, SIGKILL-and-resume); CI runs the full `make test`

@@ -103,8 +103,14 @@ def outputs(kind):
     """The files a report, selection or claim writes for a table (repro.layout: the names its
     writer uses), as a rule's named outputs; the ones Snakemake's report shows, in their category."""
     prefix = str(layout.table_prefix(RESULTS, "{table}"))
-    return {name: report(prefix + suffix, category=category) if category else prefix + suffix
+    return {name: report(prefix + suffix, category=category, subcategory="{table}",
+                         caption=f"../report/{REPORT_CAPTIONS[category]}") if category else prefix + suffix
             for name, (suffix, category) in layout.spec(kind).items()}
+
+
+# `snakemake --report` captions (workflow/report/), by the report category of repro.layout
+REPORT_CAPTIONS = {"tables": "tables.rst", "verdicts": "verdicts.rst", "learning curves": "curves.rst",
+                   "claims": "claims.rst"}
 
 
 def selection_args(wildcards):
