@@ -32,8 +32,8 @@ REFRESH = "repro fingerprint --refresh"
 RUNS = {
     "mog-std": ("smoke_mog_short", "ring-std-s0"),  # standard loss, simultaneous update, MLP
     "mog-ls": ("smoke_mog_short", "ring-ls-s0"),  # least squares (ICCV coding)
-    "digits-sn": ("smoke_digits", "digits-sn-C-s0"),  # spectral norm (weight kind), alternating
-    "digits-bn": ("smoke_digits", "digits-bn-F-s0"),  # batch norm (feature kind), setting F
+    "digits-sn": ("smoke_digits", "digits-sn-F-s0"),  # spectral norm (weight kind), setting F (n_dis 5)
+    "digits-bn": ("smoke_digits", "digits-bn-C-s0"),  # batch norm (feature kind), setting C
     "digits-wgangp": ("smoke_treatments", "tr-wgangp-C-s0"),  # Wasserstein loss + gradient penalty
     "digits-wc": ("smoke_treatments", "tr-wc-C-s0"),  # weight clipping
     "digits-ortho": ("smoke_treatments", "tr-ortho-C-s0"),  # orthonormal init + penalty

@@ -118,7 +118,7 @@ def test_smoke_check_fails_on_a_doctored_score_naming_the_cell(smoke_run, tmp_pa
     _doctor(work, "smoke_mog_short", ls, lambda f, _: f.update(modes_covered=0))  # LSGAN covers no mode
     sn = sorted(p.name for p in (work / "smoke_digits").iterdir() if (p / "scores.json").exists()
                 and json.loads((p / "config.json").read_text()).get("config", {}).get("norm_d") == "spectralnorm")
-    _doctor(work, "smoke_digits", sn, lambda f, _: f.update(fid=1000.0 + len(sn)))  # SN-GANs broken
+    _doctor(work, "smoke_digits", sn, lambda f, _: f.update(fid=5000.0 + len(sn)))  # SN-GANs broken
     for table, cell in (("smoke_mog_short", "LSGAN"), ("smoke_digits", "SN-GANs")):
         doctored = _recheck(out, work, tmp_path, table)
         assert doctored.returncode != 0
