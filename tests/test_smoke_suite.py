@@ -166,3 +166,5 @@ def test_snakemake_report_bundles_the_results(smoke_run, tmp_path):
     assert made.returncode == 0, made.stderr[-2000:]
     text = html.read_text(errors="replace")
     assert html.stat().st_size > 10_000 and "smoke_mog_short" in text
+    # captions (workflow/report/) with the table's name filled in
+    assert "The table <strong>smoke_digits</strong> laid out as the paper prints it" in text
