@@ -90,6 +90,26 @@ def test_smoke_suite_runs_end_to_end_and_passes_its_check(smoke_run):
     assert sorted(shown["metric"]) == ["precision", "recall"] and set(shown["verdict"]) == {"inconclusive"}
 
 
+def test_smoke_suite_trains_every_loss_every_d_treatment_kind_and_attention():
+    """Point 1 of issue 23, counted from the tables: every loss of repro.losses, every kind of
+    D treatment (each field of repro.norms.Normalization), attention and both update rules."""
+    import yaml
+
+    from repro import experiments, losses, norms
+
+    suite = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["suites"]["smoke"]
+    cfgs = [experiments.run_config(row) for table in suite
+            for _, row in experiments.runs(ROOT / "config" / "tables" / f"{table}.tsv").iterrows()
+            if "arch" in row and row["arch"]]
+    assert {c.loss for c in cfgs} == set(losses.LOSS_NAMES) == {"standard", "hinge", "wasserstein", "least_squares"}
+    treatments = [norms.get_norm(c.networks()["norm_d"]) for c in cfgs]
+    kinds = {k for n in treatments for k, on in (("weight", n.weight), ("feature", n.feature), ("clip", n.clip),
+                                                 ("penalty", n.gp_lambda), ("orthonormal", n.ortho_beta)) if on}
+    assert kinds == {"weight", "feature", "clip", "penalty", "orthonormal"}
+    assert any(n.name == "none" for n in treatments)
+    assert any(c.attention for c in cfgs) and {c.update for c in cfgs} == {"simultaneous", "alternating"}
+
+
 def _doctor(work, table, runs, change):
     for run in runs:
         path = work / table / run / "scores.json"
