@@ -1,13 +1,14 @@
 # Two commands do all set-up on a fresh machine (Python >= 3.10):
-#   make smoke   -- the main job on the embedded default (CPU is fine)
+#   make smoke   -- the main job: pipeline and numbers on tiny configs (6 CPU-minutes, BENCHMARKS.md)
 #   make test    -- the test suite
+# make claims-check: the LSGAN order rule at up to ten seeds (its own lane, ~20 CPU-minutes)
 # Both create or reuse .venv on their own; nothing is installed by hand.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv smoke test test-fast bench clean
+.PHONY: venv smoke claims-check test test-fast bench clean
 
 venv: $(STAMP)
 
@@ -22,19 +23,34 @@ $(STAMP): pyproject.toml
 	-$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	touch $(STAMP)
 
-# the README's by-hand command, word for word: config/config.yaml puts everything under runs/
-smoke: $(STAMP)
-	$(VENV)/bin/snakemake --cores all --config suite=smoke
-	@echo "smoke suite done: tables, learning curves and verdicts in runs/results/<table>/"
-	@ls runs/results/*/
+SMOKE  := runs
+# the rules call `python -m repro`: the venv's
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
+# fingerprints first (seconds: the finest numeric check where this CPU's ISA has one), then the
+# README's by-hand command word for word: config/config.yaml puts everything under runs/
+smoke: $(STAMP)
+	repro fingerprint
+	snakemake --cores all --config suite=smoke
+	@echo
+	@repro summary $(SMOKE)/results
+
+CLAIMS := runs/smoke_claims
+claims-check: $(STAMP)
+	snakemake --cores all --config suite=smoke_claims runs_dir=$(CLAIMS)/runs \
+		ckpt_dir=$(CLAIMS)/checkpoints results_dir=$(CLAIMS)/results
+	@echo
+	@repro summary $(CLAIMS)/results
+	REPRO_CLAIMS_RUNS=$(CLAIMS) $(PY) -m pytest -q -m claims tests/test_smoke_suite.py
+
+# CI: every test but the claim lane's (make claims-check)
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not claims"
 
 # the development lane: everything but the tests marked slow (the smoke suite end to end, SLURM,
 # the adaptive-seeds workflow, SIGKILL-and-resume); CI runs the full `make test`
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not claims"
 
 bench: $(STAMP)
 	$(PY) -m pytest -q tests/benchmarks --benchmark-enable

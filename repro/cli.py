@@ -54,6 +54,8 @@ COMMANDS: tuple[Command, ...] = (
     _c("simulate-verdicts", "false-held rate and power of the verdict rule, simulated", "report"),
     _c("evaluate", "score a run, checkpoint, images, .npz or real data under named protocols", "runs"),
     _c("download", "fetch the Inception weights or a dataset, verified (needs internet)", "runs"),
+    _c("fingerprint", "compare tiny runs' losses and weights with this CPU ISA's fingerprints", "runs"),
+    _c("summary", "where a finished suite's tables are, and a paragraph on what held", "report"),
     _c("settings", "print the papers' optimizer settings", "runs"),
 )
 

@@ -626,8 +626,14 @@ class _Best:
         return True
 
 
+def _hms(seconds: float) -> str:
+    """0:04:05 for 245 s (hours grow without bound: a long run's ETA can pass a day)."""
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 def _progress(enabled: bool | None, start: int, total: int):
-    """tqdm on a terminal, plain log lines otherwise."""
+    """tqdm on a terminal (updates, rate, ETA, the mean losses), else a line per log interval."""
     if enabled is None:
         enabled = sys.stderr.isatty()
 
@@ -644,10 +650,10 @@ def _progress(enabled: bool | None, start: int, total: int):
             if self.tq is not None:
                 self.tq.update(step - self.last)
                 self.tq.set_postfix(loss_d=f"{mean[0]:.3f}", loss_g=f"{mean[1]:.3f}")
-            else:
-                eta = (total - step) / rate if rate > 0 else float("nan")
-                print(f"step {step}/{total}  loss_d {mean[0]:.4f}  loss_g {mean[1]:.4f}  "
-                      f"{rate:.2f} it/s  eta {eta:.0f}s", file=sys.stderr, flush=True)
+            else:  # a log file or CI: one line per log interval, the ETA at this interval's rate
+                eta = _hms((total - step) / rate) if rate > 0 else "?"
+                print(f"step {step}/{total} ({100 * step / total:.0f}%)  loss_d {mean[0]:.4f}  "
+                      f"loss_g {mean[1]:.4f}  {rate:.2f} it/s  eta {eta}", file=sys.stderr, flush=True)
             self.last = step
 
         def close(self):

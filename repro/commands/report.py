@@ -1,5 +1,5 @@
 """Commands that turn runs into published results: ``report``, ``seed-round``, ``select``,
-``derive-ranges``, ``rejudge``, ``publish``, ``simulate-verdicts`` (see :mod:`repro.commands`)."""
+``derive-ranges``, ``rejudge``, ``publish``, ``simulate-verdicts``, ``summary`` (see :mod:`repro.commands`)."""
 from __future__ import annotations
 
 import argparse
@@ -195,3 +195,14 @@ def simulate_verdicts(a) -> int:
     print_paths(write(a.out, reps=a.reps, seed=a.seed, confidence=a.confidence))
     print(scenarios_markdown(scenarios(a.reps, a.seed, a.scenario)), end="")
     return 0
+
+
+def summary_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", help="the suite's results directory (e.g. runs/results)")
+
+
+def summary(a) -> int:
+    """Where a finished suite's tables are, and one paragraph on what held (repro.report.summary)."""
+    from ..report.summary import main as summary_main
+
+    return summary_main(a.results)

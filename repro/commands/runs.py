@@ -1,5 +1,5 @@
 """Commands that make or score runs: ``train``, ``train-row``, ``real-row``, ``evaluate``,
-``calibrate``, ``download``, ``settings`` (see :mod:`repro.commands` for the shape)."""
+``calibrate``, ``download``, ``fingerprint``, ``settings`` (see :mod:`repro.commands` for the shape)."""
 from __future__ import annotations
 
 import argparse
@@ -240,3 +240,15 @@ def settings(a) -> int:
 
     print(settings_table().to_markdown())
     return 0
+
+
+def fingerprint_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--refresh", action="store_true",
+                   help="record this ISA's fingerprints (config/fingerprints/<ISA>.json) after an intended change")
+
+
+def fingerprint(a) -> int:
+    """Tiny runs' losses and weights against this CPU ISA's recorded fingerprints (repro.fingerprint)."""
+    from ..fingerprint import main as fingerprint_main
+
+    return fingerprint_main(refresh_them=a.refresh)

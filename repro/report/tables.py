@@ -14,14 +14,16 @@ experiment table. Cells are text:
 * verdict: one word of :data:`repro.report.verdict.VERDICTS`; an undecided cell adds the seeds
   that would decide it at its observed mean and spread: ``"inconclusive (~12 seeds)"``.
 
-:func:`write_table` writes ``<prefix>.md`` (``to_markdown``, headers flattened to
-"CIFAR-10 ours"), ``<prefix>.csv`` (same flattened header), ``<prefix>.tex`` (``to_latex`` with
+:func:`write_table` writes ``<prefix>.md`` (one cell per paper cell, as the papers print them:
+``"249.1 ± 39.2 (264) ✓"``, with a legend; :func:`compact`), ``<prefix>.csv`` (every field, headers
+flattened to "CIFAR-10 ours"), ``<prefix>.tex`` (``to_latex`` with
 multicolumn headers), and, when given, ``<prefix>.verdicts.csv`` (the long form, one line per
 cell x metric x checkpoint) and ``<prefix>.provenance.csv`` (one line per run). Every file is
 written atomically (:func:`repro.io.write_text`).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -32,7 +34,8 @@ from ..layout import TABLE_FORMATS
 from ..metrics import registry
 from .cells import cell_verdicts
 from .collect import collect, provenance
-from .verdict import CONFIDENCE, DIVERGED, HELD, INCONCLUSIVE, MIN_SEEDS, t_quantile, tost_p
+from .verdict import (BETTER, CONFIDENCE, DIVERGED, HELD, INCONCLUSIVE, MIN_SEEDS, WORSE, t_quantile,
+                      tost_p)
 
 #: Family-wise error rate of a table's headline (Holm across its hard cells).
 FAMILY_ALPHA = 0.05
@@ -162,6 +165,48 @@ def paper_table(df: pd.DataFrame, references: pd.DataFrame | None = None,
     return table
 
 
+#: The Markdown table's verdict marks (one cell per paper cell, as the papers print them).
+MARKS = {HELD: "✓", BETTER: "▲", WORSE: "✗", DIVERGED: "✗", INCONCLUSIVE: "?"}
+LEGEND = ("Each cell: ours, mean ± sd over seeds (the paper's or reference value) and the verdict: "
+          "✓ held (the 90 % interval of our mean lies inside the reference range), ▲ better, "
+          "✗ worse or diverged, ? inconclusive; † an unverified reference (never judged). Intervals, "
+          "seeds, diverged/degraded runs and seeds needed: the .csv beside this file.")
+
+
+def _compact_cell(ours: str, paper: str, verdict: str) -> str:
+    """"249.1 ± 39.2 (264) ✓" from a cell's three texts (empty when the table does not run it);
+    notes other than the seed count follow the mark ("✓, 6 degraded")."""
+    if not ours:
+        return ""
+    main = re.sub(r" \[[^\]]*\]", "", ours)  # the interval stays in the CSV
+    notes = ""
+    found = re.search(r" \((n=\d+)(?:; ([^)]*))?\)$", main)
+    if found:
+        main, notes = main[:found.start()], found.group(2) or ""
+    ref = "" if paper in ("", "-") else paper.split(" ± ")[0].replace(" (unverified)", "")
+    if ref and "(unverified)" in paper:
+        ref += "†"
+    text = f"{main} ({ref}) " if ref else f"{main} "
+    return text + MARKS.get(verdict.split(" (")[0], "?") + (f", {notes}" if notes else "")
+
+
+def compact(table: pd.DataFrame) -> pd.DataFrame:
+    """One text cell per paper cell: rows as the paper's (a row per metric when there are
+    several: "SN-GANs FID"), columns its column labels. The Markdown layout."""
+    if not isinstance(table.columns, pd.MultiIndex) or table.columns.names[-1] != "field":
+        return table
+    columns = list(dict.fromkeys(key[0] for key in table.columns))
+    metrics = list(dict.fromkeys(key[1] for key in table.columns)) if table.columns.nlevels == 3 else [None]
+    rows, labels = [], []
+    for row in table.index:
+        for m in metrics:
+            pre = [(c,) if m is None else (c, m) for c in columns]
+            rows.append([_compact_cell(*(str(table.loc[row, p + (f,)]) if p + (f,) in table.columns else ""
+                                         for f in FIELDS)) for p in pre])
+            labels.append(row if m is None else f"{row} {m}")
+    return pd.DataFrame(rows, index=pd.Index(labels, name=table.index.name), columns=columns)
+
+
 def _latex(table: pd.DataFrame, caption: str | None) -> str:
     """``to_latex`` with special characters escaped and "±" as ``$\\pm$`` (no inputenc needed)."""
     tex = table.to_latex(escape=True, multicolumn=True, multicolumn_format="c", caption=caption)
@@ -182,7 +227,10 @@ def write_table(table: pd.DataFrame, out_prefix: str | Path, *, verdicts: pd.Dat
     ``.provenance.csv`` when those frames are given), atomically. Returns {kind: path}."""
     prefix = Path(out_prefix)
     flat = flat_columns(table)
-    md = flat.to_markdown(disable_numparse=True)  # cells are text: keep "7.40" as written
+    short = compact(table)
+    md = short.to_markdown(disable_numparse=True)  # cells are text: keep "7.40" as written
+    if short is not table:
+        md = f"{md}\n\n{LEGEND}"
     if caption:
         md = f"{caption}\n\n{md}"
     text = {"md": md + "\n", "csv": flat.to_csv(), "tex": _latex(table, caption)}

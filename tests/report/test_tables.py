@@ -37,7 +37,13 @@ def test_paper_table_layout_and_files(table, refs, tmp_path):
     assert csv.loc["WGAN-GP", "CIFAR-10 FID verdict"] == DIVERGED
     md = paths["md"].read_text()
     positions = [md.index(r) for r in ["SN-GANs", "WGAN-GP", "Weight clipping", "Layer Norm."]]
-    assert positions == sorted(positions) and "CIFAR-10 FID ours" in md
+    assert positions == sorted(positions)
+    # one table cell per paper cell, a row per metric: "mean ± sd (paper) mark" (the CSV keeps the rest)
+    mean, std = np.mean(SN_FIDS), np.std(SN_FIDS, ddof=1)
+    sn_fid = next(line for line in md.splitlines() if line.startswith("| SN-GANs FID "))
+    assert sn_fid.split("|")[2].strip() == f"{mean:.2f} ± {std:.2f} (29.3) ✓"
+    assert "| WGAN-GP FID " in md and "diverged (2/3) (" in md and "2 missing" in md
+    assert "CIFAR-10 FID ours" not in md and "✓ held" in md  # the legend
     tex = paths["tex"].read_text()
     assert r"\begin{tabular}" in tex and r"\multicolumn" in tex and "SN-GANs" in tex
     ver = pd.read_csv(paths["verdicts"])

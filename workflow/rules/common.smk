@@ -173,7 +173,8 @@ def outputs(kind):
     """The files a report, selection or claim writes for a table (the names its writer uses), as
     a rule's named outputs; the ones Snakemake's report shows, in their category."""
     prefix = str(layout.table_prefix(RESULTS, "{table}"))
-    return {name: report(prefix + suffix, category=category) if category else prefix + suffix
+    return {name: report(prefix + suffix, category=category, subcategory="{table}",
+                         caption=f"../report/{REPORT_CAPTIONS[category]}") if category else prefix + suffix
             for name, (suffix, category) in result_spec(kind).items()}
 
 
@@ -199,6 +200,11 @@ def table_targets(table):
         return published(table) + table_scores(table) + ([final_state(table)] if table in ADAPTIVE else [])
 
     return targets
+
+
+# `snakemake --report` captions (workflow/report/), by the report category of repro.layout
+REPORT_CAPTIONS = {"tables": "tables.rst", "verdicts": "verdicts.rst", "learning curves": "curves.rst",
+                   "claims": "claims.rst"}
 
 
 def selection_args(wildcards):
