@@ -57,8 +57,8 @@ def test_the_readme_command_trains_the_suite_as_make_smoke_does(tmp_path):
     """Issue 24: in a fresh clone `snakemake --config suite=smoke` scheduled no smoke_mog run, since
     the committed results/ was its results directory. Now the suite's files go under runs/ and
     `make smoke` runs that very command: a dry run in a clone (results/ committed) schedules every
-    row of smoke_digits and smoke_sagan, smoke_mog's first round (3 seeds of each cell) and the
-    real-data row -- counted from the tables here."""
+    row of the suite's tables, the first round (the `start` smallest seeds) of an adaptive one and
+    the real-data rows -- counted from the config and the tables here."""
     wf = _copy(tmp_path)
     shutil.copy2(ROOT / "pyproject.toml", wf / "pyproject.toml")
     (wf / ".venv").mkdir()
@@ -67,13 +67,19 @@ def test_the_readme_command_trains_the_suite_as_make_smoke_does(tmp_path):
     assert re.search(r"snakemake --cores all --config suite=smoke\s*$", make.stdout, re.M), make.stdout
     plan = snakemake(wf, "-n", "--cores", "1", "--config", "suite=smoke")
     assert plan.returncode == 0, plan.stderr[-3000:]
-    tables = {t: pd.read_csv(ROOT / "config" / "tables" / f"{t}.tsv", sep="\t") for t in
-              ("smoke_digits", "smoke_sagan", "smoke_mog", "smoke_real")}
-    first = tables["smoke_mog"][tables["smoke_mog"]["seed"] < CONFIG["adaptive_seeds"]["smoke_mog"]["start"]]
-    want = set(tables["smoke_digits"]["run_id"]) | set(tables["smoke_sagan"]["run_id"]) | set(first["run_id"])
-    assert _jobs(plan.stdout, "train") == want
-    assert _jobs(plan.stdout, "real_data") == set(tables["smoke_real"]["run_id"])
-    assert "results/smoke_mog" not in plan.stdout.replace("runs/results/", "")  # never the committed one
+    train, real = set(), set()
+    for t in CONFIG["suites"]["smoke"]:
+        table = pd.read_csv(ROOT / "config" / "tables" / f"{t}.tsv", sep="\t")
+        if "real" in table.columns and table["real"].notna().all():
+            real |= set(table["run_id"])
+            continue
+        start = (CONFIG.get("adaptive_seeds") or {}).get(t, {}).get("start")
+        first = table.groupby(["paper_table", "row", "column"])["seed"].transform(lambda s: s.rank(method="first"))
+        train |= set(table["run_id"] if start is None else table.loc[first <= start, "run_id"])
+    assert train and real
+    assert _jobs(plan.stdout, "train") == train
+    assert _jobs(plan.stdout, "real_data") == real
+    assert "results/smoke" not in plan.stdout.replace("runs/results/", "")  # never the committed one
 
 
 def test_seeds_can_be_set_with_config(tmp_path):

@@ -162,6 +162,12 @@ class OrderRulesError(UserError, ValueError):
     """An order-rules file that cannot be read or holds a malformed rule (one error line)."""
 
 
+#: An order rule's keys: the required ones first, then the optional ones.
+RULE_KEYS = ("paper_table", "metric", "better", "worse", "margin", "claim", "source", "why", "checkpoint", "aggregate")
+#: The checkpoints a verdicts file judges (repro.report.cells).
+SCORED_CHECKPOINTS = ("final", "best")
+
+
 def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
     """The order rules of a YAML file (a list of mappings: paper_table, metric, checkpoint, better
     and worse ({row, column}, or {row, columns} with ``aggregate: worst``), margin, claim, source
@@ -171,18 +177,26 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
 
     path = Path(path)
     try:
-        rules = yaml.safe_load(Path(path).read_text()) or []
+        rules = yaml.safe_load(Path(path).read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise OrderRulesError(f"order rules {path} are unreadable ({type(e).__name__}: {e}); "
                               f"give the YAML file of rules (config/references/order_rules.yaml)") from None
+    if rules is None:  # an empty file would drop every claim's test without a word
+        raise OrderRulesError(f"{path} is empty; list the order rules, write [] for a suite with "
+                              f"none, or leave --order-rules out to use {ORDER_RULES_FILE}")
     if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
         raise OrderRulesError(f"{path}: expected a YAML list of rules (mappings)")
     for i, r in enumerate(rules):
         where = f"{path}, rule {i + 1}"
-        missing = [k for k in ("paper_table", "metric", "better", "worse", "margin", "claim", "source", "why")
-                   if k not in r]
+        missing = [k for k in RULE_KEYS[:8] if k not in r]
         if missing:
             raise OrderRulesError(f"{where}: missing {missing}")
+        unknown = sorted(set(r) - set(RULE_KEYS))
+        if unknown:
+            raise OrderRulesError(f"{where}: unknown key(s) {unknown}; a rule's keys: {', '.join(RULE_KEYS)}")
+        if r.setdefault("checkpoint", "final") not in SCORED_CHECKPOINTS:
+            raise OrderRulesError(f"{where}: checkpoint must be one of {', '.join(SCORED_CHECKPOINTS)}, "
+                                  f"got {r['checkpoint']!r}")
         try:
             direction_of(r["metric"])  # a metric without a direction cannot be ordered
         except (KeyError, ValueError) as e:
@@ -204,7 +218,6 @@ def load_order_rules(path: str | Path = ORDER_RULES_FILE) -> list[dict]:
             margin_ok = False
         if not margin_ok:
             raise OrderRulesError(f"{where}: margin must be a number >= 0, got {r['margin']}")
-        r.setdefault("checkpoint", "final")
     return rules
 
 

@@ -60,7 +60,9 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
     out = complete_columns(verdicts)
     if schedule is not None:
         unset = out["looks"].map(parse_looks).isna() & out["seeds_cap"].notna()
-        out.loc[unset, "looks"] = format_looks(schedule)
+        if unset.any():  # an all-empty column reads as float: text goes into an object column
+            out["looks"] = out["looks"].astype(object)
+            out.loc[unset, "looks"] = format_looks(schedule)
     for col in VERDICT_COLUMNS:
         if col not in out:
             out[col] = None

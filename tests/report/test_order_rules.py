@@ -220,3 +220,25 @@ def test_an_order_rule_under_its_old_key_table_is_refused(tmp_path):
     old.write_text(rules.read_text().replace("- paper_table: ", "- table: "))
     with pytest.raises(OrderRulesError, match=r"order_rules.yaml, rule 1: missing \['paper_table'\]"):
         load_order_rules(old)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda rules: [{**rules[0], "checkpoint": "middle"}], r"rule 1: checkpoint must be one of final, best, got 'middle'"),
+    (lambda rules: None, r"rules.yaml is empty; list the order rules, write \[\] for a suite with none"),
+    (lambda rules: [{**rules[0], "margn": 1}], r"rule 1: unknown key\(s\) \['margn'\]"),
+])
+def test_a_rules_file_that_would_drop_a_claims_test_is_refused(tmp_path, capsys, edit, message):
+    """Issue 24's weak cases: a rule at checkpoint 'middle', an empty rules file or a misspelt key
+    used to drop the claim's test silently; each is now one error line naming the file (a suite
+    with no rules says so: ``[]``)."""
+    rules = load_order_rules(CONFIG / "references" / "order_rules.yaml")
+    path = tmp_path / "rules.yaml"
+    rules = edit(rules)
+    path.write_text("" if rules is None else yaml.safe_dump(rules))
+    with pytest.raises(OrderRulesError, match=message):
+        load_order_rules(path)
+    v = tmp_path / "t.verdicts.csv"
+    v.write_text((Path(__file__).resolve().parents[2] / "results" / "smoke_mog" / "smoke_mog.verdicts.csv").read_text())
+    assert cli.main(["check", str(v), "--order-rules", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "rules.yaml" in err and "Traceback" not in err
