@@ -200,6 +200,25 @@ def derived_cells(target_tsv: str | Path, sources: dict[str, tuple[str | Path, s
     return cells
 
 
+def selection_cells(target: str, spec: dict, tables_dir: str | Path = "config/tables") -> list[tuple[str, str, str]]:
+    """The cells a configured selection (`spec`: its config 'selections' entry) derives for the
+    table `target`, from the experiment tables in `tables_dir` and the references beside them."""
+    from .references import load_references
+
+    tables_dir = Path(tables_dir)
+    sources = {t: (tables_dir / f"{t}.tsv", col) for t, col in spec["from"].items()}
+    return derived_cells(tables_dir / f"{target}.tsv", sources, load_references(tables_dir.parent / "references"))
+
+
+def fresh_runs(target: str, table: pd.DataFrame, spec: dict, tables_dir: str | Path = "config/tables") -> set[str]:
+    """Run ids (`table`'s index) of the rows that judge a selection's chosen settings on fresh
+    seeds (config selections: judge_seeds): the workflow trains them only for the chosen setting."""
+    if not spec.get("judge_seeds"):
+        return set()
+    mask = fresh_mask(table.reset_index(drop=True), selection_cells(target, spec, tables_dir))
+    return set(table.index[mask.to_numpy()])
+
+
 def plan_selection_rows(conf: dict, suite: str, tables: dict[str, pd.DataFrame], tables_dir: Path,
                         gpu_name: str | None = None) -> dict[str, pd.DataFrame]:
     """The rows ``repro plan`` counts for each target table with ``judge_seeds``: its own rows,
@@ -207,17 +226,14 @@ def plan_selection_rows(conf: dict, suite: str, tables: dict[str, pd.DataFrame],
     setting the sweep chooses is known only once it has run (the worst case, as adaptive tables
     at their cap)."""
     from ..experiments import estimate_hours, run_config
-    from .references import load_references
 
     out = {}
     for target, spec in active(conf, conf["suites"][suite]).items():
         judge = spec.get("judge_seeds")
         if not judge or target not in tables:
             continue
-        sources = {t: (tables_dir / f"{t}.tsv", col) for t, col in spec["from"].items()}
-        cells = derived_cells(tables_dir / f"{target}.tsv", sources, load_references(tables_dir.parent / "references"))
         df = tables[target]
-        fresh = fresh_mask(df, cells)
+        fresh = fresh_mask(df, selection_cells(target, spec, tables_dir))
         keep = [df[~fresh]]
         for (row, column), g in df[fresh & df["seed"].astype(int).isin(judge)].groupby(["row", "column"]):
             hours = {s: sum(estimate_hours(run_config(r), gpu_name) for _, r in rows.iterrows())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from repro import claims, experiments, layout, rundir, workflow_config
 from repro import seeds as seeds_mod
-from repro.report.select import active as active_selections
+from repro.report.select import active as active_selections, fresh_runs
 from repro.datasets import REAL_SETS
 
 # `--config seeds=[0,1]` arrives as text: typed, then checked against the package's schema
@@ -55,15 +55,7 @@ SELECTIONS = active_selections(config, TABLES)
 
 # table -> run ids of its rows that judge a selection's chosen settings on fresh seeds (config
 # selections: judge_seeds; repro.report.select.fresh_mask): trained only for the chosen setting
-FRESH = {}
-for _t, _spec in SELECTIONS.items():
-    if _spec.get("judge_seeds"):
-        from repro.report.references import load_references as _load_refs
-        from repro.report.select import derived_cells as _derived, fresh_mask as _fresh
-
-        _src = {s: (f"config/tables/{s}.tsv", c) for s, c in _spec["from"].items()}
-        _cells = _derived(f"config/tables/{_t}.tsv", _src, _load_refs("config/references"))
-        FRESH[_t] = set(TABLES[_t].index[_fresh(TABLES[_t].reset_index(drop=True), _cells).to_numpy()])
+FRESH = {t: fresh_runs(t, TABLES[t], spec) for t, spec in SELECTIONS.items()}
 
 
 def selection_tables():
