@@ -248,10 +248,12 @@ def failure_bound(failed: int, finished: int,
                   confidence: float = FAILURE_BOUND_CONFIDENCE) -> float:
     """One-sided Clopper-Pearson upper bound on the share of a method's runs that fail (diverge
     or collapse), from `failed` of `finished` runs: the `confidence` quantile of
-    Beta(failed + 1, finished - failed) (1 when every run failed; 1 - 0.05^(1/n) when none did)."""
+    Beta(failed + 1, finished - failed) (1 when every run failed; 1 - 0.05^(1/n) when none did),
+    scipy's exact binomial interval."""
     if finished <= 0 or failed >= finished:
         return 1.0
-    return float(stats.beta.ppf(confidence, failed + 1, finished - failed))
+    test = stats.binomtest(failed, finished, alternative="less")
+    return float(test.proportion_ci(confidence, method="exact").high)
 
 
 def collapsed_runs(values: Sequence[float], ref_low: float, ref_high: float, direction: str) -> int:
