@@ -43,14 +43,18 @@ claims-check: $(STAMP)
 	@repro summary $(CLAIMS)/results
 	REPRO_CLAIMS_RUNS=$(CLAIMS) $(PY) -m pytest -q -m claims tests/test_smoke_suite.py
 
-# CI: every test but the claim lane's (make claims-check)
+# CI: every test but the claim lane's (make claims-check), on one pytest worker per core
+# (pytest-xdist); a file's tests stay on one worker, so a file's session fixture (the smoke suite,
+# the SLURM cluster) is built once. The SLURM tests mostly wait on status checks, so the other
+# worker computes meanwhile (BENCHMARKS.md, "Smoke and CI lanes").
+XDIST := -n auto --dist loadfile
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not claims"
+	$(PY) -m pytest -q $(XDIST) -m "not claims"
 
 # the development lane: everything but the tests marked slow (the smoke suite end to end, SLURM,
 # the adaptive-seeds workflow, SIGKILL-and-resume); CI runs the full `make test`
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not claims"
+	$(PY) -m pytest -q $(XDIST) -m "not slow and not claims"
 
 bench: $(STAMP)
 	$(PY) -m pytest -q tests/benchmarks --benchmark-enable

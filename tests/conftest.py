@@ -1,5 +1,12 @@
+import os
+
 import pytest
 import torch
+
+# Every process a test starts (`repro train`, Snakemake and its jobs, a copy's CLI) gets one
+# OpenMP thread too: under `make test`'s two pytest workers a subprocess with torch's default of
+# two spinning threads per core took 203 s where one thread took 23 s (the SIGKILL-and-resume test).
+os.environ["OMP_NUM_THREADS"] = "1"
 
 
 @pytest.fixture(scope="session", autouse=True)

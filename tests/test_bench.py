@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    env = {**os.environ, "OUT": str(out), "OMP_NUM_THREADS": "1", "REPRO_CACHE": str(out / "cache")}
+    env = {**os.environ, "OUT": str(out), "REPRO_CACHE": str(out / "cache")}
     r = subprocess.run(["bash", str(ROOT / "bench" / "device.sh"), "--mode", "reduced", "--device", "cpu"],
                        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     return r, out, json.loads((out / "bench.json").read_text())

@@ -26,9 +26,8 @@ def copy_workflow(dst: Path, extra: tuple[str, ...] = ()) -> Path:
 
 
 def snakemake(wf: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """``python -m snakemake ARGS`` in `wf`: one OpenMP thread a job (what a job's `threads: 1`
-    means), and no SLURM or profile setting of the calling shell leaking into the run."""
+    """``python -m snakemake ARGS`` in `wf`, with no SLURM or profile setting of the calling shell
+    leaking into the run (one OpenMP thread a job: tests/conftest.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SNAKEMAKE_PROFILE"))}
-    env["OMP_NUM_THREADS"] = "1"
     return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=wf, env=env,
                           capture_output=True, text=True, timeout=timeout)

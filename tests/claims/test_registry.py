@@ -104,7 +104,7 @@ def _toy_project(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_a_new_claim_module_and_its_config_entry_reach_the_workflow_and_the_cli(tmp_path):
     copy = _toy_project(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(copy), "OMP_NUM_THREADS": "1"}  # the copy's repro, not ours
+    env = {**os.environ, "PYTHONPATH": str(copy)}  # the copy's repro, not ours
     snakemake = Path(sys.executable).with_name("snakemake")
     plan = subprocess.run([str(snakemake), "-n", "--quiet", "rules"], cwd=copy, env=env,
                           capture_output=True, text=True, timeout=600)
