@@ -46,8 +46,10 @@ claims-check: $(STAMP)
 # CI: every test but the claim lane's (make claims-check), on one pytest worker per core
 # (pytest-xdist); a file's tests stay on one worker, so a file's session fixture (the smoke suite,
 # the SLURM cluster) is built once. The SLURM tests mostly wait on status checks, so the other
-# worker computes meanwhile (BENCHMARKS.md, "Smoke and CI lanes").
-XDIST := -n auto --dist loadfile
+# worker computes meanwhile (BENCHMARKS.md, "Smoke and CI lanes"). At most 4: beyond that the
+# smoke suite's file (~4 min on one worker) is the whole wait, and a container whose CPU quota is
+# below its visible core count must not start a torch process per visible core.
+XDIST := -n auto --maxprocesses 4 --dist loadfile
 test: $(STAMP)
 	$(PY) -m pytest -q $(XDIST) -m "not claims"
 
