@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine (Python >= 3.10):
-#   make smoke   -- the main job: pipeline and numbers on tiny configs (6 CPU-minutes, BENCHMARKS.md)
+#   make smoke   -- the main job: pipeline and numbers on tiny configs (5 CPU-minutes, BENCHMARKS.md)
 #   make test    -- the test suite
 # make claims-check: the LSGAN order rule at up to ten seeds (its own lane, ~20 CPU-minutes)
 # Both create or reuse .venv on their own; nothing is installed by hand.
