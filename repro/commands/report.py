@@ -136,14 +136,13 @@ def rejudge(a) -> int:
     """Re-judge published verdict files under the current rule (from their n, mean and std)."""
     from ..errors import UserError
     from ..report.check import find_verdict_files
-    from ..report.rejudge import declared_schedules, write
+    from ..report.rejudge import write
 
     files = find_verdict_files(a.paths)
     if not files:
         raise UserError(f"no *.verdicts.csv under {' '.join(a.paths)}")
-    schedules = declared_schedules()  # for files written before they recorded their schedule
     for f in files:
-        changed = write(f, a.confidence, schedules)
+        changed = write(f, a.confidence)
         print(f"{f}: {len(changed)} verdict(s) changed")
         for _, c in changed.iterrows():
             print(f"  {c['paper_table']} / {c['row']} / {c['column']} / {c['metric']} ({c['checkpoint']}): "

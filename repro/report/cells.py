@@ -30,23 +30,6 @@ VERDICT_COLUMNS = (
     "look_confidence", "failure_bound",
 )
 
-#: Columns a verdicts file written before issue 26 lacks, and what they were then: no per-seed
-#: values kept (order rules on it are not judged, repro.report.check), no collapsed run counted,
-#: the seeds judged as one look, at the file's own confidence.
-ADDED_COLUMNS = {"values": None, "n_collapsed": 0, "looks": "", "spending": SPENDING,
-                 "look_confidence": None, "failure_bound": math.nan}
-
-
-def complete_columns(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """`verdicts` (a read ``.verdicts.csv``) with the columns a file written before issue 26
-    lacks (:data:`ADDED_COLUMNS`) filled in as they were then."""
-    out = verdicts.copy()
-    for col, value in ADDED_COLUMNS.items():
-        if col not in out.columns:
-            out[col] = out["confidence"] if col == "look_confidence" and "confidence" in out else value
-    return out
-
-
 def format_looks(looks) -> str:
     """The schedule's looks as the verdicts file writes them ("3;10"; "" for fixed seeds)."""
     return ";".join(map(str, looks)) if looks and len(looks) > 1 else ""

@@ -50,7 +50,6 @@ import pandas as pd
 
 from .. import layout
 from ..errors import UserError
-from .cells import complete_columns
 from .references import REFERENCE_DIR, norm_label
 from . import order_test as ot
 from .order_test import REVERSED, OrderResult, worst_order_test
@@ -63,24 +62,26 @@ ORDER_RULES_FILE = REFERENCE_DIR / "order_rules.yaml"
 PASSING = {"paper": (HELD, BETTER), "regression": (HELD,)}
 
 
-#: Columns of a verdicts file (:func:`repro.report.cells.cell_verdicts`) that every check reads.
-VERDICT_COLUMNS = ("paper_table", "row", "column", "metric", "checkpoint", "verdict", "ref_hard", "mean")
+#: Columns of a verdicts file (:data:`repro.report.cells.VERDICT_COLUMNS`) that ``repro check``
+#: reads: the cell, its verdict, what a failure line shows (:func:`failure_message`), the adaptive
+#: cap (:func:`at_cap`) and the per-seed values the order rules test (:func:`cell_values`).
+CHECKED_COLUMNS = ("paper_table", "row", "column", "metric", "checkpoint", "n", "n_runs", "mean", "std",
+                   "ours_low", "ours_high", "ref_value", "ref_low", "ref_high", "ref_protocol", "ref_kind",
+                   "ref_hard", "verdict", "reason", "confidence", "seeds_cap", "values")
 
 
-def read_verdicts(path: str | Path) -> pd.DataFrame:
-    """A ``.verdicts.csv`` file, columns added since it was written filled in
-    (:func:`repro.report.cells.complete_columns`); one that is empty, unparsable, without cells or
-    without the verdict columns raises :class:`repro.errors.UserError` naming it (a check of
-    nothing or of another file must not pass)."""
-    from ..errors import UserError
-
-    fix = "give the .verdicts.csv that `repro report` writes (rerun the report to rebuild it)"
+def read_verdicts(path: str | Path, columns: Sequence[str] = CHECKED_COLUMNS) -> pd.DataFrame:
+    """A ``.verdicts.csv`` file holding the `columns` its reader needs (default: those ``repro
+    check`` reads). One that is unparsable, empty, without cells or without one of `columns` (not a
+    verdicts file, or one written by an older suite) raises :class:`repro.errors.UserError` naming
+    it and the columns (a check of nothing or of another file must not pass)."""
+    fix = ("give the .verdicts.csv that `repro report` writes (rebuild one an older suite wrote from its "
+           "runs: `repro report TABLE --runs RUNS --out PREFIX`)")
     try:
         df = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
         raise UserError(f"{path} is not a verdicts file ({type(e).__name__}: {e}); {fix}") from None
-    df = complete_columns(df)
-    missing = [c for c in VERDICT_COLUMNS if c not in df.columns]
+    missing = [c for c in columns if c not in df.columns]
     if missing:
         raise UserError(f"{path} is not a verdicts file: no column(s) {missing}; {fix}")
     if df.empty:

@@ -11,12 +11,9 @@ tables (``<prefix>.md/.csv/.tex`` and ``.best.*``) from them, and returns the ch
 sealed folder (:mod:`repro.report.manifest`) must match its manifest first and is sealed again
 after.
 
-A cell is judged at the look of its schedule (column ``looks``, :mod:`repro.seeds`); a file
-written before the schedule was recorded takes it from `schedules` (``config/config.yaml``'s
-``adaptive_seeds`` for the file's table, :func:`declared_schedules`) when its cells had a seeds
-cap. Collapsed runs (rule 6 of :mod:`repro.report.verdict`) are counted again from the cell's
-per-seed ``values`` where the file keeps them; a file written before issue 26 keeps neither and
-re-judges with none.
+A cell is judged at the look of its schedule (column ``looks``, :mod:`repro.seeds`). Collapsed
+runs (rule 6 of :mod:`repro.report.verdict`) are counted again from the cell's per-seed ``values``
+where the file keeps them, else kept as published (``n_collapsed``).
 
 Not re-judged here: the claims (``*.claim.md``; their analyses in :mod:`repro.claims`
 read the runs), the counts of degraded runs (kept as published) and the learning curves.
@@ -30,7 +27,7 @@ import pandas as pd
 
 from .. import io, layout
 from ..errors import UserError
-from .cells import VERDICT_COLUMNS, complete_columns, format_looks, parse_looks
+from .cells import VERDICT_COLUMNS, parse_looks
 from .check import read_verdicts, undecided
 from .tables import FLOAT_FORMAT, headline, paper_table, write_table
 from .verdict import (BETTER, CONFIDENCE, HELD, WORSE, collapsed_runs, direction_of, judge_summary,
@@ -40,32 +37,10 @@ from .verdict import (BETTER, CONFIDENCE, HELD, WORSE, collapsed_runs, direction
 COMPARED = (HELD, BETTER, WORSE)
 
 
-def declared_schedules(config: str | Path = "config/config.yaml") -> dict[str, tuple[int, ...]]:
-    """table -> looks of its declared adaptive schedule (none when the config is absent)."""
-    from ..seeds import looks, parse
-    from ..workflow_config import load
-
-    if not Path(config).is_file():
-        return {}
-    adaptive = load(config).get("adaptive_seeds") or {}
-    return {t: looks(parse(spec, t)) for t, spec in adaptive.items()}
-
-
-def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
-            schedule: tuple[int, ...] | None = None) -> pd.DataFrame:
-    """`verdicts` with the compared cells judged again (columns :data:`VERDICT_COLUMNS`, plus
-    ``old_verdict``); columns added since the file was written are filled in
-    (:func:`repro.report.cells.complete_columns`). `schedule`: the looks of
-    the table's declared rounds, for a file that does not record them."""
-    out = complete_columns(verdicts)
-    if schedule is not None:
-        unset = out["looks"].map(parse_looks).isna() & out["seeds_cap"].notna()
-        if unset.any():  # an all-empty column reads as float: text goes into an object column
-            out["looks"] = out["looks"].astype(object)
-            out.loc[unset, "looks"] = format_looks(schedule)
-    for col in VERDICT_COLUMNS:
-        if col not in out:
-            out[col] = None
+def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """`verdicts` (a read ``.verdicts.csv``) with the compared cells judged again, plus the column
+    ``old_verdict``."""
+    out = verdicts.copy()
     out["old_verdict"] = out["verdict"]
     out["confidence"] = confidence
     out["seeds_needed"] = out["seeds_needed"].astype(object)
@@ -93,22 +68,22 @@ def rejudge(verdicts: pd.DataFrame, confidence: float = CONFIDENCE,
     return out
 
 
-def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE,
-          schedules: dict[str, tuple[int, ...]] | None = None) -> pd.DataFrame:
+def write(verdicts_csv: str | Path, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Re-judge a published ``<prefix>.verdicts.csv`` in place, re-render its paper tables, and
     return the changed cells (paper_table, row, column, metric, checkpoint, old_verdict, verdict).
-    `schedules`: table -> looks (:func:`declared_schedules`), for files that do not record them."""
+    The file must hold every column :func:`repro.report.cells.cell_verdicts` writes: all are
+    written back."""
     from . import manifest
 
     path = Path(verdicts_csv)
     manifest.verify(path.parent)  # a forged row is refused, not re-rendered
-    verdicts = read_verdicts(path)  # another file is named before its name is cut
+    verdicts = read_verdicts(path, VERDICT_COLUMNS)  # another file is named before its name is cut
     suffix = layout.REPORT["verdicts"][0]
     if not path.name.endswith(suffix) or path.name == suffix:
         raise UserError(f"{path}: a verdicts file is named <table>{suffix} (its tables are named after it); "
                         f"rename it")
     prefix = path.with_name(path.name[: -len(suffix)])
-    new = rejudge(verdicts, confidence, (schedules or {}).get(prefix.name))
+    new = rejudge(verdicts, confidence)
     for checkpoint in dict.fromkeys(new["checkpoint"]):
         cells = new[new["checkpoint"] == checkpoint]
         metrics = list(dict.fromkeys(cells["metric"]))

@@ -7,7 +7,8 @@ import pandas as pd
 
 from repro import cli
 from repro.report import cell_verdicts, collect, write_report
-from repro.report.check import check
+from repro.report.cells import VERDICT_COLUMNS
+from repro.report.check import CHECKED_COLUMNS, check
 from repro.report.references import validate
 from repro.report.verdict import BETTER, judge
 
@@ -79,7 +80,7 @@ def test_check_lists_undecided_cells_and_fails_them_strict_or_at_the_cap(capsys,
            "ref_protocol": "sngan", "verdict": j.verdict, "reason": j.reason, "confidence": 0.9,
            "seeds_needed": j.seeds_needed, "seeds_cap": None}
     for kind in ("regression", "paper"):
-        v = pd.DataFrame([{**row, "ref_kind": kind}])
+        v = pd.DataFrame([{**row, "ref_kind": kind}], columns=list(VERDICT_COLUMNS))
         assert check(v) == [] and len(check(v, strict=True)) == 1
         [line] = undecided_cells(v)
         assert "t / r / c / fid" in line and "90% interval [16.57, 33.43]" in line
@@ -89,3 +90,43 @@ def test_check_lists_undecided_cells_and_fails_them_strict_or_at_the_cap(capsys,
     v.to_csv(tmp_path / "t.verdicts.csv", index=False)
     assert cli.main(["check", str(tmp_path / "t.verdicts.csv")]) == 0
     assert "UNDECIDED t / r / c / fid" in capsys.readouterr().out
+
+
+def test_check_reads_its_columns_and_names_a_missing_one_in_one_line(table, refs, tmp_path, capsys):
+    """A verdicts file cut to CHECKED_COLUMNS checks exactly as the whole file does (nothing else is
+    read); without any one of them `repro check` exits 2 with one error line naming the file and
+    the column, before any cell is judged."""
+    tsv, runs = table
+    written = pd.read_csv(write_report(tsv, runs, tmp_path / "out" / "sngan_t2", refs, curves=False)["verdicts"])
+    whole, cut = tmp_path / "whole.verdicts.csv", tmp_path / "cut.verdicts.csv"
+    written.to_csv(whole, index=False)
+    written[list(CHECKED_COLUMNS)].to_csv(cut, index=False)
+    capsys.readouterr()
+    assert cli.main(["check", str(whole)]) == 1  # WGAN-GP diverged against a hard reference
+    out = capsys.readouterr().out
+    assert "FAIL table2 / WGAN-GP" in out and "order rule table2 / fid" in out  # failure lines and order rules read
+    assert cli.main(["check", str(cut)]) == 1 and capsys.readouterr().out == out
+    for col in CHECKED_COLUMNS:
+        path = tmp_path / f"no_{col}.verdicts.csv"
+        written.drop(columns=col).to_csv(path, index=False)
+        assert cli.main(["check", str(path)]) == 2, col
+        captured = capsys.readouterr()
+        err = captured.err.strip().splitlines()
+        assert captured.out == "" and len(err) == 1, (col, captured)
+        assert err[0].startswith(f"error: {path} is not a verdicts file: no column(s) ['{col}']"), err
+        assert "`repro report TABLE --runs RUNS --out PREFIX`" in err[0]
+
+
+def test_a_verdicts_file_without_values_is_one_error_line_from_the_command(table, refs, tmp_path):
+    """The shell command itself (not only cli.main): exit 2, one stderr line, no traceback."""
+    import subprocess
+    import sys
+
+    tsv, runs = table
+    written = pd.read_csv(write_report(tsv, runs, tmp_path / "out" / "sngan_t2", refs, curves=False)["verdicts"])
+    path = tmp_path / "old.verdicts.csv"
+    written.drop(columns="values").to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "repro.cli", "check", str(path)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == "", done
+    assert done.stderr.splitlines() == [done.stderr.strip()] and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {path} is not a verdicts file: no column(s) ['values']")

@@ -1,12 +1,13 @@
 """A table's headline controls the family (issue 26, point 5): the count of held cells beside
-the count held under Holm across the table's hard cells; and published verdicts files written
-before issue 26 are still re-judged from what they hold."""
+the count held under Holm across the table's hard cells; and a re-judged cell is judged at the
+look its verdicts row records."""
 import math
 
 import pandas as pd
 import pytest
 from scipy import stats
 
+from repro.report.cells import VERDICT_COLUMNS
 from repro.report.rejudge import rejudge
 from repro.report.tables import family_p, headline
 from repro.report.verdict import HELD, look_confidence, mean_interval
@@ -45,17 +46,14 @@ def test_headline_counts_held_cells_and_holm_across_them():
     assert headline(v[~v["ref_hard"]]).startswith("No hard-referenced cell")
 
 
-def test_an_old_verdicts_file_rejudges_with_its_declared_schedule():
-    # written before issue 26: no looks, collapsed count or failure bound columns
-    cell = _cell(0.04)
-    old = pd.DataFrame([{k: v for k, v in cell.items()
-                         if k not in ("looks", "n_collapsed", "look_confidence")}])
-    old["seeds_cap"], old["seeds_needed"] = 10, None
-    fixed = rejudge(old)
-    assert fixed.loc[0, "verdict"] == HELD and fixed.loc[0, "n_collapsed"] == 0
-    # as one look of the schedule 3 -> 10 its level is alpha_2 (0.032) < 0.05: p = 0.04 is no longer held
+def test_rejudge_judges_a_cell_at_the_look_its_row_records():
+    # p = 0.04: held as a fixed-seed cell; as look 2 of the recorded schedule 3 -> 10 its level is
+    # alpha_2 (0.032, Pocock spending) < 0.04, so it is no longer held
     alpha2 = (1 - look_confidence((3, 10), 2)) / 2
     assert 0.04 > alpha2
-    sched = rejudge(old, schedule=(3, 10))
-    assert sched.loc[0, "looks"] == "3;10" and sched.loc[0, "verdict"] == "inconclusive"
-    assert "look 2 of 2" in sched.loc[0, "reason"]
+    cell = {**_cell(0.04), "seeds_cap": 10, "reason": "as published"}
+    rows = [cell, {**cell, "row": "adaptive", "looks": "3;10"}]
+    fixed, adaptive = rejudge(pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))).to_dict("records")
+    assert fixed["verdict"] == HELD and fixed["n_collapsed"] == 0
+    assert adaptive["verdict"] == "inconclusive" and "look 2 of 2" in adaptive["reason"]
+    assert adaptive["look_confidence"] == pytest.approx(1 - 2 * alpha2)

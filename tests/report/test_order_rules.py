@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from repro import cli
+from repro.report.cells import VERDICT_COLUMNS
 from repro.report.check import OrderRulesError, check_order_rules, load_order_rules, order_tests
 from repro.report.order_test import HELD, INCONCLUSIVE, REVERSED, worst_order_test
 
@@ -30,7 +31,7 @@ def _sweep(sn_fid, other_fid, n, seed=0, methods=("Weight clipping", "Layer Norm
     """A fake SNGAN Fig. 1-2 sweep: every setting of SN-GANs ~ N(sn_fid, 1), of the others ~ N(other_fid, 1)."""
     rng = np.random.default_rng(seed)
     return pd.DataFrame([_cell("fig1a-2a", m, s, rng.normal(sn_fid if m == "SN-GANs" else other_fid, 1.0, n))
-                         for m in ("SN-GANs", *methods) for s in SETTINGS])
+                         for m in ("SN-GANs", *methods) for s in SETTINGS], columns=list(VERDICT_COLUMNS))
 
 
 def _worst_rules(methods=("Weight clipping", "Layer Norm.")):
@@ -125,7 +126,7 @@ def _order_frame(ls, gan, n=6, s=(1.0, 1.0), metric="modes_covered", cap=None):
     return pd.DataFrame({"paper_table": "smoke_mog", "row": ["LSGAN", "regular GAN"], "column": "ring",
                          "metric": metric, "checkpoint": "final", "mean": [ls, gan], "std": list(s),
                          "n": n, "n_runs": n, "seeds_cap": cap, "verdict": "inconclusive",
-                         "ref_hard": False, "values": values})
+                         "ref_hard": False, "values": values}, columns=list(VERDICT_COLUMNS))
 
 
 ORDER_RULE = {"paper_table": "smoke_mog", "metric": "modes_covered", "checkpoint": "final", "margin": 0.5,

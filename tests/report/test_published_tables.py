@@ -31,3 +31,20 @@ def test_verdicts_under_the_names_before_issue_12_are_refused_in_one_line(tmp_pa
     assert cli.main(["check", str(old)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {old} is not a verdicts file: no column(s) ['paper_table']"), err
+
+
+def test_rejudge_refuses_a_verdicts_file_without_a_column_it_writes_back(tmp_path, capsys):
+    """`repro rejudge` writes every column of the verdicts back: a file without one (here
+    ``spending``, which `repro check` does not read) is one error line, and is left as it was."""
+    from repro import cli
+
+    published = RESULTS / "lsgan_mog" / "lsgan_mog.verdicts.csv"
+    old = tmp_path / published.name
+    old.write_text(published.read_text().replace(",spending,", ",", 1))
+    before = old.read_bytes()
+    assert cli.main(["check", str(old)]) == 0  # what check reads is all there
+    capsys.readouterr()
+    assert cli.main(["rejudge", str(old)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {old} is not a verdicts file: no column(s) ['spending']"), err
+    assert old.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [old.name]
