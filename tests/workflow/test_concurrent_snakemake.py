@@ -15,9 +15,10 @@ lock lifted), twice:
   refusal is appended to the run's train.log, and A's lines in it are kept.
 
 Then A finishes: its scores.json is sealed and intact and its results are bit-identical to the
-same run trained alone (same CPU), and a plain Snakemake has nothing left to do. On main before
-this test (train.smk with ``log: train.log``) A's train.log lost every line A wrote before B
-(Snakemake unlinked it, A kept writing to the unlinked file); with ``> train.log`` B truncates it.
+same run trained alone (same CPU), and a plain Snakemake has nothing left to do. Tried: with the
+rule as it was (``log: train.log``, ``>> {log}``) the first B starts a job, and (given the onstart
+hook) the second B's job leaves A's train.log holding only its refusal (Snakemake unlinked the
+log, A kept writing to the unlinked file); with ``tee`` instead of ``tee -a`` B truncates it.
 """
 from __future__ import annotations
 
@@ -130,6 +131,7 @@ def test_a_second_snakemake_nolock_is_refused_and_loses_nothing(tmp_path, alone)
         err = [line for line in b.stderr.splitlines() if line.startswith("error:")]
         assert len(err) == 1 and f"{run.relative_to(wf)} is being trained by pid " in err[0], b.stderr[-3000:]
         assert "--nolock" in err[0] and "Traceback" not in b.stderr
+        assert f"gan-repro: left alone: {run.relative_to(wf)} is being trained" in b.stderr  # not set aside
         assert "localrule train" not in b.stderr + b.stdout  # refused before any job started
         assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before  # nothing touched
 
