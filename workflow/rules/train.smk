@@ -41,5 +41,5 @@ onstart:
     _held = [rundir.RunDir(layout.run_path(RUNS, j.wildcards.table, j.wildcards.run)).holder()
              for j in workflow.dag.needrun_jobs() if j.rule.name == "train"]
     if any(_held):
-        sys.exit("error: " + "; ".join(h for h in _held if h) + ". --nolock lifts Snakemake's lock, not "
-                 "a run's: let the other command finish (or stop it), then rerun")
+        sys.exit("error: " + "; ".join(h for h in _held if h) + ". No job was started: --nolock lifts "
+                 "Snakemake's own lock, not a run's; rerun once that command has ended")
