@@ -11,7 +11,7 @@ One place for the layout, used by the trainer (:mod:`repro.train`) and by every 
     samples/      PNG grids (and .npy points for 2-D data) at a fixed noise (:func:`sample_file`)
     G_final.pt    the generator's final weights (G_best.pt: best checkpoint by the protocol)
     .lock         held (``fcntl.flock``) by the one process that trains the run; names it
-    train.log     the workflow job's stdout/stderr (workflow/rules/train.smk ``log:``)
+    train.log     the workflow jobs' stdout/stderr, appended (workflow/rules/train.smk)
     checkpoints/  default checkpoint directory (the workflow puts them elsewhere; :func:`ckpt_file`)
 
 A run trained in several sessions (resumed after an interruption, perhaps on another device or
@@ -52,7 +52,7 @@ G_FINAL = "G_final.pt"
 G_BEST = "G_best.pt"
 LOCK = ".lock"
 CHECKPOINTS = "checkpoints"
-WORKFLOW_LOG = "train.log"  # written by Snakemake's redirect, not by repro
+WORKFLOW_LOG = "train.log"  # written by the train rule's shell redirect, not by repro
 SCORE_LOG = "score.log"  # the same, for a real-data cell (workflow/rules/real.smk)
 #: Files a sealed scores.json vouches for (by sha256), when the run wrote them.
 VOUCHED = (CONFIG, TRAIN_LOG, CURVE, G_FINAL, G_BEST)
@@ -229,6 +229,17 @@ class RunDir:
         return status
 
     # ------------------------------------------------------------------ the owner
+    def holder(self) -> str | None:
+        """Why the run cannot be touched now (the refusal :meth:`owner` gives: a process trains
+        it, named), else None; the lock is taken and dropped at once when free."""
+        if not self.path.is_dir():
+            return None
+        try:
+            with self.owner():
+                return None
+        except RunDirError as e:
+            return str(e)
+
     @contextlib.contextmanager
     def owner(self):
         """Hold the run directory for this process (``flock`` on ``.lock``, released by the

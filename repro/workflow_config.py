@@ -152,7 +152,7 @@ def repair(runs_root, ckpt_root, tables: dict) -> list[str]:
         for run_id, row in rows.iterrows():
             run = rundir.RunDir(layout.run_path(runs_root, table, run_id))
             ckpt = Path(ckpt_root) / table / str(run_id)
-            busy = _busy(run)
+            busy = run.holder()
             notes += [f"left alone: {busy}"] if busy else _repair_run(run, ckpt, expected_hash(row))
     return notes
 
@@ -201,16 +201,3 @@ def _move(src: Path, dst: Path) -> None:
         free = dst.with_name(f"{dst.name}.{k}")
     free.parent.mkdir(parents=True, exist_ok=True)
     src.replace(free)
-
-
-def _busy(run) -> str | None:
-    """Why the run cannot be touched now (a process trains it), else None."""
-    from . import rundir
-
-    if not run.path.is_dir():
-        return None
-    try:
-        with run.owner():  # taken and released at once: only asks whether someone holds it
-            return None
-    except rundir.RunDirError as e:
-        return str(e)

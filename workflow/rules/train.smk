@@ -5,7 +5,8 @@ rule train:
     output:
         str(layout.run_path(RUNS, "{table}", "{run}", rundir.SCORES)),
     log:
-        str(layout.run_path(RUNS, "{table}", "{run}", rundir.WORKFLOW_LOG)),
+        # this attempt's output; Snakemake deletes a job's log when it starts the job
+        f"{LOGS}/{{table}}/train/{{run}}.log",
     params:
         tsv=table_tsv,
         config_hash=row_hash,  # the row's identity: editing it reruns this job alone
@@ -23,8 +24,22 @@ rule train:
     conda:
         ENV
     shell:
-        # appended, never truncated: a second Snakemake (--nolock) refused by the run's owner lock
-        # must not wipe the log of the job that holds it; retries add their attempt below
+        # every attempt's output is also appended to the run's train.log, which is no `log:`: a
+        # job refused by the run's owner lock (a second Snakemake, --nolock) would have deleted
+        # the holder's log with its lines (the holder kept writing to the unlinked file)
         "OMP_NUM_THREADS={threads} python -m repro.gpus --jobs-per-gpu {params.jobs_per_gpu} -- "
         "python -m repro train-row {params.tsv} {wildcards.run} --out {params.out} --ckpt-dir {params.ckpt} "
-        "--device {params.device} {params.data_root} --time-limit {resources.runtime} >> {log} 2>&1"
+        "--device {params.device} {params.data_root} --time-limit {resources.runtime} 2>&1 "
+        f"| tee -a {{params.out}}/{rundir.WORKFLOW_LOG} > {{log}}"
+
+
+onstart:
+    # A run that another process trains (a second Snakemake with --nolock, a `repro train`) is
+    # refused here, before any job starts, not in its job: Snakemake deletes a job's outputs when
+    # it starts the job and when the job fails, so a refused job would delete the holder's
+    # scores.json had it been sealed meanwhile (RELIABILITY.md). Not run in a dry run.
+    _held = [rundir.RunDir(layout.run_path(RUNS, j.wildcards.table, j.wildcards.run)).holder()
+             for j in workflow.dag.needrun_jobs() if j.rule.name == "train"]
+    if any(_held):
+        sys.exit("error: " + "; ".join(h for h in _held if h) + ". No job was started: --nolock lifts "
+                 "Snakemake's own lock, not a run's; rerun once that command has ended")
