@@ -13,10 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 from .. import layout
+from .check import read_verdicts
 
 
 def _tables(results: Path) -> list[Path]:
     return sorted(d for d in results.iterdir() if d.is_dir() and (d / f"{d.name}.verdicts.csv").is_file())
+
+
+#: The verdicts file's columns the summary reads (a damaged file is one error line naming it).
+SUMMARY_COLUMNS = ("checkpoint", "ref_kind", "verdict")
 
 
 def _ranged(verdicts: pd.DataFrame) -> Counter:
@@ -38,7 +43,7 @@ def summary(results: str | Path) -> str:
     tables = _tables(results)
     counts, rules, checked, claims = Counter(), [], 0, []
     for t in tables:
-        counts += _ranged(pd.read_csv(t / f"{t.name}.verdicts.csv"))
+        counts += _ranged(read_verdicts(t / f"{t.name}.verdicts.csv", SUMMARY_COLUMNS))
         rules += _order_rule_lines(t)
         checked += layout.check_file(results, t.name).is_file()
         claims += sorted(t.glob("*.claim.md"))
