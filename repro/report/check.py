@@ -313,9 +313,9 @@ def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
     claim; columns paper_table, metric, checkpoint, better, worse, margin, cells ((row, column) of
     every cell of both sides), n_better, n_worse, gap, lower (lower confidence bound of the gap),
     p, p_reversed (Holm-adjusted without a schedule), level (what p is compared with: alpha, or
-    at a look of a declared schedule its group-sequential level, :func:`rule_look`), look ("2 of
-    8", "" for fixed seeds), at_cap, verdict (held / reversed / inconclusive), reason, claim,
-    source, test."""
+    at a look of a declared schedule its group-sequential level, :func:`rule_look`), look
+    ("look 2 of 8", "" for fixed seeds), at_cap, verdict (held / reversed / inconclusive),
+    reason, claim, source, test."""
     alpha = (1 - confidence) / 2
     if verdicts.empty:
         return pd.DataFrame()

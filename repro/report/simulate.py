@@ -18,9 +18,9 @@ is measured, not promised). At the centre, the share of held cells is the rule's
 normal seeds it has a closed form (:func:`theory_power`), which the simulation must match.
 
 The whole pipeline -- fixed n, the declared adaptive schedules, best-of-six selection, diverged
-minorities, mixed (bimodal) cells, a family of 22 cells, identical pairs under an order rule --
-is simulated by named :data:`SCENARIOS`, each before and after issue 26 (``repro
-simulate-verdicts --json``: one JSON object per scenario).
+minorities, mixed (bimodal) cells, a family of 22 cells, identical pairs under an order rule, an
+order rule in adaptive rounds -- is simulated by named :data:`SCENARIOS`, each before and after
+issue 26 (``repro simulate-verdicts --json``: one JSON object per scenario).
 
 ``repro simulate-verdicts --out docs/verdicts`` writes ``<out>.csv`` (one row per distribution,
 position, n and rule) and ``<out>.png`` (false-held rate and power by n). The rule is applied
@@ -452,6 +452,10 @@ SCENARIOS = {
                   "at the centre: share held", _family(FAMILY_CELLS, FAMILY_SEEDS), 0.05, 0.25),
     "order_identical_pairs": ("two cells of 10 seeds; identical (false held), or one ahead by "
                               "one per-seed std (power), margin 0", _order_pairs(10), 0.05, 0.05),
+    **{name: (f"an order rule (margin 0) between two cells grown together in declared rounds {s} "
+              f"(+{p}) to {c} while it is inconclusive; identical cells (false held), or one ahead "
+              f"by {ORDER_GAP_SD:g} per-seed stds (power)", _order_rounds(s, p, c), 0.05, 0.1)
+       for name, (s, p, c) in ORDER_SCHEDULES.items()},
 }
 
 
