@@ -31,7 +31,10 @@ judged on the cells' per-seed values (the verdicts' ``values`` column) by
 :mod:`repro.report.order_test`: **held** when a one-sided Welch t-test and a permutation test both
 show ``better`` ahead of ``worse`` by more than ``margin`` in the metric's direction,
 **reversed** when both show the opposite order, **inconclusive** otherwise, each at alpha =
-(1 - confidence) / 2 (0.05 at the default 90 %, the cells' TOST level). The rules of one claim are
+(1 - confidence) / 2 (0.05 at the default 90 %, the cells' TOST level) -- or, for cells grown in
+declared adaptive rounds, at the group-sequential level of the look their seed count is, the
+level the cells themselves are judged at (:func:`rule_look`; cells at different counts are not
+judged until the ones behind catch up). The rules of one claim are
 corrected together by Holm's step-down method, so the chance that any held rule of a claim is a
 fluke stays <= alpha (simulated in tests/report/test_order_test.py). A reversed order rule always
 fails the check, naming the rule and its source; an inconclusive one fails with ``strict=True``

@@ -368,7 +368,8 @@ def _order_pairs(n: int, gap_sd: float = 1.0):
 
 #: The declared schedules an order rule's rounds are simulated under, {start, step, cap}:
 #: smoke_mog's (the claim lane: LSGAN's order rule, config/config.yaml) and one seed at a time.
-ORDER_SCHEDULES = {"adaptive_order_3_to_10": (3, 7, 10), "adaptive_order_1by1_to_10": (3, 1, 10)}
+#: Named to sort after the other scenarios: a scenario's random stream is its place in that order.
+ORDER_SCHEDULES = {"order_rounds_3_to_10": (3, 7, 10), "order_rounds_1by1_to_10": (3, 1, 10)}
 #: The real gap of the order scenarios' power, in per-seed stds.
 ORDER_GAP_SD = 1.5
 
