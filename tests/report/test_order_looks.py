@@ -123,3 +123,21 @@ def test_rounds_one_seed_at_a_time_keep_an_order_rules_five_percent():
     assert r["before"]["held"] > 0.05 + 3 * se, r
     # power at a 1.5-sd gap stays high
     assert sim.order_rounds(3, 1, 10, sim.ORDER_GAP_SD, 500, seed=22)["after"]["held"] > 0.75
+
+
+def test_a_worst_of_rule_at_a_look_tests_each_pair_at_the_design_of_alpha_over_its_cells():
+    # worst of two settings against worst of two: Bonferroni over the worse side's 2 cells, each
+    # pair at the look's level of a design spending alpha / 2; in Bonferroni units 2 x that level
+    from repro.report.order_test import worst_order_test
+
+    look = Look(SMOKE_LOOKS, 2)
+    z = np.linspace(-1.0, 1.0, 10)
+    better = {"A": list(z), "B": list(z + 0.2)}
+    worse = {"E": list(z + 1.2), "F": list(z + 1.0)}  # lower is better: FID-like
+    r = worst_order_test(better, worse, 0.0, lower_is_better=True, look=look)
+    assert r.level == pytest.approx(2 * look.level(0.025)) and r.cells == (2, 2)
+    # some worse cell t beaten by every better cell s: p = min over t of 2 x max over s
+    q = min(max(order_test(better[s], worse[t], 0.0, True, look=look).p_value for s in better) for t in worse)
+    assert r.p_value == pytest.approx(2 * q)
+    assert q <= look.level(0.025) and r.verdict == HELD
+    assert "at look 2 of 2" in r.reason()
