@@ -136,8 +136,10 @@ class OrderResult:
         holm = f", Holm over {self.holm_m} rules" if self.holm_m > 1 else ""
         if self.look is None and level == self.alpha:
             return f"alpha {self.alpha:g}{holm}"
-        at = "" if self.look is None else f" at {self.look}"
-        return f"level {level:.3g}{at} (one-sided; alpha {self.alpha:g} spent over the schedule's looks{holm})"
+        if self.look is None:  # a fixed rule in Holm's step-down with rules judged at looks
+            return f"level {level:.3g} (one-sided; alpha {self.alpha:g}{holm})"
+        return (f"level {level:.3g} at {self.look} (one-sided; alpha {self.alpha:g} spent over the "
+                f"schedule's looks{holm})")
 
     def reason(self) -> str:
         """One line: the verdict's evidence and its error rate."""

@@ -88,6 +88,11 @@ def test_holm_at_a_look_recomputes_each_rules_design_at_its_local_level():
     out = holm([replace(base, p_value=p, p_reversed=1.0) for p in (0.005, 0.012)])
     assert [r.verdict for r in out] == [HELD, HELD]
     assert out[1].level == pytest.approx(look.level(0.05)) and "Holm over 2 rules" in out[1].reason()
+    # a fixed rule in the same claim faces plain Holm (alpha / 2 at the first step)
+    fixed = order_test([4.0, 5, 6], [1.0, 2, 3], 0.0, lower_is_better=False)
+    out = holm([replace(fixed, p_value=0.02, p_reversed=1.0), replace(base, p_value=0.2, p_reversed=1.0)])
+    assert [r.verdict for r in out] == [HELD, INCONCLUSIVE] and out[0].level == pytest.approx(0.025)
+    assert "p 0.02 <= level 0.025 (one-sided; alpha 0.05, Holm over 2 rules)" in out[0].reason()
 
 
 def test_a_fixed_tables_order_verdicts_are_the_published_ones():
