@@ -7,7 +7,8 @@ rules (:func:`repro.report.check.order_tests`); a cell gets ``step`` more seeds 
 
 * one of its hard-referenced metrics is *undecided* -- its interval straddles the range
   (:func:`repro.report.check.undecided`), or
-* it is one side of an order rule whose test is inconclusive,
+* it is one side of an order rule whose test is inconclusive (the rule's cells behind the
+  others first: a rule is judged where all its cells have the same seed count),
 
 and it has fewer than ``cap`` seeds. Rounds stop when no cell gets more (``done``).
 
@@ -16,9 +17,10 @@ false "held" likelier than the 5 % one look promises (8.7 % over 3 -> 10; 19 % o
 time to 20: docs/verdicts.md). The schedule is therefore a group-sequential design, declared in
 config before the first round: its looks are the seed counts start, start + step, ..., cap
 (:func:`looks`), each cell is judged at the level its look spends
-(:func:`repro.report.verdict.look_alphas`), and the schedule is frozen by round 0's state: a
-later round under another schedule is refused (:func:`check_schedule`), and a cell whose seed
-count is no declared look is not judged.
+(:func:`repro.report.verdict.look_alphas`), so is each order rule (its test is a stopping rule
+too: :class:`repro.report.order_test.Look`, :func:`repro.report.check.rule_look`), and the
+schedule is frozen by round 0's state: a later round under another schedule is refused
+(:func:`check_schedule`), and a cell whose seed count is no declared look is not judged.
 
 Seed k of a cell is always the same run: the table lists one row per cell and seed up to the cap,
 and a cell with m seeds runs its rows with the m smallest seeds. Rerunning the workflow therefore
@@ -106,16 +108,22 @@ def first_round(rows: pd.DataFrame, spec: dict) -> list[str]:
 
 def open_cells(verdicts: pd.DataFrame, rules: Sequence[dict],
                confidence: float = CONFIDENCE) -> set[tuple[str, str]]:
-    """(row, column) of the cells that more seeds could decide: an undecided hard cell, or a side
-    of an inconclusive order rule."""
+    """(row, column) of the cells that more seeds could decide: an undecided hard cell, or a cell
+    of an inconclusive order rule -- all of them when they have the same seed count, else only
+    those behind (a rule is judged where its cells share a look,
+    :func:`repro.report.check.rule_look`, so the cells behind catch up first)."""
     from .report.check import _truthy, order_tests, undecided
 
     out = {(str(v["row"]), str(v["column"])) for _, v in verdicts.iterrows()
            if _truthy(v["ref_hard"]) and undecided(v)}
+    runs = {(str(v["row"]), str(v["column"])): int(v["n_runs"]) for _, v in verdicts.iterrows()}
     tests = order_tests(verdicts, rules, confidence)
     for _, t in tests.iterrows():
         if t["verdict"] == "inconclusive":
-            out.update(t["cells"])
+            counts = {c: runs[c] for c in t["cells"] if c in runs}
+            most = max(counts.values(), default=0)
+            out.update(c for c in t["cells"] if c not in counts or counts[c] < most
+                       or len(set(counts.values())) == 1)
     return out
 
 

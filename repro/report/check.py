@@ -31,7 +31,10 @@ judged on the cells' per-seed values (the verdicts' ``values`` column) by
 :mod:`repro.report.order_test`: **held** when a one-sided Welch t-test and a permutation test both
 show ``better`` ahead of ``worse`` by more than ``margin`` in the metric's direction,
 **reversed** when both show the opposite order, **inconclusive** otherwise, each at alpha =
-(1 - confidence) / 2 (0.05 at the default 90 %, the cells' TOST level). The rules of one claim are
+(1 - confidence) / 2 (0.05 at the default 90 %, the cells' TOST level) -- or, for cells grown in
+declared adaptive rounds, at the group-sequential level of the look their seed count is, the
+level the cells themselves are judged at (:func:`rule_look`; cells at different counts are not
+judged until the ones behind catch up). The rules of one claim are
 corrected together by Holm's step-down method, so the chance that any held rule of a claim is a
 fluke stays <= alpha (simulated in tests/report/test_order_test.py). A reversed order rule always
 fails the check, naming the rule and its source; an inconclusive one fails with ``strict=True``
@@ -50,10 +53,12 @@ import pandas as pd
 
 from .. import layout
 from ..errors import UserError
+from .cells import parse_looks
 from .references import REFERENCE_DIR, norm_label
 from . import order_test as ot
-from .order_test import REVERSED, OrderResult, worst_order_test
-from .verdict import BETTER, CONFIDENCE, DIVERGED, HELD, INCONCLUSIVE, STRADDLES, direction_of
+from .order_test import REVERSED, Look, OrderResult, worst_order_test
+from .verdict import (BETTER, CONFIDENCE, DIVERGED, HELD, INCONCLUSIVE, SPENDING, STRADDLES,
+                      direction_of, look_of)
 
 #: The order rules of the shipped tables (see the module docstring).
 ORDER_RULES_FILE = REFERENCE_DIR / "order_rules.yaml"
@@ -248,6 +253,34 @@ class _NoValues(Exception):
     """A verdicts file without per-seed values (written before issue 26)."""
 
 
+def rule_look(cells: Sequence[pd.Series]) -> tuple[Look | None, str]:
+    """The look of a declared schedule at which an order rule's cells are judged (the ``looks``,
+    ``spending`` and ``n_runs`` columns the cells' own verdicts used, :mod:`repro.report.cells`),
+    or (None, why not): fixed seeds (no schedule) are one look; under a schedule every cell of
+    the rule must have the same seed count and it must be a declared look -- the count both
+    sides have, since rounds grow the sides of an open rule together (:func:`repro.seeds.open_cells`
+    grows the ones behind first). Cells at different counts, or at a count that is no look, are
+    not judged, as cells are not (:func:`repro.report.verdict.look_of`)."""
+    schedules = {parse_looks(c.get("looks")) for c in cells}
+    if schedules == {None}:
+        return None, ""
+    counts = {f"{c['row']} / {c['column']}": int(c["n_runs"]) for c in cells}
+    if len(schedules) > 1:
+        return None, f"its cells ran under different seed schedules ({', '.join(sorted(map(str, schedules)))})"
+    (looks,) = schedules
+    if len(set(counts.values())) > 1:
+        return None, (f"its cells have different seed counts ({', '.join(f'{k}: {n}' for k, n in counts.items())}): "
+                      "an order rule is judged where every cell has the same declared look; the "
+                      "next round grows the cells behind")
+    n = next(iter(counts.values()))
+    k = look_of(looks, n)
+    if k is None:
+        return None, (f"{n} runs is not a look of the declared schedule {', '.join(map(str, looks))}: "
+                      "seeds added outside it void its error rate")
+    spending = cells[0].get("spending")
+    return Look(looks, k, spending if isinstance(spending, str) and spending else SPENDING), ""
+
+
 def _rule_result(v: pd.DataFrame, r: dict, confidence: float) -> tuple[OrderResult | None, str, bool]:
     """(the rule's test, or None with why not; whether all its cells are at their adaptive cap)."""
     alpha = (1 - confidence) / 2
@@ -263,6 +296,9 @@ def _rule_result(v: pd.DataFrame, r: dict, confidence: float) -> tuple[OrderResu
     if missing:
         return None, f"no cell {', '.join(missing)} in the verdicts", False
     capped = all(at_cap(c) for side in cells.values() for c in side.values())
+    look, why_not = rule_look([c for side in cells.values() for c in side.values()])
+    if why_not:
+        return None, f"not judged: {why_not}", capped
     try:
         values = {side: {k: cell_values(c) for k, c in cs.items()} for side, cs in cells.items()}
     except _NoValues:
@@ -270,9 +306,9 @@ def _rule_result(v: pd.DataFrame, r: dict, confidence: float) -> tuple[OrderResu
                       "`repro report` the table again to test the order"), capped
     lower = direction_of(r["metric"]) == "lower"
     if r.get("aggregate") == "worst":
-        return worst_order_test(values["better"], values["worse"], float(r["margin"]), lower, alpha), "", capped
+        return worst_order_test(values["better"], values["worse"], float(r["margin"]), lower, alpha, look), "", capped
     (b,), (w,) = values["better"].values(), values["worse"].values()
-    return ot._pair(b, w, float(r["margin"]), lower, alpha), "", capped
+    return ot._pair(b, w, float(r["margin"]), lower, alpha, look), "", capped
 
 
 def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
@@ -281,8 +317,10 @@ def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
     values (:mod:`repro.report.order_test`; module docstring), Holm-corrected over the rules of each
     claim; columns paper_table, metric, checkpoint, better, worse, margin, cells ((row, column) of
     every cell of both sides), n_better, n_worse, gap, lower (lower confidence bound of the gap),
-    p, p_reversed (Holm-adjusted), at_cap, verdict (held / reversed / inconclusive), reason,
-    claim, source, test."""
+    p, p_reversed (Holm-adjusted without a schedule), level (what p is compared with: alpha, or
+    at a look of a declared schedule its group-sequential level, :func:`rule_look`), look
+    ("look 2 of 8", "" for fixed seeds), at_cap, verdict (held / reversed / inconclusive),
+    reason, claim, source, test."""
     alpha = (1 - confidence) / 2
     if verdicts.empty:
         return pd.DataFrame()
@@ -309,8 +347,10 @@ def order_tests(verdicts: pd.DataFrame, rules: Sequence[dict],
             results[i] = res
     out["verdict"] = [INCONCLUSIVE if res is None else res.verdict for res in results]
     out["reason"] = [w if res is None else res.reason() for res, w in zip(results, out["why_not"])]
+    out["look"] = ["" if res is None or res.look is None else str(res.look) for res in results]
     for col, attr in (("n_better", "n_better"), ("n_worse", "n_worse"), ("gap", "gap"),
-                      ("lower", "lower_bound"), ("p", "p_value"), ("p_reversed", "p_reversed"), ("test", "test")):
+                      ("lower", "lower_bound"), ("p", "p_value"), ("p_reversed", "p_reversed"),
+                      ("level", "level"), ("test", "test")):
         out[col] = [math.nan if res is None and col != "test" else "" if res is None else getattr(res, attr)
                     for res in results]
     return out.drop(columns="why_not")

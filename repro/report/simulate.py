@@ -18,9 +18,9 @@ is measured, not promised). At the centre, the share of held cells is the rule's
 normal seeds it has a closed form (:func:`theory_power`), which the simulation must match.
 
 The whole pipeline -- fixed n, the declared adaptive schedules, best-of-six selection, diverged
-minorities, mixed (bimodal) cells, a family of 22 cells, identical pairs under an order rule --
-is simulated by named :data:`SCENARIOS`, each before and after issue 26 (``repro
-simulate-verdicts --json``: one JSON object per scenario).
+minorities, mixed (bimodal) cells, a family of 22 cells, identical pairs under an order rule, an
+order rule in adaptive rounds -- is simulated by named :data:`SCENARIOS`, each before and after
+issue 26 (``repro simulate-verdicts --json``: one JSON object per scenario).
 
 ``repro simulate-verdicts --out docs/verdicts`` writes ``<out>.csv`` (one row per distribution,
 position, n and rule) and ``<out>.png`` (false-held rate and power by n). The rule is applied
@@ -366,6 +366,70 @@ def _order_pairs(n: int, gap_sd: float = 1.0):
     return fn
 
 
+#: The declared schedules an order rule's rounds are simulated under, {start, step, cap}:
+#: smoke_mog's (the claim lane: LSGAN's order rule, config/config.yaml) and one seed at a time.
+#: Named to sort after the other scenarios: a scenario's random stream is its place in that order.
+ORDER_SCHEDULES = {"order_rounds_3_to_10": (3, 7, 10), "order_rounds_1by1_to_10": (3, 1, 10)}
+#: The real gap of the order scenarios' power, in per-seed stds.
+ORDER_GAP_SD = 1.5
+
+
+def _round_p_values(start: int, step: int, cap: int, gap_sd: float, trials: int,
+                    rng: np.random.Generator, dist: str = "normal") -> tuple[tuple[int, ...], list]:
+    """(the looks, per look the real order test's (Welch p, permutation p, reversed p) of every
+    trial: :func:`repro.report.order_test.order_p_values`, what
+    :func:`~repro.report.order_test.order_test` decides on, batched) for two cells of `cap` seeds,
+    the first ahead by `gap_sd` per-seed stds, margin 0."""
+    from .order_test import order_p_values
+
+    looks = tuple(range(start, cap, step)) + (cap,)
+    a = draw(dist, gap_sd * SEED_SD, SEED_SD, cap, trials, rng)
+    b = draw(dist, 0.0, SEED_SD, cap, trials, rng)
+    return looks, [order_p_values(a[:, :n], b[:, :n], 0.0, False) for n in looks]
+
+
+def _round_verdicts(looks: tuple[int, ...], ps: list, after: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(held, reversed) of every trial: the rule is judged at each look while inconclusive, at
+    alpha (before) or at the look's group-sequential level (after,
+    :class:`repro.report.order_test.Look`), and keeps the verdict of the look that decided it."""
+    from .order_test import ALPHA, Look
+
+    trials = len(ps[0][0])
+    open_, held, rev = np.ones(trials, bool), np.zeros(trials, bool), np.zeros(trials, bool)
+    for k, (welch, perm, p_rev) in enumerate(ps, 1):
+        level = Look(looks, k).level(ALPHA) if after else ALPHA
+        h = open_ & (np.maximum(welch, perm) <= level)
+        r = open_ & ~h & (p_rev <= level)
+        held, rev, open_ = held | h, rev | r, open_ & ~h & ~r
+    return held, rev
+
+
+def order_rounds(start: int, step: int, cap: int, gap_sd: float, trials: int, seed: int = 0,
+                 dist: str = "normal") -> dict:
+    """Two cells and an order rule between them (margin 0) in adaptive rounds, as
+    :func:`repro.seeds.open_cells` runs them: both start with `start` seeds and grow together by
+    `step` up to `cap` while the rule is inconclusive. The first is ahead by `gap_sd` per-seed
+    stds (0: identical cells, any held or reversed is false). {before, after: {held, reversed,
+    held_mc_se, reversed_mc_se}}, before and after on the same draws."""
+    looks, ps = _round_p_values(start, step, cap, gap_sd, trials, np.random.default_rng(seed), dist)
+    out = {}
+    for when in ("before", "after"):
+        held, rev = _round_verdicts(looks, ps, when == "after")
+        out[when] = {}
+        for key, hits in (("held", held), ("reversed", rev)):
+            out[when][key], out[when][f"{key}_mc_se"] = _rate(hits)
+    return out
+
+
+def _order_rounds(start: int, step: int, cap: int):
+    """A scenario of :func:`order_rounds`: identical cells (false held) or the first ahead by
+    :data:`ORDER_GAP_SD` per-seed stds (power)."""
+    def fn(truth, after, trials, rng):
+        gap = 0.0 if truth == EDGE else ORDER_GAP_SD
+        return _round_verdicts(*_round_p_values(start, step, cap, gap, trials, rng), after)[0]
+    return fn
+
+
 #: What a mixed cell's power also is (docs/verdicts.md).
 MIXED_NOTE = ("power = held with the typical run at the centre; the mean of all runs is then outside "
               "the range, and held states the failure share's 95 % bound (63 % at 3 seeds) beside it")
@@ -389,6 +453,10 @@ SCENARIOS = {
                   "at the centre: share held", _family(FAMILY_CELLS, FAMILY_SEEDS), 0.05, 0.25),
     "order_identical_pairs": ("two cells of 10 seeds; identical (false held), or one ahead by "
                               "one per-seed std (power), margin 0", _order_pairs(10), 0.05, 0.05),
+    **{name: (f"an order rule (margin 0) between two cells grown together in declared rounds {s} "
+              f"(+{p}) to {c} while it is inconclusive; identical cells (false held), or one ahead "
+              f"by {ORDER_GAP_SD:g} per-seed stds (power)", _order_rounds(s, p, c), 0.05, 0.1)
+       for name, (s, p, c) in ORDER_SCHEDULES.items()},
 }
 
 
