@@ -1,7 +1,7 @@
 # Two commands do all set-up on a fresh machine (Python >= 3.10):
 #   make smoke   -- the main job: pipeline and numbers on tiny configs (5 CPU-minutes, BENCHMARKS.md)
 #   make test    -- the test suite
-# make claims-check: the LSGAN order rule at up to ten seeds (its own lane, ~20 CPU-minutes)
+# make claims-check: the LSGAN order rule at up to ten seeds (its own lane, ~8 CPU-minutes)
 # Both create or reuse .venv on their own; nothing is installed by hand.
 PYTHON ?= python3
 VENV   := .venv

@@ -60,8 +60,9 @@ def summary(results: str | Path) -> str:
             f"and {n - counts.get('held', 0) - counts.get('inconclusive', 0)} were shown outside it.")
     if rules:
         para += (f" Order rules: {held_rules} of {len(rules)} shown (one-sided Welch and permutation tests "
-                 "of the gap against its margin, both at alpha 0.05, Holm within a claim; identical "
-                 "distributions shown ordered <= 5 %, docs/verdicts.md)"
+                 "of the gap against its margin, both at alpha 0.05 or, in seed rounds, at the level "
+                 "their look spends, Holm within a claim; identical distributions shown ordered "
+                 "<= 5 %, docs/verdicts.md)"
                  + ("; the others are listed in check.txt (an undecided rule fails only at its adaptive "
                     "cap)." if held_rules < len(rules) else "."))
     return "\n".join(lines + ["", para])
