@@ -157,6 +157,21 @@ def repair(runs_root, ckpt_root, tables: dict) -> list[str]:
     return notes
 
 
+def held_runs(runs_root, runs) -> str | None:
+    """The refusal of a Snakemake about to train `runs` ((table, run id) pairs) when another
+    process holds one of them (a second Snakemake with --nolock, a `repro train`), else None.
+    The workflow's ``onstart`` asks before any job starts: Snakemake deletes a job's outputs
+    when it starts the job and when the job fails, so a job refused by the run's owner lock
+    would delete the holder's scores.json had it been sealed meanwhile (RELIABILITY.md)."""
+    from . import layout, rundir
+
+    held = [h for table, run in runs if (h := rundir.RunDir(layout.run_path(runs_root, table, run)).holder())]
+    if not held:
+        return None
+    return ("; ".join(held) + ". No job was started: --nolock lifts Snakemake's own lock, not a "
+            "run's; rerun once that command has ended")
+
+
 def _repair_run(run, ckpt: Path, want: str | None) -> list[str]:
     from . import rundir
 

@@ -34,12 +34,8 @@ rule train:
 
 
 onstart:
-    # A run that another process trains (a second Snakemake with --nolock, a `repro train`) is
-    # refused here, before any job starts, not in its job: Snakemake deletes a job's outputs when
-    # it starts the job and when the job fails, so a refused job would delete the holder's
-    # scores.json had it been sealed meanwhile (RELIABILITY.md). Not run in a dry run.
-    _held = [rundir.RunDir(layout.run_path(RUNS, j.wildcards.table, j.wildcards.run)).holder()
-             for j in workflow.dag.needrun_jobs() if j.rule.name == "train"]
-    if any(_held):
-        sys.exit("error: " + "; ".join(h for h in _held if h) + ". No job was started: --nolock lifts "
-                 "Snakemake's own lock, not a run's; rerun once that command has ended")
+    # before any job starts (not run in a dry run): repro.workflow_config.held_runs
+    _held = workflow_config.held_runs(RUNS, [(j.wildcards.table, j.wildcards.run)
+                                             for j in workflow.dag.needrun_jobs() if j.rule.name == "train"])
+    if _held:
+        sys.exit(f"error: {_held}")
